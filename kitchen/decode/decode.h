@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * decode.h - the kitchen's packet decoder and shared protocol parsers.
+ *
+ * Every byte is read through bounds-checked accessors; truncated or
+ * malformed input yields what is valid plus a named error, never a read
+ * outside [data, data + caplen).
+ */
+#ifndef NDL_KITCHEN_DECODE_H
+#define NDL_KITCHEN_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ndl/chef.h>
+
+/*
+ * Decode one captured frame of link type linktype (a DLT_* value) into pkt,
+ * which is fully overwritten. pkt->data points at data afterwards (borrowed).
+ * Returns pkt->decode_error (0 when the packet decoded whole).
+ */
+int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
+		uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
+
+/* Stable lower_snake_case name of a decode error ("truncated_ipv4"), "ok" for 0. */
+const char *ndl__decode_error_name(unsigned int err);
+
+/* Storage a parsed DNS message points into. One per kitchen, reused. */
+struct ndl__dns_buf {
+	struct ndl_dns dns;
+	struct ndl_dns_question questions[NDL_DNS_MAX_QUESTIONS];
+	struct ndl_dns_rr answers[NDL_DNS_MAX_RRS];
+	struct ndl_dns_rr authorities[NDL_DNS_MAX_RRS];
+	struct ndl_dns_rr additionals[NDL_DNS_MAX_RRS];
+};
+
+/*
+ * Parse the DNS message msg[0..len) (RFC 1035, with EDNS per RFC 6891) into
+ * buf. When over_tcp, msg starts with the two-byte length prefix (RFC 7766).
+ * Returns 0 when at least the 12-byte header was read (buf->dns.error then
+ * tells whether the rest was whole), -EINVAL when not even the header is there.
+ */
+int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
+		   bool over_tcp);
+
+/*
+ * The DNS message in pkt's transport payload: UDP with port 53 or 5353 on
+ * either side, or TCP with port 53 on either side. NULL when pkt carries no
+ * DNS or its header is incomplete.
+ */
+const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
+					   const struct ndl_packet *pkt);
+
+/* Stable name of a DNS error ("name_loop"), "ok" for 0. */
+const char *ndl__dns_error_name(unsigned int err);
+
+/* Presentation name of an RR type ("A", "AAAA", "TYPE65280" for unknown) into out. */
+const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen);
+
+#endif /* NDL_KITCHEN_DECODE_H */

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kitchen.h - the kitchen's core, independent of where packets come from
+ * and where dumplings go: the chef loader, the chef host (struct ndl_host),
+ * decoding once per packet, and dispatch to chefs.
+ *
+ * Capture (libpcap on libuv) and the hub connection live in other files and
+ * drive this core; tests drive it directly. Everything here runs on one
+ * thread.
+ */
+#ifndef NDL_KITCHEN_H
+#define NDL_KITCHEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <ndl/chef.h>
+
+/* ------------------------------------------------------------------------ */
+/* Chef modules                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* One loaded chef .so. */
+struct ndl_chef_module {
+	char *path;                               /* owned */
+	char *module;                             /* owned: file name without ".so" */
+	void *handle;                             /* dlopen handle */
+	const struct ndl_chef_descriptor *desc;   /* from the chef, validated */
+};
+
+/*
+ * Open the chef at path with RTLD_NOW | RTLD_LOCAL, call its entry symbol
+ * and validate the descriptor: abi_version's major equals ours and its minor
+ * is not newer, struct_size is at least the 1.0 size, name matches
+ * [A-Za-z0-9_]+, version and description are set, init and fini are set,
+ * and at least one of on_packet and on_interval. Options tables are checked
+ * too (known types, parseable defaults).
+ * Returns 0 and *out (free with ndl__chef_module_close), or a negative errno
+ * with a one-line reason in err (e.g. "built for chef ABI 2.0, this kitchen
+ * speaks 1.0"): -ENOENT/-EACCES file, -ENOEXEC not a loadable object or no
+ * entry symbol, -EPROTO version, -EINVAL descriptor.
+ */
+int ndl__chef_module_open(const char *path, struct ndl_chef_module **out,
+			  char *err, size_t errlen);
+void ndl__chef_module_close(struct ndl_chef_module *m);
+
+/* All chef modules found on the chef path, by name. */
+struct ndl_chef_catalog {
+	struct ndl_chef_module **modules;         /* owned */
+	size_t n;
+	size_t cap;
+};
+
+/*
+ * Add every "*.so" in dir and in its immediate subdirectories (the build
+ * tree keeps one folder per chef) to cat, in name order. A file that is refused is
+ * reported through warn (with its reason) and skipped; a chef whose name is
+ * already in cat is refused as a duplicate, naming both paths.
+ * Returns the number of chefs added, or a negative errno when dir cannot
+ * be read.
+ */
+int ndl__chef_catalog_scan(struct ndl_chef_catalog *cat, const char *dir,
+			   void (*warn)(void *arg, const char *msg), void *arg);
+/* Add one module file; duplicates refused with -EEXIST and a reason in err. */
+int ndl__chef_catalog_add(struct ndl_chef_catalog *cat, const char *path,
+			  char *err, size_t errlen);
+struct ndl_chef_module *ndl__chef_catalog_find(const struct ndl_chef_catalog *cat,
+					       const char *name);
+void ndl__chef_catalog_free(struct ndl_chef_catalog *cat);
+
+/* ------------------------------------------------------------------------ */
+/* The kitchen core                                                          */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Where finished dumplings go. write gets one complete dumpling (an envelope
+ * with metadata and payload, compact JSON, no newline), borrowed for the
+ * call. Returns 0, or -ENOBUFS when it cannot take it now (the kitchen
+ * counts the drop).
+ */
+struct ndl_sink {
+	int (*write)(void *arg, const char *json, size_t len, enum ndl_driver driver);
+	void *arg;
+};
+
+struct ndl_kitchen;
+
+struct ndl_kitchen_stats {
+	uint64_t packets;            /* handed to ndl__kitchen_packet */
+	uint64_t bytes;              /* their captured bytes */
+	uint64_t dumplings;          /* accepted by the sink */
+	uint64_t dumplings_dropped;  /* refused by the sink or malformed */
+	uint64_t decode_errors[NDL_DECODE_ERROR_COUNT]; /* by enum ndl_decode_error */
+	uint64_t dns_errors[NDL_DNS_ERROR_COUNT];       /* by enum ndl_dns_error */
+};
+
+/*
+ * A kitchen named name (copied) writing to sink. Returns NULL with errno
+ * set on failure.
+ */
+struct ndl_kitchen *ndl__kitchen_new(const char *name, struct ndl_sink sink);
+
+/*
+ * Set option "Chef.key=value" (as given to -o) before chefs start. The chef
+ * must be added later with ndl__kitchen_add_chef; options for chefs never
+ * added are reported by ndl__kitchen_start. Returns 0 or -EINVAL with a
+ * reason in err.
+ */
+int ndl__kitchen_set_option(struct ndl_kitchen *k, const char *assignment,
+			    char *err, size_t errlen);
+
+/*
+ * Add a chef (the module stays owned by the caller and must outlive the
+ * kitchen). Validates its options given so far (unknown key, bad value),
+ * allocates state and calls init. Returns 0, -EEXIST for a chef added
+ * twice, -EINVAL for bad options, or init's error; err says why.
+ */
+int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m,
+			  char *err, size_t errlen);
+
+/*
+ * Check that every option set names a chef that was added. Returns 0 or
+ * -EINVAL with a reason.
+ */
+int ndl__kitchen_start(struct ndl_kitchen *k, char *err, size_t errlen);
+
+/* Number of chefs added, and the i-th one's descriptor. */
+size_t ndl__kitchen_chef_count(const struct ndl_kitchen *k);
+const struct ndl_chef_descriptor *ndl__kitchen_chef(const struct ndl_kitchen *k, size_t i);
+const char *ndl__kitchen_chef_module(const struct ndl_kitchen *k, size_t i);
+
+/*
+ * Replay clock (default): the clock follows packet timestamps. Live clock:
+ * the clock is the wall clock (CLOCK_REALTIME).
+ */
+void ndl__kitchen_set_live_clock(struct ndl_kitchen *k, bool live);
+ndl_time_ns ndl__kitchen_now(const struct ndl_kitchen *k);
+
+/* Decode one frame once and hand it to every chef's on_packet. */
+void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *data,
+			 uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
+
+/* Run every chef's on_interval. */
+void ndl__kitchen_interval(struct ndl_kitchen *k);
+
+const struct ndl_kitchen_stats *ndl__kitchen_stats(const struct ndl_kitchen *k);
+
+/*
+ * Call f for every counter a chef reported through host->count:
+ * chef name, counter name, value.
+ */
+void ndl__kitchen_foreach_chef_counter(const struct ndl_kitchen *k,
+		void (*f)(void *arg, const char *chef, const char *counter, uint64_t value),
+		void *arg);
+
+/* Run every chef's fini and free the kitchen. NULL is a no-op. */
+void ndl__kitchen_free(struct ndl_kitchen *k);
+
+/* Log sink for chef log lines and kitchen warnings (default: stderr). */
+void ndl__kitchen_set_log(struct ndl_kitchen *k,
+			  void (*log)(void *arg, enum ndl_log_level level, const char *line),
+			  void *arg);
+
+#endif /* NDL_KITCHEN_H */

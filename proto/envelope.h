@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * envelope.h - reading and writing the dumpling envelope
+ *   {"metadata": {"chef", "kitchen", "creation_time", "driver"}, "payload"}
+ * and the hellos (docs/protocol.md).
+ */
+#ifndef NDL_PROTO_ENVELOPE_H
+#define NDL_PROTO_ENVELOPE_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include <ndl/chef.h>
+#include "jsonw.h"
+
+/* What the hub and eaters need to know about a dumpling, without its payload. */
+struct ndl_envelope {
+	json_t *root;              /* owned: the whole parsed document */
+	const char *chef;          /* metadata.chef (borrowed from root); never NULL when valid */
+	const char *kitchen;       /* metadata.kitchen, NULL when null or absent */
+	const char *driver;        /* metadata.driver, NULL when absent */
+	double creation_time;      /* metadata.creation_time in seconds, 0 when absent */
+	json_t *payload;           /* borrowed from root; NULL when absent */
+};
+
+/*
+ * Parse one dumpling of len bytes. A document is a dumpling when it is a
+ * JSON object whose "metadata" is an object holding a string "chef".
+ * Returns 0; -EINVAL when it is not JSON (env->root NULL) and -EBADMSG when
+ * it is JSON but not a dumpling. On failure nothing is left to free; on
+ * success release with ndl_envelope_clear().
+ */
+int ndl_envelope_parse(struct ndl_envelope *env, const char *buf, size_t len);
+void ndl_envelope_clear(struct ndl_envelope *env);
+
+/*
+ * Write the start of a dumpling envelope into w (reset first), up to and
+ * including "payload": the caller writes the payload value, then calls
+ * ndl_envelope_end. kitchen may be NULL (written as null).
+ */
+void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen,
+			ndl_time_ns creation_time, enum ndl_driver driver);
+void ndl_envelope_end(struct ndl_jwb *w);
+
+/* Serialise v compactly (no spaces after separators) into a malloc'd string. */
+char *ndl_json_compact(const json_t *v);
+
+#endif /* NDL_PROTO_ENVELOPE_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonw.h - the project's buffer-backed implementation of struct ndl_jw
+ * (the streaming JSON writer chefs see through ndl/chef.h).
+ *
+ * Not part of the chef ABI: kitchen, hub and tests use it directly.
+ * Single-threaded; a buffer is reused across documents without freeing.
+ */
+#ifndef NDL_PROTO_JSONW_H
+#define NDL_PROTO_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <ndl/chef.h>
+
+#define NDL_JWB_MAX_DEPTH 64
+
+enum ndl_jwb_error {
+	NDL_JWB_OK = 0,
+	NDL_JWB_NESTING,   /* value without key in object, key outside object, unbalanced end */
+	NDL_JWB_DEPTH,     /* deeper than NDL_JWB_MAX_DEPTH */
+	NDL_JWB_LIMIT,     /* document larger than the limit given to init */
+	NDL_JWB_NOMEM,
+};
+
+struct ndl_jwb {
+	struct ndl_jw base;          /* must stay first: chefs see &jwb->base */
+	char *buf;                   /* owned; NUL-terminated after each write */
+	size_t len;
+	size_t cap;
+	size_t limit;                /* most bytes a document may take */
+	int error;                   /* enum ndl_jwb_error, sticky until reset */
+	uint32_t depth;
+	uint8_t frame[NDL_JWB_MAX_DEPTH];  /* per level: object/array, first item, key pending */
+};
+
+/* Initialise an empty writer whose documents may reach limit bytes. */
+void ndl_jwb_init(struct ndl_jwb *w, size_t limit);
+/* Release the buffer; the writer may be initialised again. NULL is a no-op. */
+void ndl_jwb_free(struct ndl_jwb *w);
+/* Forget the content and the error; keep the buffer. */
+void ndl_jwb_reset(struct ndl_jwb *w);
+/* Truncate back to len bytes at nesting depth depth (for undoing a partial write). */
+void ndl_jwb_rewind(struct ndl_jwb *w, size_t len, uint32_t depth);
+/* Append bytes verbatim, bypassing the structure checks (for envelopes). */
+void ndl_jwb_append(struct ndl_jwb *w, const char *s, size_t len);
+/* 0 when the document so far is well formed, else enum ndl_jwb_error. */
+static inline int ndl_jwb_error(const struct ndl_jwb *w) { return w->error; }
+/* True when every object and array opened has been closed. */
+static inline int ndl_jwb_complete(const struct ndl_jwb *w) { return w->depth == 0; }
+
+#endif /* NDL_PROTO_JSONW_H */
