@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Sourced by the other scripts: the Debian packages this project needs, and
+# a function that installs the missing ones.
+
+# Building and running.
+# shellcheck disable=SC2034
+NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
+	libwebsockets-evlib-uv libjansson-dev libuv1-dev)
+# Testing: check for unit tests, Debian's Python with websockets for the
+# integration tests, binutils (nm) and make for the ABI and example checks.
+# shellcheck disable=SC2034
+NDL_TEST_PKGS=(check python3 python3-websockets binutils make)
+
+ndl_missing_pkgs() {
+	local p missing=""
+	for p in "$@"; do
+		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+			missing="$missing $p"
+		fi
+	done
+	echo "$missing"
+}
+
+# ndl_install_pkgs PKG... : install what is missing (as root, or through sudo).
+ndl_install_pkgs() {
+	local missing sudo=""
+	missing=$(ndl_missing_pkgs "$@")
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			sudo="sudo"
+		else
+			echo "error: these Debian packages are missing and I am not root:$missing" >&2
+			return 1
+		fi
+	fi
+	echo "==> installing Debian packages:$missing"
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086 # one word per package
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+}
