@@ -32,17 +32,34 @@ struct ndl_jwb {
 	int error;                   /* enum ndl_jwb_error, sticky until reset */
 	uint32_t depth;
 	uint8_t frame[NDL_JWB_MAX_DEPTH];  /* per level: object/array, first item, key pending */
+	uint8_t top;                 /* the same for the document level (a value written) */
 };
 
-/* Initialise an empty writer whose documents may reach limit bytes. */
+/* The operations of every struct ndl_jwb (what &w->base points at). */
+extern const struct ndl_jw_ops ndl_jwb_ops;
+
+/* The chef-facing writer of w. */
+static inline struct ndl_jw *ndl_jwb_jw(struct ndl_jwb *w) { return &w->base; }
+
+/*
+ * Initialise an empty writer whose documents may reach limit bytes (0: no
+ * limit but memory). Allocates a small buffer; when that fails the writer
+ * reports NDL_JWB_NOMEM and tries again after reset.
+ */
 void ndl_jwb_init(struct ndl_jwb *w, size_t limit);
 /* Release the buffer; the writer may be initialised again. NULL is a no-op. */
 void ndl_jwb_free(struct ndl_jwb *w);
 /* Forget the content and the error; keep the buffer. */
 void ndl_jwb_reset(struct ndl_jwb *w);
-/* Truncate back to len bytes at nesting depth depth (for undoing a partial write). */
+/*
+ * Truncate back to len bytes at nesting depth depth (for undoing a partial
+ * write), both as observed earlier between two calls while the containers
+ * open then are still open. Clears NDL_JWB_LIMIT (so the entry that did not
+ * fit can be dropped); other errors stay until reset. A len beyond the
+ * current length or a depth over NDL_JWB_MAX_DEPTH is ignored.
+ */
 void ndl_jwb_rewind(struct ndl_jwb *w, size_t len, uint32_t depth);
-/* Append bytes verbatim, bypassing the structure checks (for envelopes). */
+/* Append bytes verbatim, bypassing the structure checks (for envelopes); the size limit holds. */
 void ndl_jwb_append(struct ndl_jwb *w, const char *s, size_t len);
 /* 0 when the document so far is well formed, else enum ndl_jwb_error. */
 static inline int ndl_jwb_error(const struct ndl_jwb *w) { return w->error; }
