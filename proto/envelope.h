@@ -30,18 +30,37 @@ struct ndl_envelope {
  * success release with ndl_envelope_clear().
  */
 int ndl_envelope_parse(struct ndl_envelope *env, const char *buf, size_t len);
+/* Release what ndl_envelope_parse kept and zero env. NULL is a no-op. */
 void ndl_envelope_clear(struct ndl_envelope *env);
 
 /*
  * Write the start of a dumpling envelope into w (reset first), up to and
  * including "payload": the caller writes the payload value, then calls
- * ndl_envelope_end. kitchen may be NULL (written as null).
+ * ndl_envelope_end. kitchen may be NULL (written as null). The writer is
+ * left inside the envelope object with the "payload" key pending, so the
+ * payload is checked like any value: after ndl_envelope_end the dumpling is
+ * good exactly when ndl_jwb_error(w) == 0 and ndl_jwb_complete(w).
+ * The key order and bytes are those of netdumplings 0.5.1, compact:
+ *   {"metadata":{"chef":"X","kitchen":null,"creation_time":1795322030.150690,
+ *   "driver":"packet"},"payload":
+ * A driver outside enum ndl_driver is written as null.
  */
 void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			ndl_time_ns creation_time, enum ndl_driver driver);
+/* Close the envelope begun by ndl_envelope_begin (after the payload). */
 void ndl_envelope_end(struct ndl_jwb *w);
 
-/* Serialise v compactly (no spaces after separators) into a malloc'd string. */
+/*
+ * Write the JSON value v through w (objects in insertion order, reals in
+ * their shortest round-trip form). Errors are w's, as for any value.
+ */
+void ndl_json_write(struct ndl_jwb *w, const json_t *v);
+
+/*
+ * Serialise v compactly (no spaces after separators, keys in insertion
+ * order) into a malloc'd NUL-terminated string the caller frees with
+ * free(). Returns NULL with errno set (EINVAL for NULL v, ENOMEM).
+ */
 char *ndl_json_compact(const json_t *v);
 
 #endif /* NDL_PROTO_ENVELOPE_H */
