@@ -140,10 +140,28 @@ ndl_time_ns ndl__kitchen_now(const struct ndl_kitchen *k);
 void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *data,
 			 uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
 
+/*
+ * Set the replay clock to t (used to run interval handlers at the
+ * poke-interval boundary a replay crossed). No effect on a live clock.
+ */
+void ndl__kitchen_set_clock(struct ndl_kitchen *k, ndl_time_ns t);
+
 /* Run every chef's on_interval. */
 void ndl__kitchen_interval(struct ndl_kitchen *k);
 
 const struct ndl_kitchen_stats *ndl__kitchen_stats(const struct ndl_kitchen *k);
+
+/* What the kitchen counted for one chef. */
+struct ndl_kitchen_chef_stats {
+	uint64_t dumplings;          /* accepted by the sink */
+	uint64_t dropped;            /* refused by the sink, malformed, or while disabled */
+	uint64_t malformed;          /* of dropped: malformed payload or misuse of emit */
+	bool disabled;               /* disabled after repeated failures */
+};
+
+/* The i-th chef's counts into *out. Returns 0 or -ENOENT. */
+int ndl__kitchen_chef_stats(const struct ndl_kitchen *k, size_t i,
+			    struct ndl_kitchen_chef_stats *out);
 
 /*
  * Call f for every counter a chef reported through host->count:
