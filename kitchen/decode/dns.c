@@ -1,28 +1,527 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder until the DNS parser lands. */
+/*
+ * dns.c - the shared DNS message parser.
+ *
+ * RFC 1035 section 4 (message format, name compression), RFC 6891 (the
+ * EDNS OPT pseudo-record), RFC 7766 section 8 (the two-byte length before a
+ * message over TCP), RFC 2535/4035 (the AD and CD header bits).
+ *
+ * Message layout (RFC 1035 4.1):
+ *
+ *   +---------------------+
+ *   |        Header       |  12 bytes: id, flags, four counts
+ *   +---------------------+
+ *   |       Question      |  qdcount x (name, qtype, qclass)
+ *   +---------------------+
+ *   |        Answer       |  ancount x resource record
+ *   +---------------------+
+ *   |      Authority      |  nscount x resource record
+ *   +---------------------+
+ *   |      Additional     |  arcount x resource record
+ *   +---------------------+
+ *
+ * Resource record (RFC 1035 4.1.3): name, type(16), class(16), ttl(32),
+ * rdlength(16), rdata.
+ *
+ * Nothing here allocates: the parse fills a caller's struct ndl__dns_buf,
+ * resetting only the counts, and every byte is read through rd.h.
+ */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include "decode.h"
+#include "rd.h"
+
+enum {
+	DNS_HEADER_LEN = 12,
+	DNS_NAME_WIRE_MAX = 255,   /* RFC 1035 3.1: octets, length bytes included */
+	DNS_LABEL_MAX = 63,
+	DNS_MAX_JUMPS = 64,
+};
+
+enum {
+	T_A = 1, T_NS = 2, T_CNAME = 5, T_PTR = 12, T_MX = 15, T_TXT = 16,
+	T_AAAA = 28, T_DNAME = 39, T_OPT = 41,
+};
+
+/* ------------------------------------------------------------------------ */
+/* Bounded text output                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A string being built in a fixed buffer. Pieces are appended whole or not
+ * at all; after the first piece that does not fit nothing more is added,
+ * so an escape sequence is never cut in half and no gap appears.
+ */
+struct sbuf {
+	char *p;
+	size_t cap;        /* bytes in p, the NUL included */
+	size_t len;
+	bool full;
+};
+
+static void sb_init(struct sbuf *b, char *p, size_t cap)
+{
+	b->p = p;
+	b->cap = cap;
+	b->len = 0;
+	b->full = false;
+	if (cap)
+		p[0] = '\0';
+}
+
+static void sb_putn(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->full || b->p == NULL)
+		return;
+	if (b->len + n >= b->cap) {
+		b->full = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_putc(struct sbuf *b, char c)
+{
+	sb_putn(b, &c, 1);
+}
+
+/*
+ * Append bytes in presentation form (RFC 1035 5.1, RFC 4343 2.1): a
+ * backslash before '\\' (and before '.' when in_name), bytes outside the
+ * printable range as \DDD. In names the space is escaped too; in TXT
+ * strings it stays, since the strings are joined by spaces for reading.
+ */
+static void sb_escaped(struct sbuf *b, const uint8_t *s, size_t n, bool in_name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		char esc[5];
+
+		if (c == '\\' || (in_name && c == '.')) {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sb_putn(b, esc, 2);
+		} else if (c > 0x7e || c < 0x20 || (in_name && c == 0x20)) {
+			esc[0] = '\\';
+			esc[1] = (char)('0' + c / 100);
+			esc[2] = (char)('0' + c / 10 % 10);
+			esc[3] = (char)('0' + c % 10);
+			sb_putn(b, esc, 4);
+		} else {
+			sb_putc(b, (char)c);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Read the domain name at r's position (RFC 1035 3.1 and 4.1.4) and leave
+ * r just after it: after the first compression pointer when there is one.
+ * r's window is the whole message, which pointers index from its start.
+ *
+ * Loops cannot happen: the first pointer must point before itself, and
+ * every later one before the place the previous one pointed to, so the
+ * targets strictly decrease; at most DNS_MAX_JUMPS pointers are followed
+ * all the same. Labels of type 01 and 10 (RFC 6891 5, obsolete) and names
+ * over 255 octets are refused.
+ *
+ * The presentation form goes into out (when not NULL): labels joined by
+ * dots, escaped, no trailing dot, the root as "".
+ */
+static int read_name(struct ndl__rd *r, struct sbuf *out)
+{
+	struct ndl__rd c = *r;
+	size_t resume = 0;         /* where r continues once a pointer was taken */
+	size_t limit = 0;          /* a pointer must point below this */
+	bool jumped = false;
+	unsigned int jumps = 0;
+	size_t wire = 1;           /* the root label's length byte */
+	bool first = true;
+
+	for (;;) {
+		uint8_t len;
+		const uint8_t *label;
+
+		RD_U8(&c, len, trunc);
+		if ((len & 0xc0) == 0xc0) {
+			size_t at = c.off - 1;
+			uint8_t lo;
+			size_t target;
+
+			RD_U8(&c, lo, trunc);
+			target = (size_t)(len & 0x3f) << 8 | lo;
+			if (!jumped) {
+				resume = c.off;
+				limit = at;
+				jumped = true;
+			}
+			if (target >= limit || ++jumps > DNS_MAX_JUMPS)
+				return NDL_DNS_NAME_LOOP;
+			limit = target;
+			if (!rd_seek(&c, target))
+				goto trunc;
+			continue;
+		}
+		if (len & 0xc0)
+			return NDL_DNS_BAD_NAME;
+		if (len == 0)
+			break;
+		wire += (size_t)len + 1;
+		if (len > DNS_LABEL_MAX || wire > DNS_NAME_WIRE_MAX)
+			return NDL_DNS_BAD_NAME;
+		RD_TAKE(&c, label, len, trunc);
+		if (out) {
+			if (!first)
+				sb_putc(out, '.');
+			sb_escaped(out, label, len, true);
+		}
+		first = false;
+	}
+	if (!rd_seek(r, jumped ? resume : c.off))
+		goto trunc;
+	return NDL_DNS_OK;
+trunc:
+	return NDL_DNS_TRUNCATED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* RDATA                                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Render the RDATA of rr, found at [at, at + rdlength) in msg, into
+ * rr->data. Malformed RDATA leaves "" (the record itself stays valid: its
+ * length framed it).
+ */
+static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_t at)
+{
+	struct ndl__rd rd = *msg;
+	struct sbuf out;
+	size_t end = at + rr->rdlength;
+	uint16_t pref;
+	char text[INET6_ADDRSTRLEN];
+
+	sb_init(&out, rr->data, sizeof(rr->data));
+	if (!rd_seek(&rd, at))
+		return;
+
+	switch (rr->type) {
+	case T_A:
+		if (rr->rdlength == 4 && inet_ntop(AF_INET, rr->rdata, text, sizeof(text)))
+			sb_putn(&out, text, strlen(text));
+		break;
+	case T_AAAA:
+		if (rr->rdlength == 16 && inet_ntop(AF_INET6, rr->rdata, text, sizeof(text)))
+			sb_putn(&out, text, strlen(text));
+		break;
+	case T_MX:
+		RD_BE16(&rd, pref, bad);
+		snprintf(text, sizeof(text), "%u ", (unsigned int)pref);
+		sb_putn(&out, text, strlen(text));
+		/* fall through - the exchange is a name */
+	case T_CNAME:
+	case T_NS:
+	case T_PTR:
+	case T_DNAME:
+		if (read_name(&rd, &out) != NDL_DNS_OK || rd.off > end)
+			goto bad;
+		break;
+	case T_TXT: {
+		/* RFC 1035 3.3.14: one or more <character-string>s. */
+		struct ndl__rd txt = rd_sub(&rd, rr->rdlength);
+		bool first = true;
+
+		while (rd_left(&txt) > 0) {
+			uint8_t n;
+			const uint8_t *s;
+
+			RD_U8(&txt, n, bad);
+			RD_TAKE(&txt, s, n, bad);
+			if (!first)
+				sb_putc(&out, ' ');
+			sb_escaped(&out, s, n, false);
+			first = false;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return;
+bad:
+	sb_init(&out, rr->data, sizeof(rr->data));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sections                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void set_error(struct ndl_dns *dns, int err)
+{
+	if (dns->error == NDL_DNS_OK || dns->error == NDL_DNS_TOO_MANY_RECORDS)
+		dns->error = (uint32_t)err;
+}
+
+/* Question entry (RFC 1035 4.1.2): qname, qtype, qclass. */
+static int parse_question(struct ndl__rd *r, struct ndl_dns_question *q)
+{
+	struct sbuf name;
+	struct ndl__rd c = *r;
+	uint16_t qtype, qclass;
+	int err;
+
+	sb_init(&name, q ? q->name : NULL, q ? sizeof(q->name) : 0);
+	err = read_name(&c, &name);
+	if (err)
+		return err;
+	RD_BE16(&c, qtype, trunc);
+	RD_BE16(&c, qclass, trunc);
+	if (q) {
+		q->qtype = qtype;
+		q->qclass = qclass;
+	}
+	*r = c;
+	return NDL_DNS_OK;
+trunc:
+	return NDL_DNS_TRUNCATED;
+}
+
+/*
+ * One resource record into rr (RFC 1035 4.1.3); RDATA rendered when render.
+ * An OPT record in the additional section (RFC 6891 6.1.3: class is the
+ * UDP payload size, TTL holds extended RCODE, version, DO) fills the EDNS
+ * fields instead and *is_opt tells the caller not to keep it.
+ */
+static int parse_rr(struct ndl__rd *r, struct ndl_dns_rr *rr, bool render,
+		    struct ndl_dns *dns, bool additional, bool *is_opt)
+{
+	struct ndl__rd c = *r;
+	struct sbuf name;
+	size_t at;
+	int err;
+
+	*is_opt = false;
+	sb_init(&name, rr->name, sizeof(rr->name));
+	err = read_name(&c, &name);
+	if (err)
+		return err;
+	RD_BE16(&c, rr->type, trunc);
+	RD_BE16(&c, rr->rclass, trunc);
+	RD_BE32(&c, rr->ttl, trunc);
+	RD_BE16(&c, rr->rdlength, trunc);
+	at = c.off;
+	RD_TAKE(&c, rr->rdata, rr->rdlength, trunc);
+	rr->data[0] = '\0';
+
+	if (additional && rr->type == T_OPT) {
+		*is_opt = true;
+		dns->edns = true;
+		dns->edns_udp_size = rr->rclass;
+		dns->edns_ext_rcode = (uint16_t)(rr->ttl >> 24);
+		dns->edns_version = (uint8_t)(rr->ttl >> 16);
+		dns->edns_do = (rr->ttl & 0x8000u) != 0;
+	} else if (render) {
+		render_rdata(rr, r, at);
+	}
+	*r = c;
+	return NDL_DNS_OK;
+trunc:
+	return NDL_DNS_TRUNCATED;
+}
+
+/*
+ * count records of one section into arr (at most NDL_DNS_MAX_RRS kept, the
+ * rest read and dropped). Returns an error that ends the parse, else 0.
+ */
+static int parse_section(struct ndl__rd *r, struct ndl_dns *dns, uint16_t count,
+			 struct ndl_dns_rr *arr, uint16_t *n, bool additional)
+{
+	struct ndl_dns_rr scratch;
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		bool keep = *n < NDL_DNS_MAX_RRS;
+		struct ndl_dns_rr *rr = keep ? &arr[*n] : &scratch;
+		bool is_opt;
+		int err = parse_rr(r, rr, keep, dns, additional, &is_opt);
+
+		if (err)
+			return err;
+		if (is_opt)
+			continue;
+		if (keep)
+			(*n)++;
+		else
+			set_error(dns, NDL_DNS_TOO_MANY_RECORDS);
+	}
+	return NDL_DNS_OK;
+}
 
 int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 		   bool over_tcp)
 {
-	return -EINVAL;
+	struct ndl_dns *dns;
+	struct ndl__rd r;
+	uint16_t flags;
+	unsigned int i;
+	int err;
+
+	if (buf == NULL || msg == NULL)
+		return -EINVAL;
+	r = rd_make(msg, len);
+	if (over_tcp) {
+		/* RFC 7766 8: a two-byte length, then the message. */
+		uint16_t prefix;
+
+		if (!rd_be16(&r, &prefix))
+			return -EINVAL;
+		r = rd_sub(&r, prefix);
+	}
+	if (rd_left(&r) < DNS_HEADER_LEN)
+		return -EINVAL;
+
+	dns = &buf->dns;
+	memset(dns, 0, sizeof(*dns));
+	dns->struct_size = sizeof(*dns);
+	dns->over_tcp = over_tcp;
+	dns->questions = buf->questions;
+	dns->answers = buf->answers;
+	dns->authorities = buf->authorities;
+	dns->additionals = buf->additionals;
+
+	/*
+	 * Header (RFC 1035 4.1.1; AD and CD from RFC 4035 3.2):
+	 *   |QR|  Opcode  |AA|TC|RD|RA| Z|AD|CD|   RCODE   |
+	 */
+	if (!rd_be16(&r, &dns->id) || !rd_be16(&r, &flags) ||
+	    !rd_be16(&r, &dns->qdcount) || !rd_be16(&r, &dns->ancount) ||
+	    !rd_be16(&r, &dns->nscount) || !rd_be16(&r, &dns->arcount))
+		return -EINVAL; /* cannot happen: the length was checked */
+	dns->flags = flags;
+	dns->qr = (uint8_t)(flags >> 15 & 1);
+	dns->opcode = (uint8_t)(flags >> 11 & 0xf);
+	dns->aa = (uint8_t)(flags >> 10 & 1);
+	dns->tc = (uint8_t)(flags >> 9 & 1);
+	dns->rd = (uint8_t)(flags >> 8 & 1);
+	dns->ra = (uint8_t)(flags >> 7 & 1);
+	dns->z = (uint8_t)(flags >> 6 & 1);
+	dns->ad = (uint8_t)(flags >> 5 & 1);
+	dns->cd = (uint8_t)(flags >> 4 & 1);
+	dns->rcode = (uint8_t)(flags & 0xf);
+
+	for (i = 0; i < dns->qdcount; i++) {
+		bool keep = dns->n_questions < NDL_DNS_MAX_QUESTIONS;
+
+		err = parse_question(&r, keep ? &buf->questions[dns->n_questions] : NULL);
+		if (err)
+			goto stop;
+		if (keep)
+			dns->n_questions++;
+		else
+			set_error(dns, NDL_DNS_TOO_MANY_RECORDS);
+	}
+	err = parse_section(&r, dns, dns->ancount, buf->answers, &dns->n_answers, false);
+	if (err)
+		goto stop;
+	err = parse_section(&r, dns, dns->nscount, buf->authorities, &dns->n_authorities, false);
+	if (err)
+		goto stop;
+	err = parse_section(&r, dns, dns->arcount, buf->additionals, &dns->n_additionals, true);
+	if (err)
+		goto stop;
+	return 0;
+stop:
+	set_error(dns, err);
+	return 0;
 }
 
 const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 					   const struct ndl_packet *pkt)
 {
-	return NULL;
+	bool over_tcp;
+
+	if (buf == NULL || pkt == NULL || pkt->payload == NULL)
+		return NULL;
+	if (pkt->layers & NDL_LAYER_UDP) {
+		if (pkt->sport != 53 && pkt->dport != 53 &&
+		    pkt->sport != 5353 && pkt->dport != 5353)
+			return NULL;
+		over_tcp = false;
+	} else if (pkt->layers & NDL_LAYER_TCP) {
+		if (pkt->sport != 53 && pkt->dport != 53)
+			return NULL;
+		if (pkt->payload_len < 2 + DNS_HEADER_LEN)
+			return NULL;
+		over_tcp = true;
+	} else {
+		return NULL;
+	}
+	if (ndl__dns_parse(buf, pkt->payload, pkt->payload_len, over_tcp) != 0)
+		return NULL;
+	return &buf->dns;
 }
+
+static const char *const dns_error_names[NDL_DNS_ERROR_COUNT] = {
+	[NDL_DNS_OK] = "ok",
+	[NDL_DNS_TRUNCATED] = "truncated",
+	[NDL_DNS_BAD_NAME] = "bad_name",
+	[NDL_DNS_NAME_LOOP] = "name_loop",
+	[NDL_DNS_TOO_MANY_RECORDS] = "too_many_records",
+};
 
 const char *ndl__dns_error_name(unsigned int err)
 {
-	return err ? "error" : "ok";
+	if (err >= NDL_DNS_ERROR_COUNT || !dns_error_names[err])
+		return "unknown";
+	return dns_error_names[err];
 }
+
+/* RR type mnemonics (IANA "Resource Record (RR) TYPEs" registry). */
+static const struct {
+	uint16_t type;
+	const char *name;
+} dns_types[] = {
+	{ 1, "A" }, { 2, "NS" }, { 3, "MD" }, { 4, "MF" }, { 5, "CNAME" },
+	{ 6, "SOA" }, { 7, "MB" }, { 8, "MG" }, { 9, "MR" }, { 10, "NULL" },
+	{ 11, "WKS" }, { 12, "PTR" }, { 13, "HINFO" }, { 14, "MINFO" },
+	{ 15, "MX" }, { 16, "TXT" }, { 17, "RP" }, { 18, "AFSDB" },
+	{ 19, "X25" }, { 20, "ISDN" }, { 21, "RT" }, { 22, "NSAP" },
+	{ 23, "NSAP-PTR" }, { 24, "SIG" }, { 25, "KEY" }, { 26, "PX" },
+	{ 27, "GPOS" }, { 28, "AAAA" }, { 29, "LOC" }, { 30, "NXT" },
+	{ 33, "SRV" }, { 35, "NAPTR" }, { 36, "KX" }, { 37, "CERT" },
+	{ 38, "A6" }, { 39, "DNAME" }, { 41, "OPT" }, { 42, "APL" },
+	{ 43, "DS" }, { 44, "SSHFP" }, { 45, "IPSECKEY" }, { 46, "RRSIG" },
+	{ 47, "NSEC" }, { 48, "DNSKEY" }, { 49, "DHCID" }, { 50, "NSEC3" },
+	{ 51, "NSEC3PARAM" }, { 52, "TLSA" }, { 53, "SMIMEA" }, { 55, "HIP" },
+	{ 59, "CDS" }, { 60, "CDNSKEY" }, { 61, "OPENPGPKEY" }, { 62, "CSYNC" },
+	{ 63, "ZONEMD" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 99, "SPF" },
+	{ 249, "TKEY" }, { 250, "TSIG" }, { 251, "IXFR" }, { 252, "AXFR" },
+	{ 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" }, { 256, "URI" },
+	{ 257, "CAA" },
+};
 
 const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "TYPE%u", (unsigned)type);
+	size_t i;
+
+	if (out == NULL || outlen == 0)
+		return out;
+	for (i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++) {
+		if (dns_types[i].type == type) {
+			snprintf(out, outlen, "%s", dns_types[i].name);
+			return out;
+		}
+	}
+	snprintf(out, outlen, "TYPE%u", (unsigned int)type);
 	return out;
 }
