@@ -1,0 +1,775 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eater.c - the eater SDK: one WebSocket client (RFC 6455) to an nd-hub,
+ * run by libwebsockets on a libuv loop.
+ *
+ * Life of an eater:
+ *
+ *   NEW --start--> CONNECTING --handshake--> OPEN --close()--> CLOSING
+ *                      |                      |                  |
+ *                      +------ error ---------+--- hub closes ---+
+ *                                             v
+ *                     FINISHING (lws context being destroyed on the loop)
+ *                                             v
+ *                     DONE (close callback has run)
+ *
+ * libwebsockets is never destroyed from inside one of its own callbacks:
+ * the end of a connection arms a zero timer, whose callback destroys the
+ * context. With a foreign loop, lws finishes closing its libuv handles on
+ * later loop turns and then writes NULL to info.pcontext; an idle handle
+ * watches for that, then the SDK closes its own two handles and, once they
+ * are closed, runs the caller's close callback. The timer is also where a
+ * reconnect with back-off will hang later: FINISHING would then lead back
+ * to CONNECTING instead of DONE.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "ndl/eater.h"
+#include "eater-int.h"
+#include "envelope.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+#define HUB_DEFAULT_PORT 11348
+#define RX_CHUNK         (64u * 1024u)  /* lws receive buffer */
+#define CLOSE_WAIT_MS    3000           /* how long a close handshake may take */
+#define TEARDOWN_POLLS   100000         /* idle turns allowed for lws teardown */
+#define REASON_MAX       123            /* RFC 6455 5.5: 125-byte control payload */
+
+enum state {
+	ST_NEW,
+	ST_CONNECTING,
+	ST_OPEN,
+	ST_CLOSING,
+	ST_FINISHING,
+	ST_DONE,
+};
+
+struct namelist {
+	char **v;
+	size_t n;
+};
+
+struct ndl_eater {
+	uv_loop_t *loop;
+	uv_loop_t own_loop;
+	int owns_loop;
+	int in_run;          /* inside ndl_eater_run() */
+	int free_pending;    /* ndl_eater_free() deferred */
+
+	char *name;
+	struct ndl__hub_addr addr;
+	char url[NDL__HUB_HOST_MAX + 32];
+	char host_header[NDL__HUB_HOST_MAX + 16];
+	json_t *hello_extra;  /* object: extra hello fields */
+	char *hello;          /* LWS_PRE + serialised hello, built at start */
+	size_t hello_len;
+
+	struct namelist chefs;
+	struct namelist kitchens;
+	unsigned drivers;
+	size_t max_message;
+
+	ndl_eater_connect_cb on_connect;
+	ndl_eater_dumpling_cb on_dumpling;
+	ndl_eater_close_cb on_close;
+	void *userdata;
+
+	enum state state;
+	struct lws_context *ctx;
+	struct lws_context *ctx_alive;  /* lws writes NULL here when fully gone */
+	struct lws *wsi;
+	uv_timer_t timer;
+	uv_idle_t idle;
+	int handles_open;
+	unsigned long teardown_polls;
+
+	/* reassembly */
+	char *rx;
+	size_t rx_len, rx_cap;
+	int rx_in_msg, rx_binary;
+
+	int hello_sent;
+
+	/* what the caller asked for */
+	int close_requested;
+	int close_code;
+	char close_reason[REASON_MAX + 1];
+
+	/* how it ended */
+	int end_status;      /* 0 until known */
+	int end_code;
+	char end_reason[256];
+	int was_connected;
+
+	struct ndl_eater_stats stats;
+};
+
+/* ------------------------------------------------------------------------ */
+
+static void set_lws_logging(void)
+{
+	static int done;
+	const char *env;
+	int level = 0;
+
+	if (done)
+		return;
+	done = 1;
+	env = getenv("NDL_EATER_LWS_LOG");
+	if (env && *env)
+		level = atoi(env);
+	lws_set_log_level(level, NULL);
+}
+
+static void namelist_free(struct namelist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int namelist_add(struct namelist *l, const char *s)
+{
+	char **v, *copy;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 0;
+	if (l->n >= NDL_EATER_MAX_FILTER_NAMES)
+		return -ENOSPC;
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return -ENOMEM;
+	}
+	v[l->n++] = copy;
+	l->v = v;
+	return 0;
+}
+
+static int namelist_has(const struct namelist *l, const char *s)
+{
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void set_end(struct ndl_eater *e, int status, int code, const char *reason)
+{
+	if (e->end_status || e->end_code)
+		return;  /* the first cause wins */
+	e->end_status = status;
+	e->end_code = code;
+	snprintf(e->end_reason, sizeof(e->end_reason), "%s", reason ? reason : "");
+}
+
+/* Turn lws' connection error text into an errno and a readable reason. */
+static int connect_errno(const char *why, int saved_errno)
+{
+	switch (saved_errno) {
+	case ECONNREFUSED:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EADDRNOTAVAIL:
+	case ECONNRESET:
+		return -saved_errno;
+	default:
+		break;
+	}
+	if (why && (strstr(why, "refused") || strstr(why, "REFUSED")))
+		return -ECONNREFUSED;
+	if (why && (strstr(why, "dns") || strstr(why, "DNS") || strstr(why, "getaddrinfo") ||
+		    strstr(why, "resolve")))
+		return -EHOSTUNREACH;
+	return -ECONNREFUSED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Teardown                                                                 */
+
+static void really_free(struct ndl_eater *e)
+{
+	if (e->owns_loop)
+		uv_loop_close(&e->own_loop);
+	namelist_free(&e->chefs);
+	namelist_free(&e->kitchens);
+	json_decref(e->hello_extra);
+	free(e->hello);
+	free(e->rx);
+	free(e->name);
+	free(e);
+}
+
+static void complete(struct ndl_eater *e)
+{
+	struct ndl_eater_close_info info;
+
+	e->state = ST_DONE;
+	if (e->free_pending) {
+		if (!e->in_run)
+			really_free(e);
+		return;
+	}
+	info.status = e->end_status;
+	info.code = e->end_code;
+	info.reason = e->end_reason;
+	info.was_connected = e->was_connected;
+	if (e->on_close)
+		e->on_close(e, &info);  /* may free e: touch nothing after */
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct ndl_eater *e = h->data;
+
+	if (--e->handles_open == 0)
+		complete(e);
+}
+
+static void teardown_poll(uv_idle_t *idle)
+{
+	struct ndl_eater *e = idle->data;
+
+	if (e->ctx_alive && ++e->teardown_polls < TEARDOWN_POLLS)
+		return;
+	uv_idle_stop(&e->idle);
+	uv_timer_stop(&e->timer);
+	uv_close((uv_handle_t *)&e->idle, handle_closed);
+	uv_close((uv_handle_t *)&e->timer, handle_closed);
+}
+
+/* Runs from the zero timer: never inside an lws callback. */
+static void finish(uv_timer_t *t)
+{
+	struct ndl_eater *e = t->data;
+	struct lws_context *ctx = e->ctx;
+
+	if (e->state >= ST_FINISHING)
+		return;
+	if (e->close_requested)
+		set_end(e, 0, e->close_code, e->close_reason);
+	else if (e->was_connected)
+		set_end(e, -ECONNRESET, 1006, "connection lost");
+	else
+		set_end(e, -ECONNREFUSED, 0, "connection failed");
+	e->state = ST_FINISHING;
+	e->ctx = NULL;
+	e->wsi = NULL;
+	lws_context_destroy(ctx);
+	uv_idle_start(&e->idle, teardown_poll);
+}
+
+static void schedule_finish(struct ndl_eater *e, uint64_t delay_ms)
+{
+	if (e->state >= ST_FINISHING)
+		return;
+	uv_timer_start(&e->timer, finish, delay_ms, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Receiving                                                                */
+
+static int passes_filters(const struct ndl_eater *e, const struct ndl_envelope *env)
+{
+	unsigned bit;
+
+	if (e->chefs.n && !namelist_has(&e->chefs, env->chef))
+		return 0;
+	if (e->kitchens.n && !namelist_has(&e->kitchens, env->kitchen))
+		return 0;
+	if (env->driver && strcmp(env->driver, "packet") == 0)
+		bit = NDL_EATER_DRIVER_PACKET;
+	else if (env->driver && strcmp(env->driver, "interval") == 0)
+		bit = NDL_EATER_DRIVER_INTERVAL;
+	else
+		bit = NDL_EATER_DRIVER_OTHER;
+	return (e->drivers & bit) != 0;
+}
+
+static void deliver(struct ndl_eater *e)
+{
+	struct ndl_envelope env;
+	struct ndl_dumpling d;
+
+	e->stats.messages++;
+	e->stats.bytes += e->rx_len;
+	if (e->rx_binary) {
+		e->stats.dropped_binary++;
+		return;
+	}
+	e->rx[e->rx_len] = '\0';
+	if (ndl_envelope_parse(&env, e->rx, e->rx_len) < 0) {
+		e->stats.parse_errors++;
+		return;
+	}
+	if (e->close_requested || !passes_filters(e, &env)) {
+		e->stats.filtered++;
+		ndl_envelope_clear(&env);
+		return;
+	}
+	e->stats.delivered++;
+	if (e->on_dumpling) {
+		d.chef = env.chef;
+		d.kitchen = env.kitchen;
+		d.driver = env.driver;
+		d.creation_time = env.creation_time;
+		d.payload = env.payload;
+		d.raw = e->rx;
+		d.raw_len = e->rx_len;
+		e->on_dumpling(e, &d);
+	}
+	ndl_envelope_clear(&env);
+}
+
+/* Returns 0, or -1 to have lws close the connection. */
+static int on_receive(struct ndl_eater *e, struct lws *wsi, const void *in, size_t len)
+{
+	if (!e->rx_in_msg) {
+		e->rx_in_msg = 1;
+		e->rx_len = 0;
+		e->rx_binary = lws_frame_is_binary(wsi);
+	}
+	if (len > e->max_message - e->rx_len) {
+		static const char why[] = "message too big";
+
+		e->stats.dropped_large++;
+		set_end(e, -EMSGSIZE, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why);
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				 (unsigned char *)why, sizeof(why) - 1);
+		return -1;
+	}
+	if (e->rx_len + len + 1 > e->rx_cap) {
+		size_t cap = e->rx_cap ? e->rx_cap : 4096;
+		char *p;
+
+		while (cap < e->rx_len + len + 1)
+			cap *= 2;
+		p = realloc(e->rx, cap);
+		if (!p) {
+			set_end(e, -ENOMEM, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+			return -1;
+		}
+		e->rx = p;
+		e->rx_cap = cap;
+	}
+	if (len)
+		memcpy(e->rx + e->rx_len, in, len);
+	e->rx_len += len;
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return 0;
+	e->rx_in_msg = 0;
+	deliver(e);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* libwebsockets                                                            */
+
+static int on_writeable(struct ndl_eater *e, struct lws *wsi)
+{
+	if (e->close_requested) {
+		lws_close_reason(wsi, (enum lws_close_status)e->close_code,
+				 (unsigned char *)e->close_reason, strlen(e->close_reason));
+		return -1;
+	}
+	if (!e->hello_sent) {
+		int n = lws_write(wsi, (unsigned char *)e->hello + LWS_PRE, e->hello_len,
+				  LWS_WRITE_TEXT);
+		if (n < (int)e->hello_len) {
+			set_end(e, -EIO, 0, "cannot send the hello");
+			return -1;
+		}
+		e->hello_sent = 1;
+		if (e->on_connect)
+			e->on_connect(e);
+	}
+	return 0;
+}
+
+static void on_peer_close(struct ndl_eater *e, const unsigned char *in, size_t len)
+{
+	char reason[REASON_MAX + 1] = "";
+	int code = 1005;  /* RFC 6455 7.4.1: no status code present */
+
+	if (len >= 2) {
+		size_t n = len - 2 < REASON_MAX ? len - 2 : REASON_MAX;
+
+		code = (in[0] << 8) | in[1];
+		memcpy(reason, in + 2, n);
+		reason[n] = '\0';
+	}
+	if (!e->close_requested)
+		set_end(e, -ECONNRESET, code, reason[0] ? reason : "hub closed the connection");
+}
+
+static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
+		     void *user, void *in, size_t len)
+{
+	struct ndl_eater *e = lws_context_user(lws_get_context(wsi));
+
+	if (!e || e->state >= ST_FINISHING)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+		int saved = errno;
+		const char *why = in ? (const char *)in : "connection failed";
+
+		if (!e->close_requested)
+			set_end(e, connect_errno(why, saved), 0, why);
+		e->wsi = NULL;
+		schedule_finish(e, 0);
+		return 0;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		e->was_connected = 1;
+		if (e->state == ST_CONNECTING)
+			e->state = ST_OPEN;
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		return on_writeable(e, wsi);
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		return on_receive(e, wsi, in, len);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		on_peer_close(e, in, len);
+		return 0;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		e->wsi = NULL;
+		schedule_finish(e, 0);
+		return 0;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "ndl-eater", lws_event, 0, RX_CHUNK, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static int build_hello(struct ndl_eater *e)
+{
+	json_t *h = json_object();
+	char *s;
+	size_t n;
+
+	if (!h)
+		return -ENOMEM;
+	if (json_object_set_new(h, "eater_name", json_string(e->name)) < 0 ||
+	    json_object_update(h, e->hello_extra) < 0) {
+		json_decref(h);
+		return -ENOMEM;
+	}
+	s = json_dumps(h, 0);
+	json_decref(h);
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	free(e->hello);
+	e->hello = malloc(LWS_PRE + n + 1);
+	if (!e->hello) {
+		free(s);
+		return -ENOMEM;
+	}
+	memcpy(e->hello + LWS_PRE, s, n + 1);
+	e->hello_len = n;
+	free(s);
+	return 0;
+}
+
+static int create_context(struct ndl_eater *e)
+{
+	struct lws_context_creation_info info;
+	void *loops[1] = { e->loop };
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	info.foreign_loops = loops;
+	info.user = e;
+	info.pcontext = &e->ctx_alive;
+	info.fd_limit_per_thread = 32;  /* one link; lws sizes tables from this */
+	info.count_threads = 1;
+	info.gid = -1;
+	info.uid = -1;
+	e->ctx = lws_create_context(&info);
+	if (!e->ctx)
+		return -EIO;
+	e->ctx_alive = e->ctx;
+	return 0;
+}
+
+static void connect_hub(struct ndl_eater *e)
+{
+	struct lws_client_connect_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.context = e->ctx;
+	ci.address = e->addr.host;
+	ci.port = e->addr.port;
+	ci.path = "/";
+	ci.host = e->host_header;
+	ci.origin = e->host_header;
+	ci.local_protocol_name = protocols[0].name;
+	ci.pwsi = &e->wsi;
+	e->state = ST_CONNECTING;
+	if (!lws_client_connect_via_info(&ci)) {
+		/* lws may already have reported why; if not, say it here */
+		set_end(e, -ECONNREFUSED, 0, "cannot start the connection");
+		e->wsi = NULL;
+		schedule_finish(e, 0);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+EXPORT struct ndl_eater *ndl_eater_new(uv_loop_t *loop, const char *eater_name, const char *hub)
+{
+	struct ndl_eater *e;
+	int err;
+
+	if (!eater_name || !*eater_name || !hub) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = ndl__hub_addr_parse(hub, HUB_DEFAULT_PORT, &e->addr);
+	if (err < 0)
+		goto free_eater;
+	ndl__hub_addr_url(&e->addr, e->url, sizeof(e->url));
+	snprintf(e->host_header, sizeof(e->host_header),
+		 e->addr.is_ipv6 ? "[%s]:%d" : "%s:%d", e->addr.host, e->addr.port);
+	err = -ENOMEM;
+	e->name = strdup(eater_name);
+	if (!e->name)
+		goto free_eater;
+	e->hello_extra = json_object();
+	if (!e->hello_extra)
+		goto free_name;
+	if (!loop) {
+		err = uv_loop_init(&e->own_loop);
+		if (err < 0)
+			goto free_extra;
+		e->owns_loop = 1;
+		loop = &e->own_loop;
+	}
+	e->loop = loop;
+	e->drivers = NDL_EATER_DRIVER_ALL;
+	e->max_message = NDL_EATER_DEFAULT_MAX_MESSAGE;
+	e->state = ST_NEW;
+	set_lws_logging();
+	return e;
+
+free_extra:
+	json_decref(e->hello_extra);
+free_name:
+	free(e->name);
+free_eater:
+	free(e);
+	errno = -err;
+	return NULL;
+}
+
+EXPORT void ndl_eater_free(struct ndl_eater *e)
+{
+	if (!e)
+		return;
+	switch (e->state) {
+	case ST_NEW:
+	case ST_DONE:
+		if (e->in_run) {
+			e->free_pending = 1;  /* ndl_eater_run() frees it */
+			return;
+		}
+		really_free(e);
+		return;
+	case ST_CONNECTING:
+	case ST_OPEN:
+		ndl_eater_close(e, LWS_CLOSE_STATUS_GOINGAWAY, "going away");
+		break;
+	default:
+		break;
+	}
+	e->free_pending = 1;
+	if (e->owns_loop && !e->in_run) {
+		uv_run(&e->own_loop, UV_RUN_DEFAULT);
+		really_free(e);
+	}
+}
+
+EXPORT int ndl_eater_hello_set(struct ndl_eater *e, const char *key, json_t *value)
+{
+	if (!e || !key || !value || strcmp(key, "eater_name") == 0)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	if (json_object_set(e->hello_extra, key, value) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+EXPORT int ndl_eater_filter_chef(struct ndl_eater *e, const char *chef)
+{
+	if (!e || !chef)
+		return -EINVAL;
+	return namelist_add(&e->chefs, chef);
+}
+
+EXPORT int ndl_eater_filter_kitchen(struct ndl_eater *e, const char *kitchen)
+{
+	if (!e || !kitchen)
+		return -EINVAL;
+	return namelist_add(&e->kitchens, kitchen);
+}
+
+EXPORT int ndl_eater_filter_drivers(struct ndl_eater *e, unsigned mask)
+{
+	if (!e || (mask & ~NDL_EATER_DRIVER_ALL))
+		return -EINVAL;
+	e->drivers = mask;
+	return 0;
+}
+
+EXPORT int ndl_eater_set_max_message(struct ndl_eater *e, size_t bytes)
+{
+	if (!e || bytes < 1024 || bytes > (size_t)1 << 30)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	e->max_message = bytes;
+	return 0;
+}
+
+EXPORT int ndl_eater_start(struct ndl_eater *e, ndl_eater_connect_cb on_connect,
+			   ndl_eater_dumpling_cb on_dumpling, ndl_eater_close_cb on_close)
+{
+	int err;
+
+	if (!e)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	err = build_hello(e);
+	if (err < 0)
+		return err;
+	err = create_context(e);
+	if (err < 0)
+		return err;
+	/* Nothing below can fail: from here on, on_close will run. */
+	uv_timer_init(e->loop, &e->timer);
+	uv_idle_init(e->loop, &e->idle);
+	e->timer.data = e;
+	e->idle.data = e;
+	e->handles_open = 2;
+	e->on_connect = on_connect;
+	e->on_dumpling = on_dumpling;
+	e->on_close = on_close;
+	connect_hub(e);
+	return 0;
+}
+
+EXPORT int ndl_eater_close(struct ndl_eater *e, int code, const char *reason)
+{
+	size_t n;
+
+	if (!e)
+		return -EINVAL;
+	if (!reason)
+		reason = "";
+	n = strlen(reason);
+	if (n > REASON_MAX)
+		return -EINVAL;
+	if (code != 1000 && code != 1001 && (code < 3000 || code > 4999))
+		return -EINVAL;
+	switch (e->state) {
+	case ST_NEW:
+		return -ENOTCONN;
+	case ST_CONNECTING:
+	case ST_OPEN:
+		break;
+	default:
+		return -EALREADY;
+	}
+	if (e->end_status || e->end_code)
+		return -EALREADY;  /* the link is already failing */
+	e->close_requested = 1;
+	e->close_code = code;
+	memcpy(e->close_reason, reason, n + 1);
+	if (e->state == ST_OPEN && e->wsi) {
+		e->state = ST_CLOSING;
+		lws_callback_on_writable(e->wsi);
+		schedule_finish(e, CLOSE_WAIT_MS);
+	} else {
+		e->state = ST_CLOSING;
+		schedule_finish(e, 0);
+	}
+	return 0;
+}
+
+EXPORT int ndl_eater_run(struct ndl_eater *e)
+{
+	if (!e || !e->owns_loop || e->in_run)
+		return -EINVAL;
+	e->in_run = 1;
+	uv_run(&e->own_loop, UV_RUN_DEFAULT);
+	e->in_run = 0;
+	if (e->free_pending && (e->state == ST_DONE || e->state == ST_NEW))
+		really_free(e);
+	return 0;
+}
+
+EXPORT uv_loop_t *ndl_eater_loop(const struct ndl_eater *e)
+{
+	return e ? e->loop : NULL;
+}
+
+EXPORT const char *ndl_eater_url(const struct ndl_eater *e)
+{
+	return e ? e->url : NULL;
+}
+
+EXPORT void ndl_eater_set_userdata(struct ndl_eater *e, void *data)
+{
+	if (e)
+		e->userdata = data;
+}
+
+EXPORT void *ndl_eater_userdata(const struct ndl_eater *e)
+{
+	return e ? e->userdata : NULL;
+}
+
+EXPORT int ndl_eater_get_stats(const struct ndl_eater *e, struct ndl_eater_stats *st, size_t size)
+{
+	if (!e || !st)
+		return -EINVAL;
+	memcpy(st, &e->stats, size < sizeof(e->stats) ? size : sizeof(e->stats));
+	return 0;
+}
+
+EXPORT const char *ndl_eater_version(void)
+{
+	return "0.1.0";
+}

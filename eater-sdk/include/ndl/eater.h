@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file ndl/eater.h
+ * @brief The netdumplings eater SDK: receive dumplings from an nd-hub.
+ *
+ * An eater connects to the hub's eater port over a plain WebSocket
+ * (RFC 6455), sends its hello `{"eater_name": "..."}`, and from then on
+ * only receives: one text message per dumpling,
+ * `{"metadata": {"chef", "kitchen", "creation_time", "driver"}, "payload"}`.
+ *
+ * The SDK runs on a libuv loop: either the caller's (pass it to
+ * ndl_eater_new()) or a private one it creates (pass NULL, then call
+ * ndl_eater_run()). Every function must be called on the loop's thread;
+ * every callback runs on that thread, from inside uv_run().
+ *
+ * Conventions (as in libuv):
+ * - functions returning int return 0 or a negative errno value;
+ *   functions returning a pointer return NULL and set errno on failure;
+ * - when a call that takes a callback fails, that callback never runs;
+ * - pointers handed to callbacks are borrowed for the duration of the
+ *   callback only; strings passed in are copied unless stated otherwise.
+ *
+ * Lifecycle:
+ * @code
+ *   e = ndl_eater_new(loop, "printereater", "localhost:11348");
+ *   ndl_eater_filter_chef(e, "DNSLookupChef");       // optional
+ *   ndl_eater_start(e, on_connect, on_dumpling, on_close);
+ *   uv_run(loop, UV_RUN_DEFAULT);                    // or ndl_eater_run(e)
+ *   ...                                              // on_close has run
+ *   ndl_eater_free(e);
+ * @endcode
+ *
+ * Logging of libwebsockets is silenced by the SDK unless the environment
+ * variable NDL_EATER_LWS_LOG holds an lws log level bit mask (e.g. 7).
+ */
+#ifndef NDL_EATER_H
+#define NDL_EATER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <uv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this SDK (the library's soname is libndleater.so.0). */
+#define NDL_EATER_VERSION_MAJOR 0
+#define NDL_EATER_VERSION_MINOR 1
+#define NDL_EATER_VERSION_PATCH 0
+
+/** Default largest message the SDK reassembles (64 MiB). */
+#define NDL_EATER_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
+
+/** Most names each of the chef and kitchen filters may hold. */
+#define NDL_EATER_MAX_FILTER_NAMES 256
+
+/** Driver bits for ndl_eater_filter_drivers(). */
+#define NDL_EATER_DRIVER_PACKET   0x1u
+#define NDL_EATER_DRIVER_INTERVAL 0x2u
+#define NDL_EATER_DRIVER_OTHER    0x4u  /**< driver absent or unknown */
+#define NDL_EATER_DRIVER_ALL      0x7u
+
+/** An eater: one connection to one hub. Opaque. */
+struct ndl_eater;
+
+/**
+ * One dumpling as received. Every pointer is borrowed from the SDK and
+ * valid only during the dumpling callback; json_incref() the payload or
+ * copy what must outlive it.
+ */
+struct ndl_dumpling {
+	const char *chef;       /**< metadata.chef; never NULL */
+	const char *kitchen;    /**< metadata.kitchen; NULL when null or absent (hub status) */
+	const char *driver;     /**< metadata.driver ("packet", "interval"); NULL when absent */
+	double creation_time;   /**< metadata.creation_time, epoch seconds; 0 when absent */
+	json_t *payload;        /**< the payload; NULL when absent */
+	const char *raw;        /**< the message exactly as received, NUL-terminated */
+	size_t raw_len;         /**< bytes in raw, without the terminating NUL */
+};
+
+/** Counters of one eater; see ndl_eater_get_stats(). */
+struct ndl_eater_stats {
+	uint64_t messages;       /**< complete messages received */
+	uint64_t bytes;          /**< bytes in those messages */
+	uint64_t parse_errors;   /**< messages that were not JSON or not dumplings */
+	uint64_t dropped_binary; /**< binary messages, ignored */
+	uint64_t dropped_large;  /**< messages over the size limit (the link is closed) */
+	uint64_t filtered;       /**< dumplings the filters held back */
+	uint64_t delivered;      /**< dumplings given to the dumpling callback */
+};
+
+/** Why and how the connection ended; see ndl_eater_close_cb. */
+struct ndl_eater_close_info {
+	/**
+	 * 0 when the eater closed because ndl_eater_close() was called;
+	 * otherwise a negative errno: -ECONNREFUSED (or another connect
+	 * error) when the hub was never reached, -ECONNRESET when the hub
+	 * closed or dropped an established connection, -EMSGSIZE when a
+	 * message exceeded the size limit.
+	 */
+	int status;
+	/** WebSocket close code (RFC 6455 section 7.4) sent or received; 0 when none. */
+	int code;
+	/** Human-readable reason; never NULL, may be "". */
+	const char *reason;
+	/** Non-zero when the WebSocket handshake had completed. */
+	int was_connected;
+};
+
+/**
+ * Called once the handshake completed and the hello was sent.
+ * @param e the eater.
+ */
+typedef void (*ndl_eater_connect_cb)(struct ndl_eater *e);
+
+/**
+ * Called for each dumpling that passed the filters.
+ * @param e the eater; ndl_eater_close() may be called from here,
+ *          ndl_eater_free() may not.
+ * @param d the dumpling, borrowed for the call only.
+ */
+typedef void (*ndl_eater_dumpling_cb)(struct ndl_eater *e, const struct ndl_dumpling *d);
+
+/**
+ * Called exactly once after a successful ndl_eater_start(), when the
+ * connection is over and the SDK has released every loop resource it
+ * used (so a private loop stops once the caller's own handles are closed).
+ * ndl_eater_free() may be called from here.
+ * @param e    the eater.
+ * @param info why it ended, borrowed for the call only.
+ */
+typedef void (*ndl_eater_close_cb)(struct ndl_eater *e, const struct ndl_eater_close_info *info);
+
+/**
+ * Create an eater.
+ *
+ * @param loop the libuv loop to run on, borrowed (it must outlive the
+ *             eater); NULL makes the eater create and own a private loop
+ *             (see ndl_eater_run() and ndl_eater_loop()).
+ * @param eater_name the name sent in the hello; copied; non-empty.
+ * @param hub  where the hub's eater port is: "HOST:PORT", "HOST",
+ *             "[IPv6]:PORT" or any of those after "ws://"; HOST is a host
+ *             name, an IPv4 or a bracketed IPv6 address; the port defaults
+ *             to 11348. Copied.
+ * @return a new eater owned by the caller (release with ndl_eater_free()),
+ *         or NULL with errno set: EINVAL for a NULL or empty name or a
+ *         malformed hub address, ENOMEM.
+ * @note Thread: any; the eater is then bound to the loop's thread.
+ */
+struct ndl_eater *ndl_eater_new(uv_loop_t *loop, const char *eater_name, const char *hub);
+
+/**
+ * Free an eater. NULL is a no-op.
+ *
+ * Call it before ndl_eater_start(), after a failed ndl_eater_start(), or
+ * after (or from) the close callback. Called while the eater is still
+ * connected, it closes the link with code 1001 and frees the eater once
+ * the loop has released it, without running the close callback; the loop
+ * must then keep running until that completes.
+ * A private loop is closed here; the caller must have closed its own
+ * handles on it first.
+ * Must not be called from inside the connect or dumpling callbacks.
+ */
+void ndl_eater_free(struct ndl_eater *e);
+
+/**
+ * Add one field to the hello the eater sends, beside "eater_name".
+ * @param key   field name, copied; "eater_name" is reserved.
+ * @param value the value; the eater takes a new reference (the caller
+ *              keeps its own).
+ * @return 0; -EINVAL for NULL arguments or the reserved key; -EBUSY after
+ *         ndl_eater_start(); -ENOMEM.
+ */
+int ndl_eater_hello_set(struct ndl_eater *e, const char *key, json_t *value);
+
+/**
+ * Only deliver dumplings whose chef is one of the names given (the
+ * filter is off until the first name is added). May be called any time.
+ * @param chef name, copied.
+ * @return 0; -EINVAL for NULL arguments; -ENOSPC past
+ *         NDL_EATER_MAX_FILTER_NAMES names; -ENOMEM.
+ */
+int ndl_eater_filter_chef(struct ndl_eater *e, const char *chef);
+
+/**
+ * Only deliver dumplings whose kitchen is one of the names given (the
+ * filter is off until the first name is added; when on, dumplings with a
+ * null kitchen, such as the hub's status, are held back).
+ * @param kitchen name, copied.
+ * @return as ndl_eater_filter_chef().
+ */
+int ndl_eater_filter_kitchen(struct ndl_eater *e, const char *kitchen);
+
+/**
+ * Choose which drivers are delivered, as a mask of NDL_EATER_DRIVER_*
+ * bits (default NDL_EATER_DRIVER_ALL).
+ * @return 0; -EINVAL for a NULL eater or bits outside NDL_EATER_DRIVER_ALL.
+ */
+int ndl_eater_filter_drivers(struct ndl_eater *e, unsigned mask);
+
+/**
+ * Set the largest message the eater reassembles; a larger one closes the
+ * link with code 1009 and close status -EMSGSIZE.
+ * @param bytes at least 1024 and at most 1 GiB.
+ * @return 0; -EINVAL for a NULL eater or a size out of range; -EBUSY
+ *         after ndl_eater_start().
+ */
+int ndl_eater_set_max_message(struct ndl_eater *e, size_t bytes);
+
+/**
+ * Start connecting. Connection failures are reported through close_cb,
+ * never by this function.
+ * @param on_connect  may be NULL.
+ * @param on_dumpling may be NULL (dumplings are then only counted).
+ * @param on_close    may be NULL.
+ * @return 0 and then close_cb runs exactly once; or, with no callback
+ *         ever run: -EINVAL for a NULL eater, -EBUSY when already
+ *         started, -ENOMEM, -EIO when libwebsockets cannot start (for
+ *         instance its libuv event-library plugin is missing).
+ */
+int ndl_eater_start(struct ndl_eater *e, ndl_eater_connect_cb on_connect,
+		    ndl_eater_dumpling_cb on_dumpling, ndl_eater_close_cb on_close);
+
+/**
+ * Close the connection with a WebSocket close code and reason
+ * (RFC 6455 section 5.5.1); when still connecting, give up instead.
+ * The close callback runs later, with status 0, code and reason.
+ * @param code   1000, 1001, or 3000-4999 (e.g. 4101 cancelled, 4102 full).
+ * @param reason UTF-8 text, at most 123 bytes; copied; NULL means "".
+ * @return 0; -EINVAL for a NULL eater, a bad code or a too long reason;
+ *         -ENOTCONN before ndl_eater_start(); -EALREADY when the
+ *         connection is already ending.
+ */
+int ndl_eater_close(struct ndl_eater *e, int code, const char *reason);
+
+/**
+ * Run the eater's private loop until nothing is left on it (normally:
+ * until the close callback has run and the caller closed its handles).
+ * @return 0; -EINVAL for a NULL eater or an eater on a caller's loop.
+ */
+int ndl_eater_run(struct ndl_eater *e);
+
+/**
+ * The loop the eater runs on (the caller's, or its private one), for
+ * adding timers or signal handlers. Borrowed.
+ * @return the loop, or NULL for a NULL eater.
+ */
+uv_loop_t *ndl_eater_loop(const struct ndl_eater *e);
+
+/**
+ * The hub's URL, "ws://HOST:PORT" (IPv6 hosts in brackets), for messages.
+ * @return a string owned by the eater, valid until ndl_eater_free();
+ *         NULL for a NULL eater.
+ */
+const char *ndl_eater_url(const struct ndl_eater *e);
+
+/** Attach a caller pointer to the eater (not touched by the SDK). */
+void ndl_eater_set_userdata(struct ndl_eater *e, void *data);
+
+/** The pointer given to ndl_eater_set_userdata(); NULL by default. */
+void *ndl_eater_userdata(const struct ndl_eater *e);
+
+/**
+ * Copy the eater's counters.
+ * @param st   where to write.
+ * @param size sizeof(*st) as the caller knows it; fields beyond are not
+ *             written, so callers built against older headers keep working.
+ * @return 0; -EINVAL for NULL arguments.
+ */
+int ndl_eater_get_stats(const struct ndl_eater *e, struct ndl_eater_stats *st, size_t size);
+
+/**
+ * The SDK's version as "MAJOR.MINOR.PATCH". Static storage.
+ */
+const char *ndl_eater_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NDL_EATER_H */
