@@ -11,6 +11,7 @@
  * has grown to fit the documents written, no call allocates.
  */
 #include <arpa/inet.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -84,12 +85,13 @@ static inline uint8_t *frame_of(struct ndl_jwb *w)
 }
 
 /*
- * Check that a value may come now and reserve n bytes for it plus a comma.
+ * Check that a value may come now and reserve n bytes for it plus any comma.
  * Returns where the value's bytes go (after any comma), or NULL.
  */
 static char *value_open(struct ndl_jwb *w, size_t n)
 {
 	uint8_t f;
+	size_t comma;
 	char *o;
 
 	if (w->error)
@@ -104,10 +106,11 @@ static char *value_open(struct ndl_jwb *w, size_t n)
 		fail(w, NDL_JWB_NESTING);
 		return NULL;
 	}
-	if (!reserve(w, n + 1))
+	comma = w->depth && (f & (F_MORE | F_OBJECT)) == F_MORE;
+	if (!reserve(w, n + comma))
 		return NULL;
 	o = w->buf + w->len;
-	if ((f & (F_MORE | F_OBJECT)) == F_MORE && w->depth)
+	if (comma)
 		*o++ = ',';
 	return o;
 }
@@ -213,7 +216,7 @@ static char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
 			break;
 
 		if (*p < 0x80) {
-			extra = 5;       /* \u00XX: six bytes for one */
+			extra = short_escape[*p] ? 1 : 5;   /* \n or \u00XX */
 		} else {
 			const struct utf8_lead *l = &utf8_lead[*p - 0x80];
 			size_t have = (size_t)(end - p), k = 1;
@@ -345,7 +348,7 @@ static void op_key(struct ndl_jw *jw, const char *key, size_t len)
 		return;
 	}
 	f = &w->frame[w->depth - 1];
-	if (!reserve(w, len + 4))   /* comma, quotes, colon */
+	if (!reserve(w, len + 3 + !!(*f & F_MORE)))   /* comma, quotes, colon */
 		return;
 	o = w->buf + w->len;
 	if (*f & F_MORE)
@@ -441,10 +444,25 @@ static size_t format_real(char *out, size_t size, double v)
 {
 	int n = 0;
 
-	for (int prec = 15; prec <= 17; prec++) {
+	/* A decimal of at most DBL_DIG (15) digits survives the trip through
+	 * a normal double, so "%.15g" is the shortest when it reads back. */
+	for (int prec = DBL_DIG; prec <= 17; prec++) {
 		n = snprintf(out, size, "%.*g", prec, v);
 		if (prec == 17 || strtod(out, NULL) == v)
 			break;
+	}
+	if (n > 0 && (size_t)n < size && fabs(v) < DBL_MIN && v != 0.0) {
+		/* subnormals carry fewer digits: look further down */
+		char tmp[40];
+
+		for (int prec = DBL_DIG - 1; prec >= 1; prec--) {
+			int m = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+
+			if (m <= 0 || (size_t)m >= size || strtod(tmp, NULL) != v)
+				break;
+			memcpy(out, tmp, (size_t)m + 1);
+			n = m;
+		}
 	}
 	if (n < 0 || (size_t)n >= size)
 		return 0;
