@@ -7,12 +7,13 @@
  * with the layer names netdumplings 0.5.1 reported (scapy's): "Ethernet",
  * "802.1Q" (once per VLAN tag), "cooked linux", "Loopback", "ARP", "IP",
  * "IPv6", "TCP", "UDP", "ICMP", "ICMPv6", "DNS", "Raw" (a transport payload
- * that is not DNS) and "Padding". Keys are in byte order and only layers
+ * that is not DNS, or ICMP echo data) and "Padding". Keys are in byte order and only layers
  * seen at least once appear. No packet dumplings.
  *
  * Per packet the chef only tests the kitchen's layer bits and bumps
  * counters in an array; names are written only when a dumpling is made.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <ndl/chef.h>
 
@@ -79,6 +80,22 @@ static const struct {
 	{ NDL_LAYER_PADDING, COUNT_PADDING },
 };
 
+/*
+ * Whether scapy would have shown a Raw layer for the payload the kitchen
+ * found. The kitchen calls everything after the first four bytes of an
+ * ICMP message its payload; scapy keeps those bytes inside the ICMP layers,
+ * except the data of an ICMP echo request or reply (RFC 792) after the
+ * identifier and sequence number.
+ */
+static bool raw_payload(const struct ndl_packet *pkt)
+{
+	if (pkt->layers & NDL_LAYER_ICMPV6)
+		return false;
+	if (pkt->layers & NDL_LAYER_ICMP)
+		return (pkt->icmp_type == 0 || pkt->icmp_type == 8) && pkt->payload_len > 4;
+	return true;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Callbacks                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -101,7 +118,7 @@ static void packetcount_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet
 	if (layers & NDL_LAYER_PAYLOAD) {
 		if ((layers & (NDL_LAYER_UDP | NDL_LAYER_TCP)) && ctx->host->dns(ctx, pkt))
 			c->counts[COUNT_DNS]++;
-		else
+		else if (raw_payload(pkt))
 			c->counts[COUNT_RAW]++;
 	}
 }
