@@ -1,0 +1,842 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hub.c - connections, hellos, fan-out and shutdown of the hub.
+ *
+ * Transport: WebSocket, RFC 6455, served by libwebsockets on a foreign
+ * libuv loop. Close codes are RFC 6455 section 7.4.1's:
+ *   1001 going away (shutdown), 1003 binary frame, 1007 dumpling not JSON,
+ *   1008 bad or missing hello, 1009 message too big, 1013 too many clients.
+ *
+ * Message flow: a kitchen's frames are reassembled into one refcounted
+ * buffer (lws hands a message over in pieces); a valid dumpling buffer is
+ * then shared, unchanged, by every eater's bounded queue and written from
+ * each eater's WRITEABLE callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ndl/wire.h>
+#include "envelope.h"
+#include "hub-int.h"
+
+#define WRITES_PER_CALLBACK 16
+
+static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
+	[NDL_HUB_REJ_HELLO_NOT_JSON] = "hello_not_json",
+	[NDL_HUB_REJ_HELLO_NOT_OBJECT] = "hello_not_object",
+	[NDL_HUB_REJ_HELLO_NO_NAME] = "hello_without_name",
+	[NDL_HUB_REJ_HELLO_TIMEOUT] = "hello_timeout",
+	[NDL_HUB_REJ_NO_HELLO] = "closed_before_hello",
+	[NDL_HUB_REJ_BINARY] = "binary_frame",
+	[NDL_HUB_REJ_TOO_BIG] = "too_big",
+	[NDL_HUB_REJ_NOT_JSON] = "not_json",
+	[NDL_HUB_REJ_NOT_DUMPLING] = "not_a_dumpling",
+	[NDL_HUB_REJ_EATER_FRAME] = "eater_frame_ignored",
+	[NDL_HUB_REJ_TOO_MANY_CLIENTS] = "too_many_clients",
+};
+
+static const char *const role_names[2] = { "kitchen", "eater" };
+
+const char *ndl_hub_reject_name(enum ndl_hub_reject r)
+{
+	return (unsigned)r < NDL_HUB_REJ_COUNT ? reject_names[r] : "unknown";
+}
+
+void ndl_hub_config_defaults(struct ndl_hub_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->address = NDL_HUB_DEFAULT_ADDRESS;
+	cfg->in_port = NDL_HUB_DEFAULT_IN_PORT;
+	cfg->out_port = NDL_HUB_DEFAULT_OUT_PORT;
+	cfg->status_freq = NDL_HUB_DEFAULT_STATUS_FREQ;
+	cfg->max_frame = NDL_DEFAULT_MAX_FRAME;
+	cfg->eater_queue = 4096;
+	cfg->eater_queue_bytes = 64u * 1024u * 1024u;
+	cfg->max_clients = 1024;
+	cfg->hello_timeout = 30.0;
+}
+
+double ndl__hub_now_epoch(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- lists ---- */
+
+static void list_init(struct ndl_hub_link *h)
+{
+	h->prev = h->next = h;
+}
+
+static void list_append(struct ndl_hub_link *h, struct ndl_hub_link *l)
+{
+	l->prev = h->prev;
+	l->next = h;
+	h->prev->next = l;
+	h->prev = l;
+}
+
+static void list_unlink(struct ndl_hub_link *l)
+{
+	if (!l->next)
+		return;
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+}
+
+static struct ndl_hub_conn *conn_of(struct ndl_hub_link *l)
+{
+	return (struct ndl_hub_conn *)((char *)l - offsetof(struct ndl_hub_conn, link));
+}
+
+/* ---- helpers ---- */
+
+/* "host:port" with IPv6 in brackets (RFC 3986 section 3.2.2). */
+static const char *hostport(char *buf, size_t len, const char *host, int port)
+{
+	snprintf(buf, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+	return buf;
+}
+
+static void peer_address(struct ndl_hub_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char serv[16];
+	int fd = lws_get_socket_fd(c->wsi);
+
+	snprintf(c->host, sizeof(c->host), "unknown");
+	c->port = 0;
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (getnameinfo((struct sockaddr *)&ss, sl, c->host, sizeof(c->host), serv, sizeof(serv),
+			NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(c->host, sizeof(c->host), "unknown");
+		return;
+	}
+	/* An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d. */
+	if (!strncmp(c->host, "::ffff:", 7) && strchr(c->host + 7, '.'))
+		memmove(c->host, c->host + 7, strlen(c->host + 7) + 1);
+	c->port = atoi(serv);
+}
+
+static const char *conn_label(const struct ndl_hub_conn *c, char *buf, size_t len)
+{
+	char hp[NDL_HUB_HOST_LEN + 10];
+
+	hostport(hp, sizeof(hp), c->host, c->port);
+	if (c->name)
+		snprintf(buf, len, "%s '%.64s' from %s", role_names[c->role], c->name, hp);
+	else
+		snprintf(buf, len, "%s connection from %s", role_names[c->role], hp);
+	return buf;
+}
+
+static void count_reject(struct ndl_hub *hub, struct ndl_hub_conn *c, enum ndl_hub_reject r,
+			 const char *why)
+{
+	uint64_t suppressed = 0;
+	char label[160];
+
+	hub->rejections[r]++;
+	if (!ndl__hub_ratelimit(&hub->reject_rl, uv_hrtime(), &suppressed))
+		return;
+	if (suppressed)
+		ndl__hub_log(NDL_HUB_LOG_INFO, "%llu rejections not logged (rate limit)",
+			     (unsigned long long)suppressed);
+	ndl__hub_log(NDL_HUB_LOG_INFO, "rejected %s: %s (%s)", conn_label(c, label, sizeof(label)),
+		     why, reject_names[r]);
+}
+
+/*
+ * Count and log a rejection, and tell lws to close with code. The caller
+ * returns -1 from the callback; lws then sends the close frame.
+ */
+static int reject_close(struct ndl_hub_conn *c, enum ndl_hub_reject r, int code, const char *why)
+{
+	count_reject(c->hub, c, r, why);
+	c->close_code = code;
+	c->close_text = why;
+	lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
+	return -1;
+}
+
+/* Close later, from the WRITEABLE callback (outside of this callback). */
+static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
+{
+	if (c->close_code)
+		return;
+	c->close_code = code;
+	c->close_text = why;
+	lws_callback_on_writable(c->wsi);
+}
+
+/* ---- fan-out ---- */
+
+/* Queue m for every greeted eater; the caller keeps its reference. */
+static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m)
+{
+	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
+	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
+		struct ndl_hub_conn *e = conn_of(l);
+
+		if (e->close_code)
+			continue;
+		if (ndl__hub_msgq_push(&e->q, m) < 0) {
+			e->dropped++;
+			hub->total_dropped++;
+			continue;
+		}
+		lws_callback_on_writable(e->wsi);
+	}
+}
+
+static int eater_write(struct ndl_hub_conn *c)
+{
+	struct ndl_hub *hub = c->hub;
+
+	for (int n = 0; n < WRITES_PER_CALLBACK; n++) {
+		struct ndl_hub_msg *m = ndl__hub_msgq_peek(&c->q);
+		int w;
+
+		if (!m)
+			break;
+		/*
+		 * lws writes the frame header into the LWS_PRE headroom (the
+		 * same bytes for every eater) and never touches the payload of
+		 * an unmasked server frame; what the socket does not take now
+		 * lws copies into its own buffer, so m may go right away.
+		 */
+		w = lws_write(c->wsi, ndl__hub_msg_payload(m), m->len, LWS_WRITE_TEXT);
+		if (w < 0) {
+			char label[160];
+
+			ndl__hub_log(NDL_HUB_LOG_DEBUG, "write to %s failed",
+				     conn_label(c, label, sizeof(label)));
+			return -1;
+		}
+		ndl__hub_msgq_pop(&c->q);
+		c->sent++;
+		hub->total_out++;
+		if (lws_send_pipe_choked(c->wsi))
+			break;
+	}
+	if (c->q.count)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* ---- frames ---- */
+
+static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
+{
+	struct ndl_hub *hub = c->hub;
+	const char *key = c->role == NDL_HUB_KITCHEN ? "kitchen_name" : "eater_name";
+	json_error_t jerr;
+	json_t *j, *name;
+	char label[160];
+
+	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, 0, &jerr);
+	ndl__hub_msg_unref(m);
+	if (!j)
+		return reject_close(c, NDL_HUB_REJ_HELLO_NOT_JSON, NDL_CLOSE_POLICY,
+				    "hello is not JSON");
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return reject_close(c, NDL_HUB_REJ_HELLO_NOT_OBJECT, NDL_CLOSE_POLICY,
+				    "hello is not a JSON object");
+	}
+	name = json_object_get(j, key);
+	if (!json_is_string(name)) {
+		json_decref(j);
+		return reject_close(c, NDL_HUB_REJ_HELLO_NO_NAME, NDL_CLOSE_POLICY,
+				    c->role == NDL_HUB_KITCHEN ?
+				    "hello has no string kitchen_name" :
+				    "hello has no string eater_name");
+	}
+	c->hello = j;
+	c->name = json_string_value(name);
+	c->greeted = true;
+	list_unlink(&c->link);
+	list_append(&hub->greeted[c->role], &c->link);
+	hub->ngreeted[c->role]++;
+	ndl__hub_log(NDL_HUB_LOG_INFO, "%s connected", conn_label(c, label, sizeof(label)));
+	return 0;
+}
+
+static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
+{
+	struct ndl_hub *hub = c->hub;
+	struct ndl_envelope env;
+	int r;
+
+	r = ndl_envelope_parse(&env, (const char *)ndl__hub_msg_payload(m), m->len);
+	if (r == 0) {
+		ndl_envelope_clear(&env);
+		c->dumplings_in++;
+		hub->total_in++;
+		ndl__hub_msg_trim(&m);
+		fan_out(hub, m);
+		ndl__hub_msg_unref(m);
+		return 0;
+	}
+	ndl__hub_msg_unref(m);
+	if (r == -EBADMSG) {
+		count_reject(hub, c, NDL_HUB_REJ_NOT_DUMPLING, "JSON without metadata.chef");
+		return 0;
+	}
+	return reject_close(c, NDL_HUB_REJ_NOT_JSON, NDL_CLOSE_INVALID_PAYLOAD,
+			    "dumpling is not valid JSON");
+}
+
+static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
+{
+	struct ndl_hub *hub = c->hub;
+	struct ndl_hub_msg *m;
+	size_t limit, have, remaining;
+
+	if (c->close_code)
+		return 0;   /* closing: nothing more counts */
+	if (lws_frame_is_binary(c->wsi)) {
+		ndl__hub_msg_unref(c->rx);
+		c->rx = NULL;
+		return reject_close(c, NDL_HUB_REJ_BINARY, NDL_CLOSE_UNSUPPORTED,
+				    "binary frames are not accepted");
+	}
+	if (c->role == NDL_HUB_EATER && c->greeted) {
+		/* After its hello an eater only listens; count what it says. */
+		if (lws_is_final_fragment(c->wsi)) {
+			c->ignored++;
+			hub->rejections[NDL_HUB_REJ_EATER_FRAME]++;
+		}
+		return 0;
+	}
+
+	limit = hub->cfg.max_frame;
+	if (!c->greeted && limit > NDL_HUB_HELLO_MAX)
+		limit = NDL_HUB_HELLO_MAX;
+	have = c->rx ? c->rx->len : 0;
+	remaining = lws_remaining_packet_payload(c->wsi);
+	if (len > limit - have || remaining > limit - have - len) {
+		ndl__hub_msg_unref(c->rx);
+		c->rx = NULL;
+		return reject_close(c, NDL_HUB_REJ_TOO_BIG, NDL_CLOSE_TOO_BIG,
+				    c->greeted ? "message larger than --max-frame" :
+				    "hello too large");
+	}
+	if (!c->rx) {
+		/* The frame header told us its length: one allocation for most. */
+		c->rx = ndl__hub_msg_new(len + remaining);
+		if (!c->rx)
+			return reject_close(c, NDL_HUB_REJ_TOO_BIG, NDL_CLOSE_TOO_BIG,
+					    "out of memory for this message");
+	}
+	if (ndl__hub_msg_append(&c->rx, in, len) < 0) {
+		ndl__hub_msg_unref(c->rx);
+		c->rx = NULL;
+		return reject_close(c, NDL_HUB_REJ_TOO_BIG, NDL_CLOSE_TOO_BIG,
+				    "out of memory for this message");
+	}
+	if (!lws_is_final_fragment(c->wsi))
+		return 0;
+
+	m = c->rx;
+	c->rx = NULL;
+	return c->greeted ? on_dumpling(c, m) : on_hello(c, m);
+}
+
+/* ---- connection life ---- */
+
+static void stop_step(uv_timer_t *t);
+
+static void conn_open(struct ndl_hub_conn *c, struct ndl_hub_listener *ls, struct lws *wsi)
+{
+	struct ndl_hub *hub = ls->hub;
+	char label[160];
+
+	memset(c, 0, sizeof(*c));
+	c->hub = hub;
+	c->wsi = wsi;
+	c->role = ls->role;
+	c->connected_ns = uv_hrtime();
+	ndl__hub_msgq_init(&c->q, hub->cfg.eater_queue, hub->cfg.eater_queue_bytes);
+	peer_address(c);
+	list_append(&hub->pending, &c->link);
+	hub->nconns[c->role]++;
+	ndl__hub_log(NDL_HUB_LOG_DEBUG, "new %s", conn_label(c, label, sizeof(label)));
+
+	if (hub->stopping)
+		close_soon(c, NDL_CLOSE_GOING_AWAY, "hub shutting down");
+	else if (hub->nconns[c->role] > hub->cfg.max_clients) {
+		count_reject(hub, c, NDL_HUB_REJ_TOO_MANY_CLIENTS, "too many connections");
+		close_soon(c, 1013, "too many connections");
+	}
+}
+
+static void conn_close(struct ndl_hub_conn *c)
+{
+	struct ndl_hub *hub = c->hub;
+	char label[160], code[48];
+
+	if (!hub)
+		return;
+	if (c->greeted)
+		hub->ngreeted[c->role]--;
+	else if (!c->close_code)
+		hub->rejections[NDL_HUB_REJ_NO_HELLO]++;
+	list_unlink(&c->link);
+	hub->nconns[c->role]--;
+
+	if (c->close_code)
+		snprintf(code, sizeof(code), "closed by hub with %d", c->close_code);
+	else if (c->peer_close_code)
+		snprintf(code, sizeof(code), "code %d", c->peer_close_code);
+	else
+		snprintf(code, sizeof(code), "no close code");
+	conn_label(c, label, sizeof(label));
+	if (c->greeted && c->role == NDL_HUB_KITCHEN)
+		ndl__hub_log(NDL_HUB_LOG_INFO, "%s disconnected (%s) after %llu dumplings",
+			     label, code, (unsigned long long)c->dumplings_in);
+	else if (c->greeted)
+		ndl__hub_log(NDL_HUB_LOG_INFO,
+			     "%s disconnected (%s): %llu sent, %llu dropped, %zu unsent",
+			     label, code, (unsigned long long)c->sent,
+			     (unsigned long long)c->dropped, c->q.count);
+	else
+		ndl__hub_log(NDL_HUB_LOG_DEBUG, "%s closed before its hello (%s)", label, code);
+
+	ndl__hub_msg_unref(c->rx);
+	c->rx = NULL;
+	ndl__hub_msgq_clear(&c->q);
+	json_decref(c->hello);
+	c->hello = NULL;
+	c->name = NULL;
+	c->hub = NULL;
+
+	if (hub->stopping && !hub->nconns[0] && !hub->nconns[1] && !hub->destroying)
+		uv_timer_start(&hub->stop_timer, stop_step, 0, 0);
+}
+
+static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			void *in, size_t len)
+{
+	struct ndl_hub_conn *c = user;
+	const struct lws_protocols *proto;
+
+	switch (reason) {
+	case LWS_CALLBACK_ESTABLISHED:
+		proto = lws_get_protocol(wsi);
+		if (!c || !proto || !proto->user)
+			return -1;
+		conn_open(c, proto->user, wsi);
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE:
+		if (!c || !c->hub)
+			return -1;
+		return on_receive(c, in, len);
+
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!c || !c->hub)
+			return 0;
+		if (c->close_code) {
+			lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+					 (unsigned char *)c->close_text, strlen(c->close_text));
+			return -1;
+		}
+		if (c->role == NDL_HUB_EATER && c->greeted)
+			return eater_write(c);
+		return 0;
+
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* RFC 6455 section 5.5.1: the body starts with a 2-byte code. */
+		if (c && c->hub && len >= 2) {
+			const unsigned char *p = in;
+
+			c->peer_close_code = (p[0] << 8) | p[1];
+		}
+		return 0;
+
+	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (c)
+			conn_close(c);
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- timers ---- */
+
+static void status_tick(uv_timer_t *t)
+{
+	struct ndl_hub *hub = t->data;
+	struct ndl_hub_msg *m;
+
+	if (hub->stopping)
+		return;
+	m = ndl__hub_status_build(hub);
+	if (!m) {
+		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory building the status dumpling");
+		return;
+	}
+	fan_out(hub, m);
+	ndl__hub_msg_unref(m);
+}
+
+static void house_tick(uv_timer_t *t)
+{
+	struct ndl_hub *hub = t->data;
+	uint64_t now = uv_hrtime();
+	uint64_t limit_ns = (uint64_t)(hub->cfg.hello_timeout * 1e9);
+
+	if (hub->stopping || hub->cfg.hello_timeout <= 0)
+		return;
+	for (struct ndl_hub_link *l = hub->pending.next; l != &hub->pending; l = l->next) {
+		struct ndl_hub_conn *c = conn_of(l);
+
+		if (c->close_code || now - c->connected_ns < limit_ns)
+			continue;
+		count_reject(hub, c, NDL_HUB_REJ_HELLO_TIMEOUT, "no hello in time");
+		close_soon(c, NDL_CLOSE_POLICY, "no hello in time");
+	}
+}
+
+/* ---- set-up ---- */
+
+static int resolve(struct ndl_hub *hub, char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *res, *ai;
+	int r, pass;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(hub->cfg.address, NULL, &hints, &res);
+	if (r) {
+		snprintf(err, errlen, "cannot resolve address '%s': %s", hub->cfg.address,
+			 gai_strerror(r));
+		return -EADDRNOTAVAIL;
+	}
+	/* IPv4 first, then IPv6; each distinct address once. */
+	for (pass = 0; pass < 2; pass++) {
+		for (ai = res; ai; ai = ai->ai_next) {
+			char host[NDL_HUB_HOST_LEN];
+			int dup = 0;
+
+			if (ai->ai_family != (pass ? AF_INET6 : AF_INET))
+				continue;
+			if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), NULL, 0,
+					NI_NUMERICHOST))
+				continue;
+			for (int i = 0; i < hub->naddrs; i++)
+				dup |= !strcmp(hub->addrs[i], host);
+			if (dup || hub->naddrs == NDL_HUB_MAX_ADDRS)
+				continue;
+			snprintf(hub->addrs[hub->naddrs++], NDL_HUB_HOST_LEN, "%s", host);
+		}
+	}
+	freeaddrinfo(res);
+	if (!hub->naddrs) {
+		snprintf(err, errlen, "address '%s' has no IPv4 or IPv6 address",
+			 hub->cfg.address);
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+/* Why a bind to host:port fails, found by trying it (lws only logs it). */
+static int probe_bind(const char *host, int port)
+{
+	struct addrinfo hints = { 0 }, *res;
+	char serv[8];
+	int fd, r = 0, one = 1;
+
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof(serv), "%d", port);
+	if (getaddrinfo(host, serv, &hints, &res))
+		return -EADDRNOTAVAIL;
+	fd = socket(res->ai_family, SOCK_STREAM, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto free_res;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1) < 0)
+		r = -errno;
+	close(fd);
+free_res:
+	freeaddrinfo(res);
+	return r;
+}
+
+static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *host, int port,
+		     char *err, size_t errlen)
+{
+	struct ndl_hub_listener *ls = &hub->listeners[hub->nlisteners];
+	struct lws_context_creation_info vi;
+	char name[96], hp[NDL_HUB_HOST_LEN + 10];
+	int bound, r;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->hub = hub;
+	ls->role = role;
+	ls->protocols[0].name = role == NDL_HUB_KITCHEN ? "netdumplings-kitchen" :
+				"netdumplings-eater";
+	ls->protocols[0].callback = hub_callback;
+	ls->protocols[0].per_session_data_size = sizeof(struct ndl_hub_conn);
+	ls->protocols[0].rx_buffer_size = 65536;
+	ls->protocols[0].user = ls;
+
+	memset(&vi, 0, sizeof(vi));
+	snprintf(name, sizeof(name), "%ss-%d", role_names[role], hub->nlisteners);
+	vi.vhost_name = name;
+	vi.iface = host;
+	vi.port = port;
+	vi.protocols = ls->protocols;
+	if (!strchr(host, ':'))
+		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	else
+		vi.options |= LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+			      LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+
+	ls->vh = lws_create_vhost(hub->lws, &vi);
+	if (!ls->vh) {
+		r = probe_bind(host, port);
+		snprintf(err, errlen, "cannot listen for %ss on %s: %s", role_names[role],
+			 hostport(hp, sizeof(hp), host, port),
+			 r ? strerror(-r) : "libwebsockets refused the listener");
+		return r ? r : -EIO;
+	}
+	hub->nlisteners++;
+	bound = lws_get_vhost_listen_port(ls->vh);
+	return bound > 0 ? bound : port;
+}
+
+static void lws_log_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	ndl__hub_log(NDL_HUB_LOG_DEBUG, "lws: %.*s", (int)n, line);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct ndl_hub *hub = h->data;
+
+	if (--hub->open_handles == 0 && !hub->done_called) {
+		hub->done_called = true;
+		if (hub->done)
+			hub->done(hub->done_arg);
+	}
+}
+
+static void finish(struct ndl_hub *hub)
+{
+	uv_timer_stop(&hub->stop_timer);
+	uv_close((uv_handle_t *)&hub->status_timer, handle_closed);
+	uv_close((uv_handle_t *)&hub->house_timer, handle_closed);
+	uv_close((uv_handle_t *)&hub->stop_timer, handle_closed);
+}
+
+static void count_closing(uv_handle_t *h, void *arg)
+{
+	if (uv_is_closing(h))
+		(*(int *)arg)++;
+}
+
+/*
+ * Drives the libwebsockets context away, one step per loop iteration.
+ *
+ * On a foreign loop lws 4.1 destroys its context in three calls of
+ * lws_context_destroy(): the first closes every connection and lws's own
+ * uv handles, the next ones free vhosts and then the context (unloading
+ * the libuv event-lib plugin, and writing NULL through pcontext). The
+ * close callbacks of those handles live in the plugin, so each further
+ * call must wait until the loop has run every pending close: calling
+ * again at once leaves libuv calling into an unloaded library.
+ */
+static void destroy_poll(uv_timer_t *t)
+{
+	struct ndl_hub *hub = t->data;
+	int closing = 0;
+
+	if (hub->lws) {
+		uv_walk(hub->loop, count_closing, &closing);
+		if (closing)
+			return;
+		lws_context_destroy(hub->lws);
+		if (hub->lws)
+			return;
+	}
+	finish(hub);
+}
+
+static void stop_step(uv_timer_t *t)
+{
+	struct ndl_hub *hub = t->data;
+
+	if (hub->destroying)
+		return;
+	hub->destroying = true;
+	if (hub->nconns[0] || hub->nconns[1])
+		ndl__hub_log(NDL_HUB_LOG_DEBUG, "%zu connections did not close in time",
+			     hub->nconns[0] + hub->nconns[1]);
+	if (hub->lws)
+		lws_context_destroy(hub->lws);
+	/* Not 0: a due timer started from a timer callback runs in the same pass. */
+	uv_timer_start(&hub->stop_timer, destroy_poll, 1, 1);
+}
+
+struct ndl_hub *ndl_hub_new(uv_loop_t *loop, const struct ndl_hub_config *cfg)
+{
+	struct ndl_hub *hub;
+
+	hub = calloc(1, sizeof(*hub));
+	if (!hub)
+		return NULL;
+	hub->loop = loop;
+	hub->cfg = *cfg;
+	hub->start_ns = uv_hrtime();
+	list_init(&hub->pending);
+	list_init(&hub->greeted[0]);
+	list_init(&hub->greeted[1]);
+	hub->reject_rl = (struct ndl_hub_ratelimit)NDL_HUB_RATELIMIT_INIT(5.0, 20.0);
+
+	uv_timer_init(loop, &hub->status_timer);
+	uv_timer_init(loop, &hub->house_timer);
+	uv_timer_init(loop, &hub->stop_timer);
+	hub->status_timer.data = hub->house_timer.data = hub->stop_timer.data = hub;
+	hub->open_handles = 3;
+	return hub;
+}
+
+int ndl_hub_start(struct ndl_hub *hub, char *err, size_t errlen)
+{
+	const struct ndl_hub_config *cfg = &hub->cfg;
+	struct lws_context_creation_info ci;
+	void *loops[1];
+	char dummy[8];
+	int r;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = '\0';
+	if (hub->started || hub->stopping) {
+		snprintf(err, errlen, "hub already started");
+		return -EALREADY;
+	}
+
+	r = resolve(hub, err, errlen);
+	if (r < 0)
+		goto fail;
+
+	lws_set_log_level(ndl__hub_log_level() >= NDL_HUB_LOG_DEBUG ?
+			  LLL_ERR | LLL_WARN | LLL_NOTICE : 0, lws_log_line);
+	memset(&ci, 0, sizeof(ci));
+	ci.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	loops[0] = hub->loop;
+	ci.foreign_loops = loops;
+	ci.pcontext = &hub->lws;
+	hub->lws = lws_create_context(&ci);
+	if (!hub->lws) {
+		snprintf(err, errlen, "cannot start libwebsockets with the libuv event library"
+			 " (is libwebsockets-evlib-uv installed?)");
+		r = -ENOTSUP;
+		goto fail;
+	}
+
+	for (int role = 0; role < 2; role++) {
+		int port = role == NDL_HUB_KITCHEN ? cfg->in_port : cfg->out_port;
+
+		for (int i = 0; i < hub->naddrs; i++) {
+			char sub[256];
+
+			r = listen_on(hub, role, hub->addrs[i], i ? hub->ports[role] : port,
+				      i ? sub : err, i ? sizeof(sub) : errlen);
+			if (r < 0 && !i)
+				goto fail;
+			if (r < 0) {
+				ndl__hub_log(NDL_HUB_LOG_INFO, "warning: %s", sub);
+				continue;
+			}
+			if (!i)
+				hub->ports[role] = r;
+		}
+	}
+
+	hub->started = true;
+	uv_timer_start(&hub->status_timer, status_tick, 0,
+		       (uint64_t)(cfg->status_freq * 1000.0 + 0.5));
+	uv_timer_start(&hub->house_timer, house_tick, 1000, 1000);
+	return 0;
+
+fail:
+	hub->stopping = true;
+	return r;
+}
+
+void ndl_hub_shutdown(struct ndl_hub *hub, void (*done)(void *arg), void *arg)
+{
+	if (!hub || hub->shutdown_called)
+		return;
+	hub->shutdown_called = true;
+	hub->done = done;
+	hub->done_arg = arg;
+	hub->stopping = true;
+	uv_timer_stop(&hub->status_timer);
+	uv_timer_stop(&hub->house_timer);
+	if (!hub->nconns[0] && !hub->nconns[1]) {
+		uv_timer_start(&hub->stop_timer, stop_step, 0, 0);
+		return;
+	}
+	ndl__hub_log(NDL_HUB_LOG_DEBUG, "closing %zu connections",
+		     hub->nconns[0] + hub->nconns[1]);
+	for (int role = 0; role < 2; role++) {
+		struct ndl_hub_link *heads[2] = { &hub->pending, &hub->greeted[role] };
+
+		for (int h = 0; h < 2; h++)
+			for (struct ndl_hub_link *l = heads[h]->next; l != heads[h]; l = l->next)
+				close_soon(conn_of(l), NDL_CLOSE_GOING_AWAY, "hub shutting down");
+	}
+	uv_timer_start(&hub->stop_timer, stop_step, NDL_HUB_SHUTDOWN_GRACE_MS, 0);
+}
+
+void ndl_hub_free(struct ndl_hub *hub)
+{
+	free(hub);
+}
+
+int ndl_hub_in_port(const struct ndl_hub *hub)
+{
+	return hub->ports[NDL_HUB_KITCHEN];
+}
+
+int ndl_hub_out_port(const struct ndl_hub *hub)
+{
+	return hub->ports[NDL_HUB_EATER];
+}
+
+const char *ndl_hub_address(const struct ndl_hub *hub, int i)
+{
+	return i >= 0 && i < hub->naddrs ? hub->addrs[i] : NULL;
+}
