@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * capture.h - packet sources for the kitchen on a libuv loop: live
+ * interfaces through libpcap (uv_poll on the selectable fd) or a capture
+ * file replayed as fast as the outbox allows, or at capture speed.
+ *
+ * Also drives the chefs' interval handlers: a wall-clock timer live, the
+ * capture timestamps in a replay. Everything runs on the loop's thread.
+ */
+#ifndef NDL_KITCHEN_CAPTURE_H
+#define NDL_KITCHEN_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include "kitchen.h"
+
+#define NDL__CAPTURE_MAX_IFACES 16
+#define NDL__CAPTURE_DEFAULT_SNAPLEN 262144
+/* Packets read per loop turn. */
+#define NDL__CAPTURE_BATCH 512
+
+struct ndl__capture_config {
+	const char *ifaces[NDL__CAPTURE_MAX_IFACES];  /* live: interface names ("any": all) */
+	size_t n_ifaces;
+	const char *read_file;   /* replay this file instead (pcap or pcapng) */
+	bool realtime;           /* replay at the pace of the capture timestamps */
+	const char *filter;      /* BPF expression; NULL or "" captures everything */
+	int snaplen;
+	int buffer_size;         /* bytes of kernel buffer; 0 keeps libpcap's default */
+	bool promisc;
+	ndl_time_ns poke_ns;     /* interval between interval handlers */
+};
+
+struct ndl__capture_callbacks {
+	/* Replay: true while the consumer wants reading paused (outbox full). */
+	bool (*should_pause)(void *arg);
+	/*
+	 * The source ended: a replay reached its end (status 0) or capture
+	 * failed (status < 0; the reason was logged). Called once.
+	 */
+	void (*on_end)(void *arg, int status);
+	/* Log a line (warnings and errors of capture). */
+	void (*log)(void *arg, enum ndl_log_level level, const char *line);
+	void *arg;
+};
+
+struct ndl__capture;
+
+/*
+ * Open every source of cfg (activate interfaces, open the file, compile and
+ * set the filter) without reading yet. Strings in cfg are copied.
+ * Returns 0 and *out, or a negative errno with a one-line reason in err
+ * (-EPERM no permission, -ENODEV unknown interface, -EINVAL bad filter,
+ * -ENOENT/-EIO unreadable file).
+ */
+int ndl__capture_open(uv_loop_t *loop, struct ndl_kitchen *k,
+		      const struct ndl__capture_config *cfg,
+		      const struct ndl__capture_callbacks *cb,
+		      struct ndl__capture **out, char *err, size_t errlen);
+
+/* Start reading and the interval timer. Returns 0 or a negative errno. */
+int ndl__capture_start(struct ndl__capture *c);
+
+/* Replay: continue after should_pause turned false. */
+void ndl__capture_resume(struct ndl__capture *c);
+
+/*
+ * Stop reading and close every handle; the capture is freed once libuv has
+ * closed them. Safe to call more than once and after on_end. NULL is a no-op.
+ */
+void ndl__capture_close(struct ndl__capture *c);
+
+struct ndl__capture_stats {
+	uint64_t received;     /* by libpcap, live only (pcap_stats ps_recv) */
+	uint64_t kernel_drops; /* ps_drop + ps_ifdrop, live only */
+	bool replay_done;
+};
+
+/* Current counters (pcap_stats of every live source, summed). */
+void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out);
+
+/*
+ * Write the interfaces libpcap can open, comma separated, into out.
+ * Returns out.
+ */
+char *ndl__capture_list_devices(char *out, size_t outlen);
+
+#endif /* NDL_KITCHEN_CAPTURE_H */

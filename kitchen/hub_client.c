@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hub_client.c - WebSocket client (RFC 6455) from the kitchen to the hub,
+ * libwebsockets running on the caller's libuv loop (a "foreign" loop: lws
+ * adds its handles to it and removes them when its context is destroyed).
+ *
+ * Debian builds libwebsockets with its event libraries as plugins; the
+ * libuv one is loaded from the standard plugin folder when the context is
+ * created with LWS_SERVER_OPTION_LIBUV.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libwebsockets.h>
+#include "hub_client.h"
+
+/* Messages written per writeable callback before yielding to the loop. */
+#define WRITES_PER_TURN 64
+
+enum hub_state {
+	HUB_CONNECTING,
+	HUB_OPEN,
+	HUB_CLOSING,     /* close asked: flushing, then the close frame */
+	HUB_CLOSED,
+};
+
+struct msg {
+	struct msg *next;
+	size_t len;
+	bool dumpling;                /* false for the hello */
+	unsigned char buf[];          /* LWS_PRE bytes of room, then len bytes */
+};
+
+struct ndl__hub_client {
+	uv_loop_t *loop;
+	struct ndl__hub_client_callbacks cb;
+	struct lws_context *ctx;      /* NULLed by lws when destruction completes */
+	struct lws *wsi;
+	enum hub_state state;
+	char *host;
+	int port;
+	char host_header[300];
+
+	struct msg *head, *tail;
+	size_t queued, queued_bytes;
+	size_t max_count, max_bytes;
+	bool waiting_drain;
+	uint64_t sent, refused;
+
+	bool close_sent;
+	int peer_code;                /* close code the hub sent, 0 if none */
+	char peer_reason[128];
+	bool reported;
+	bool destroying;
+	uv_timer_t report_timer;      /* delivers on_closed outside lws callbacks */
+	bool report_timer_init;
+	int report_code;
+	char report_reason[256];
+	bool report_by_us;
+};
+
+static bool lws_verbose;
+
+static void lws_log_line(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (!lws_verbose && level != LLL_ERR)
+		return;
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	fprintf(stderr, "nd-sniff: libwebsockets: %.*s\n", (int)n, line);
+}
+
+static void hlog(struct ndl__hub_client *h, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void hlog(struct ndl__hub_client *h, int level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (h->cb.log)
+		h->cb.log(h->cb.arg, level, line);
+	else
+		fprintf(stderr, "nd-sniff: %s\n", line);
+}
+
+static void free_queue(struct ndl__hub_client *h)
+{
+	struct msg *m = h->head;
+
+	while (m) {
+		struct msg *next = m->next;
+		free(m);
+		m = next;
+	}
+	h->head = h->tail = NULL;
+	h->queued = 0;
+	h->queued_bytes = 0;
+}
+
+static void on_report(uv_timer_t *t)
+{
+	struct ndl__hub_client *h = t->data;
+
+	if (h->cb.on_closed)
+		h->cb.on_closed(h->cb.arg, h->report_code, h->report_reason, h->report_by_us);
+}
+
+/* Deliver on_closed once, from the loop rather than from inside lws. */
+static void report_closed(struct ndl__hub_client *h, int code, const char *reason, bool by_us)
+{
+	if (h->reported)
+		return;
+	h->reported = true;
+	h->state = HUB_CLOSED;
+	h->report_code = code;
+	h->report_by_us = by_us;
+	snprintf(h->report_reason, sizeof(h->report_reason), "%s", reason ? reason : "");
+	if (h->report_timer_init && !h->destroying)
+		uv_timer_start(&h->report_timer, on_report, 0, 0);
+}
+
+static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool dumpling)
+{
+	struct msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = len;
+	m->dumpling = dumpling;
+	memcpy(m->buf + LWS_PRE, json, len);
+	if (h->tail)
+		h->tail->next = m;
+	else
+		h->head = m;
+	h->tail = m;
+	h->queued++;
+	h->queued_bytes += len;
+	return 0;
+}
+
+static int write_some(struct ndl__hub_client *h, struct lws *wsi)
+{
+	for (int i = 0; i < WRITES_PER_TURN && h->head; i++) {
+		struct msg *m = h->head;
+		int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+
+		if (n < 0 || (size_t)n < m->len) {
+			hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host, h->port);
+			return -1;
+		}
+		h->head = m->next;
+		if (!h->head)
+			h->tail = NULL;
+		h->queued--;
+		h->queued_bytes -= m->len;
+		if (m->dumpling)
+			h->sent++;
+		free(m);
+		if (lws_send_pipe_choked(wsi))
+			break;
+	}
+	if (h->waiting_drain && h->queued <= h->max_count / 4 &&
+	    h->queued_bytes <= h->max_bytes / 4) {
+		h->waiting_drain = false;
+		if (h->cb.on_drain)
+			h->cb.on_drain(h->cb.arg);
+	}
+	if (h->head) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	if (h->state == HUB_CLOSING) {
+		static const char why[] = "kitchen finished";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)why, sizeof(why) - 1);
+		h->close_sent = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+		    void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct ndl__hub_client *h = ctx ? lws_context_user(ctx) : NULL;
+
+	(void)user;
+	if (!h)
+		return 0;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+		char why[200];
+		snprintf(why, sizeof(why), "%.*s", in ? (int)strnlen(in, 190) : 0,
+			 in ? (const char *)in : "");
+		h->wsi = NULL;
+		report_closed(h, 0, why[0] ? why : "connection failed", false);
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (h->state == HUB_CONNECTING)
+			h->state = HUB_OPEN;
+		if (h->cb.on_open)
+			h->cb.on_open(h->cb.arg);
+		lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (h->state == HUB_CLOSED)
+			return -1;
+		return write_some(h, wsi);
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		/* The hub sends nothing to kitchens; ignore what it might. */
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+		const unsigned char *p = in;
+		if (len >= 2) {
+			size_t rl = len - 2 < sizeof(h->peer_reason) - 1 ?
+				len - 2 : sizeof(h->peer_reason) - 1;
+			h->peer_code = (p[0] << 8) | p[1];
+			memcpy(h->peer_reason, p + 2, rl);
+			h->peer_reason[rl] = '\0';
+		} else {
+			h->peer_code = 1005;    /* no status code present (RFC 6455 7.4.1) */
+		}
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		h->wsi = NULL;
+		if (h->close_sent && !h->peer_code)
+			report_closed(h, LWS_CLOSE_STATUS_NORMAL, "", true);
+		else if (h->peer_code)
+			report_closed(h, h->peer_code, h->peer_reason, h->close_sent);
+		else
+			report_closed(h, 1006, "connection lost", false);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (h->wsi == wsi)
+			h->wsi = NULL;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "ndl-kitchen", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cfg,
+			const struct ndl__hub_client_callbacks *cb,
+			struct ndl__hub_client **out, char *err, size_t errlen)
+{
+	struct lws_context_creation_info info;
+	struct lws_client_connect_info ci;
+	struct ndl__hub_client *h;
+	void *loops[1];
+	int r;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	h->loop = loop;
+	h->cb = *cb;
+	h->port = cfg->port;
+	h->max_count = cfg->outbox_count ? cfg->outbox_count : NDL__OUTBOX_DEFAULT_COUNT;
+	h->max_bytes = cfg->outbox_bytes ? cfg->outbox_bytes : NDL__OUTBOX_DEFAULT_BYTES;
+	h->host = strdup(cfg->host);
+	if (!h->host || enqueue(h, cfg->hello, strlen(cfg->hello), false) < 0) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto free_client;
+	}
+	if (strchr(cfg->host, ':'))
+		snprintf(h->host_header, sizeof(h->host_header), "[%s]:%d", cfg->host, cfg->port);
+	else
+		snprintf(h->host_header, sizeof(h->host_header), "%s:%d", cfg->host, cfg->port);
+
+	lws_verbose = cfg->verbose;
+	lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN : 0), lws_log_line);
+
+	memset(&info, 0, sizeof(info));
+	loops[0] = loop;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	info.foreign_loops = loops;
+	info.pcontext = &h->ctx;
+	info.user = h;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	h->ctx = lws_create_context(&info);
+	if (!h->ctx) {
+		snprintf(err, errlen, "cannot start the WebSocket client (libwebsockets could not "
+			 "create its context; is the libuv event plugin "
+			 "libwebsockets-evlib_uv installed?)");
+		r = -EIO;
+		goto free_client;
+	}
+
+	uv_timer_init(loop, &h->report_timer);
+	h->report_timer.data = h;
+	h->report_timer_init = true;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.context = h->ctx;
+	ci.address = h->host;
+	ci.port = cfg->port;
+	ci.path = "/";
+	ci.host = h->host_header;
+	ci.origin = h->host_header;
+	ci.protocol = NULL;
+	ci.local_protocol_name = protocols[0].name;
+	ci.pwsi = &h->wsi;
+	h->state = HUB_CONNECTING;
+	if (!lws_client_connect_via_info(&ci))
+		report_closed(h, 0, "connection failed", false);
+	*out = h;
+	return 0;
+
+free_client:
+	free(h->host);
+	free_queue(h);
+	free(h);
+	return r;
+}
+
+int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len)
+{
+	if (h->state != HUB_OPEN)
+		return -ENOTCONN;
+	if (h->queued >= h->max_count || h->queued_bytes + len > h->max_bytes) {
+		h->refused++;
+		return -ENOBUFS;
+	}
+	if (enqueue(h, json, len, true) < 0) {
+		h->refused++;
+		return -ENOBUFS;
+	}
+	if (h->wsi)
+		lws_callback_on_writable(h->wsi);
+	return 0;
+}
+
+bool ndl__hub_client_above_high_water(struct ndl__hub_client *h)
+{
+	if (h->queued >= h->max_count / 2 || h->queued_bytes >= h->max_bytes / 2) {
+		h->waiting_drain = true;
+		return true;
+	}
+	return false;
+}
+
+void ndl__hub_client_close(struct ndl__hub_client *h)
+{
+	if (!h || h->state != HUB_OPEN)
+		return;
+	h->state = HUB_CLOSING;
+	if (h->wsi)
+		lws_callback_on_writable(h->wsi);
+}
+
+void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_client_stats *out)
+{
+	out->sent = h->sent;
+	out->refused = h->refused;
+	out->queued = h->queued;
+	out->queued_bytes = h->queued_bytes;
+}
+
+void ndl__hub_client_shutdown(struct ndl__hub_client *h)
+{
+	if (!h || h->destroying)
+		return;
+	h->destroying = true;
+	if (h->report_timer_init) {
+		h->report_timer_init = false;
+		uv_close((uv_handle_t *)&h->report_timer, NULL);
+	}
+	if (h->ctx)
+		lws_context_destroy(h->ctx);
+}
+
+void ndl__hub_client_free(struct ndl__hub_client *h)
+{
+	if (!h)
+		return;
+	ndl__hub_client_shutdown(h);
+	/* lws NULLs h->ctx once destruction has completed on the loop. */
+	if (h->ctx)
+		lws_context_destroy(h->ctx);
+	free(h->host);
+	free_queue(h);
+	free(h);
+}

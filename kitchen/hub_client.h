@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hub_client.h - the kitchen's WebSocket connection to the hub
+ * (RFC 6455 client, libwebsockets on the caller's libuv loop).
+ *
+ * The first frame is the kitchen hello; every dumpling after it is one text
+ * frame. Dumplings wait in a bounded outbox (count and bytes) until the
+ * socket takes them. Everything runs on the loop's thread.
+ *
+ * The connection states are kept explicit (connecting, open, closing,
+ * closed) so that reconnecting with backoff can be added later without
+ * changing callers.
+ */
+#ifndef NDL_KITCHEN_HUB_CLIENT_H
+#define NDL_KITCHEN_HUB_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define NDL__OUTBOX_DEFAULT_COUNT 65536u
+#define NDL__OUTBOX_DEFAULT_BYTES (64u * 1024u * 1024u)
+
+struct ndl__hub_client_config {
+	const char *host;          /* name, IPv4 or IPv6 literal (no brackets) */
+	int port;
+	const char *hello;         /* JSON text of the kitchen hello (copied) */
+	size_t outbox_count;       /* most dumplings waiting */
+	size_t outbox_bytes;       /* most bytes waiting */
+	bool verbose;              /* let libwebsockets log warnings too */
+};
+
+struct ndl__hub_client_callbacks {
+	/* The hello went out: dumplings may follow. */
+	void (*on_open)(void *arg);
+	/* The outbox fell to a quarter of its limits (replay may continue). */
+	void (*on_drain)(void *arg);
+	/*
+	 * The connection is over: failed to connect (code 0, reason says why),
+	 * closed by the hub (its close code and reason), or closed by us after
+	 * ndl__hub_client_close (code 1000). Called once.
+	 */
+	void (*on_closed)(void *arg, int code, const char *reason, bool by_us);
+	void (*log)(void *arg, int level, const char *line);
+	void *arg;
+};
+
+struct ndl__hub_client;
+
+/*
+ * Create the libwebsockets context on loop and start connecting.
+ * Returns 0 and *out, or a negative errno with a reason in err. The
+ * outcome of the connection arrives through the callbacks.
+ */
+int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cfg,
+			const struct ndl__hub_client_callbacks *cb,
+			struct ndl__hub_client **out, char *err, size_t errlen);
+
+/*
+ * Queue one dumpling (copied). Returns 0, -ENOBUFS when the outbox is full
+ * (counted), -ENOTCONN when the connection is not open or is closing.
+ */
+int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len);
+
+/* True while the outbox holds at least half its limits (replay pauses). */
+bool ndl__hub_client_above_high_water(struct ndl__hub_client *h);
+
+/*
+ * Send what is queued, then close with 1000 (normal closure, RFC 6455
+ * section 7.4.1). on_closed follows.
+ */
+void ndl__hub_client_close(struct ndl__hub_client *h);
+
+struct ndl__hub_client_stats {
+	uint64_t sent;            /* dumplings written to the socket */
+	uint64_t refused;         /* refused because the outbox was full */
+	size_t queued;            /* dumplings waiting now */
+	size_t queued_bytes;
+};
+
+void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_client_stats *out);
+
+/*
+ * Start destroying the libwebsockets context: its handles close on the loop,
+ * which must then run until they are closed. Callable from any loop
+ * callback, including the hub client's own. Idempotent.
+ */
+void ndl__hub_client_shutdown(struct ndl__hub_client *h);
+
+/*
+ * After the loop has run out (uv_run returned), finish destroying the
+ * context and free everything. NULL is a no-op.
+ */
+void ndl__hub_client_free(struct ndl__hub_client *h);
+
+#endif /* NDL_KITCHEN_HUB_CLIENT_H */
