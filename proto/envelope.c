@@ -52,38 +52,39 @@ void ndl_envelope_clear(struct ndl_envelope *env)
 	memset(env, 0, sizeof(*env));
 }
 
+/* Append a string literal verbatim. */
+#define APPEND(w, lit) ndl_jwb_append((w), (lit), sizeof(lit) - 1)
+
 void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			ndl_time_ns creation_time, enum ndl_driver driver)
 {
-	struct ndl_jw *jw = ndl_jwb_jw(w);
-
+	/* The fixed parts are appended whole; the writer then stands where
+	 * it would after key("payload") inside one object. */
 	ndl_jwb_reset(w);
-	ndl_jw_begin_object(jw);
-	ndl_jw_key_n(jw, "metadata", 8);
-	ndl_jw_begin_object(jw);
-	ndl_jw_key_n(jw, "chef", 4);
-	ndl_jw_string(jw, chef ? chef : "");
-	ndl_jw_key_n(jw, "kitchen", 7);
-	if (kitchen)
-		ndl_jw_string(jw, kitchen);
+	APPEND(w, "{\"metadata\":{\"chef\":");
+	if (chef)
+		ndl__jwb_put_string(w, chef, strlen(chef));
 	else
-		ndl_jw_null(jw);
-	ndl_jw_key_n(jw, "creation_time", 13);
-	ndl_jw_time(jw, creation_time);
-	ndl_jw_key_n(jw, "driver", 6);
+		APPEND(w, "\"\"");
+	APPEND(w, ",\"kitchen\":");
+	if (kitchen)
+		ndl__jwb_put_string(w, kitchen, strlen(kitchen));
+	else
+		APPEND(w, "null");
+	APPEND(w, ",\"creation_time\":");
+	ndl__jwb_put_time(w, creation_time);
 	switch (driver) {
 	case NDL_DRIVER_PACKET:
-		ndl_jw_string_n(jw, NDL_DRIVER_NAME_PACKET, sizeof(NDL_DRIVER_NAME_PACKET) - 1);
+		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_PACKET "\"},\"payload\":");
 		break;
 	case NDL_DRIVER_INTERVAL:
-		ndl_jw_string_n(jw, NDL_DRIVER_NAME_INTERVAL, sizeof(NDL_DRIVER_NAME_INTERVAL) - 1);
+		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_INTERVAL "\"},\"payload\":");
 		break;
 	default:
-		ndl_jw_null(jw);
+		APPEND(w, ",\"driver\":null},\"payload\":");
 		break;
 	}
-	ndl_jw_end_object(jw);
-	ndl_jw_key_n(jw, "payload", 7);
+	ndl__jwb_member_value_due(w);
 }
 
 void ndl_envelope_end(struct ndl_jwb *w)

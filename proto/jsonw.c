@@ -193,6 +193,26 @@ static const struct utf8_lead utf8_lead[128] = {
 	[0x74] = {4, 0x80, 0x8f},
 };
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/*
+ * True when one of the 8 bytes at p is not copied as is: below 0x20, '"',
+ * '\\' or 0x80 and above. Per byte, (v - k) & ~v has its top bit set when
+ * v < k (for v < 0x80); bytes with the top bit set are caught by x itself.
+ * Borrows only run upward from a byte that matched, so the test is exact.
+ */
+static inline bool word_special(const uint8_t *p)
+{
+	uint64_t x, q, b;
+
+	memcpy(&x, p, sizeof(x));
+	q = x ^ (ONES * '"');
+	b = x ^ (ONES * '\\');
+	return ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x)
+		& HIGHS) != 0;
+}
+
 /*
  * Write the quoted, escaped form of s at o, where room for n + 2 bytes has
  * been reserved (no string takes fewer). Returns the end, or NULL on error.
@@ -207,6 +227,8 @@ static char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
 		const uint8_t *q = p;
 		size_t extra;
 
+		while (end - q >= 8 && !word_special(q))
+			q += 8;
 		while (q < end && byte_class[*q] == 0)
 			q++;
 		memcpy(o, p, (size_t)(q - p));
@@ -383,13 +405,27 @@ static void op_string(struct ndl_jw *jw, const char *s, size_t len)
 	value_close(w, o);
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 /* Decimal digits of v, written backwards ending at end; returns the start. */
 static char *put_u64_rev(char *end, uint64_t v)
 {
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		*--end = digit_pairs[2 * r + 1];
+		*--end = digit_pairs[2 * r];
+	}
+	if (v >= 10) {
+		*--end = digit_pairs[2 * v + 1];
+		*--end = digit_pairs[2 * v];
+	} else {
+		*--end = (char)('0' + v);
+	}
 	return end;
 }
 
@@ -487,6 +523,19 @@ static void op_real(struct ndl_jw *jw, double v)
 		op_null(jw);
 		return;
 	}
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v && !(v == 0.0 && signbit(v))) {
+		/* integral: the digits and ".0", as format_real would write them */
+		char *end = tmp + sizeof(tmp), *p = end - 2;
+		int64_t i = (int64_t)v;
+
+		end[-2] = '.';
+		end[-1] = '0';
+		p = put_u64_rev(p, i < 0 ? 0 - (uint64_t)i : (uint64_t)i);
+		if (i < 0)
+			*--p = '-';
+		put_bytes(jwb(jw), p, (size_t)(end - p));
+		return;
+	}
 	n = format_real(tmp, sizeof(tmp), v);
 	if (n == 0) {
 		op_null(jw);
@@ -495,22 +544,30 @@ static void op_real(struct ndl_jw *jw, double v)
 	put_bytes(jwb(jw), tmp, n);
 }
 
-static void op_time(struct ndl_jw *jw, ndl_time_ns t)
+/* t as seconds with six decimals, ending at end; returns the start. */
+static char *format_time(char *end, ndl_time_ns t)
 {
-	char tmp[32], *end = tmp + sizeof(tmp), *p;
 	int64_t us = t / 1000;   /* truncated toward zero */
 	uint64_t u = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
-	uint64_t frac = u % 1000000;
+	unsigned frac = (unsigned)(u % 1000000);
+	char *p = end;
 
-	p = end;
-	for (int i = 0; i < 6; i++) {
-		*--p = (char)('0' + frac % 10);
-		frac /= 10;
+	for (int i = 0; i < 3; i++) {
+		*--p = digit_pairs[2 * (frac % 100) + 1];
+		*--p = digit_pairs[2 * (frac % 100)];
+		frac /= 100;
 	}
 	*--p = '.';
 	p = put_u64_rev(p, u / 1000000);
 	if (us < 0)
 		*--p = '-';
+	return p;
+}
+
+static void op_time(struct ndl_jw *jw, ndl_time_ns t)
+{
+	char tmp[32], *end = tmp + sizeof(tmp), *p = format_time(end, t);
+
 	put_bytes(jwb(jw), p, (size_t)(end - p));
 }
 
@@ -552,17 +609,38 @@ static void op_mac(struct ndl_jw *jw, const uint8_t mac[6])
 
 static void op_ip(struct ndl_jw *jw, int version, const uint8_t *addr)
 {
-	char tmp[INET6_ADDRSTRLEN + 2];
-	int af = version == 4 ? AF_INET : version == 6 ? AF_INET6 : 0;
+	char tmp[INET6_ADDRSTRLEN + 2], *o = tmp;
+	size_t n;
 
-	if (!af || !addr || !inet_ntop(af, addr, tmp + 1, INET6_ADDRSTRLEN)) {
+	if (!addr || (version != 4 && version != 6)) {
 		op_null(jw);
 		return;
 	}
-	size_t n = strlen(tmp + 1);
-	tmp[0] = '"';
-	tmp[n + 1] = '"';
-	put_bytes(jwb(jw), tmp, n + 2);
+	*o++ = '"';
+	if (version == 4) {
+		/* dotted decimal without printf: the hot case of packet chefs */
+		for (int i = 0; i < 4; i++) {
+			unsigned b = addr[i];
+
+			if (i)
+				*o++ = '.';
+			if (b >= 100)
+				*o++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*o++ = (char)('0' + b / 10 % 10);
+			*o++ = (char)('0' + b % 10);
+		}
+	} else {
+		/* RFC 5952 text form, as inet_ntop writes it */
+		if (!inet_ntop(AF_INET6, addr, o, INET6_ADDRSTRLEN)) {
+			op_null(jw);
+			return;
+		}
+		o += strlen(o);
+	}
+	*o++ = '"';
+	n = (size_t)(o - tmp);
+	put_bytes(jwb(jw), tmp, n);
 }
 
 static void op_raw(struct ndl_jw *jw, const char *json, size_t len)
@@ -664,4 +742,34 @@ void ndl_jwb_append(struct ndl_jwb *w, const char *s, size_t len)
 	memcpy(w->buf + w->len, s, len);
 	w->len += len;
 	w->buf[w->len] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* For the envelope                                                          */
+/* ------------------------------------------------------------------------ */
+
+void ndl__jwb_put_string(struct ndl_jwb *w, const char *s, size_t len)
+{
+	char *o;
+
+	if (w->error || !reserve(w, len + 2))
+		return;
+	o = put_string(w, w->buf + w->len, s, len);
+	if (o)
+		w->len = (size_t)(o - w->buf);
+	terminate(w);
+}
+
+void ndl__jwb_put_time(struct ndl_jwb *w, ndl_time_ns t)
+{
+	char tmp[32], *end = tmp + sizeof(tmp), *p = format_time(end, t);
+
+	ndl_jwb_append(w, p, (size_t)(end - p));
+}
+
+void ndl__jwb_member_value_due(struct ndl_jwb *w)
+{
+	w->top = 0;
+	w->depth = 1;
+	w->frame[0] = F_OBJECT | F_MORE | F_KEY;
 }

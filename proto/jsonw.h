@@ -61,6 +61,16 @@ void ndl_jwb_reset(struct ndl_jwb *w);
 void ndl_jwb_rewind(struct ndl_jwb *w, size_t len, uint32_t depth);
 /* Append bytes verbatim, bypassing the structure checks (for envelopes); the size limit holds. */
 void ndl_jwb_append(struct ndl_jwb *w, const char *s, size_t len);
+/*
+ * Internal to proto/ (the envelope writes its fixed prefix with these):
+ * append s escaped and quoted, or t as a time, without structure checks;
+ * and declare that the bytes so far opened one object whose member's value
+ * is due. Errors and the limit apply as for every write.
+ */
+void ndl__jwb_put_string(struct ndl_jwb *w, const char *s, size_t len);
+void ndl__jwb_put_time(struct ndl_jwb *w, ndl_time_ns t);
+void ndl__jwb_member_value_due(struct ndl_jwb *w);
+
 /* 0 when the document so far is well formed, else enum ndl_jwb_error. */
 static inline int ndl_jwb_error(const struct ndl_jwb *w) { return w->error; }
 /* True when every object and array opened has been closed. */
