@@ -108,7 +108,9 @@ START_TEST(test_real_exact)
 		{1e300, "1e+300"}, {1e-7, "1e-07"}, {123456.789, "123456.789"},
 		{1.0 / 3.0, "0.3333333333333333"}, {0.1 + 0.2, "0.30000000000000004"},
 		{DBL_MAX, "1.7976931348623157e+308"}, {5e-324, "5e-324"},
-		{1e21, "1e+21"}, {1e15, "1e+15"}, {1e14, "100000000000000.0"},
+		{1e21, "1e+21"}, {1e15, "1e+15"}, {1e14, "100000000000000.0"}, {-3.0, "-3.0"},
+		{999999999999999.0, "999999999999999.0"}, {9007199254740992.0, "9007199254740992.0"},
+		{123456789012345678.0, "1.2345678901234568e+17"}, {-1e-300, "-1e-300"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ndl_jwb_reset(&W);
@@ -510,6 +512,54 @@ START_TEST(test_string_random_bytes)
 		ck_assert_uint_eq(strlen(key), kn);
 		ck_assert(memcmp(key, kwant, kn) == 0);
 		json_decref(doc);
+	}
+}
+END_TEST
+
+START_TEST(test_string_every_position)
+{
+	/* one byte of interest at each offset of plain strings of many lengths,
+	 * including those next to the escaped values (word-at-a-time scanning) */
+	static const uint8_t probes[] = {
+		0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7e, 0x7f,
+		0x80, 0xbf, 0xc2, 0xe0, 0xf0, 0xff,
+	};
+	uint8_t in[40];
+	char want[40 * 6 + 3];
+
+	for (size_t n = 1; n <= sizeof(in); n++) {
+		for (size_t pos = 0; pos < n; pos++) {
+			for (size_t k = 0; k < sizeof(probes); k++) {
+				uint8_t c = probes[k];
+				size_t o = 0;
+
+				memset(in, 'a', n);
+				in[pos] = c;
+				want[o++] = '"';
+				for (size_t i = 0; i < n; i++) {
+					uint8_t b = in[i];
+
+					if (b == '"' || b == '\\') {
+						want[o++] = '\\';
+						want[o++] = (char)b;
+					} else if (b < 0x20) {
+						o += (size_t)sprintf(want + o, "\\u%04x", b);
+					} else if (b >= 0x80) {
+						want[o++] = (char)0xef;
+						want[o++] = (char)0xbf;
+						want[o++] = (char)0xbd;
+					} else {
+						want[o++] = (char)b;
+					}
+				}
+				want[o++] = '"';
+				want[o] = '\0';
+				ndl_jwb_reset(&W);
+				ndl_jw_string_n(J, (const char *)in, n);
+				ck_assert_msg(strcmp(W.buf, want) == 0, "length %zu, byte %#x at %zu: %s",
+					      n, c, pos, W.buf);
+			}
+		}
 	}
 }
 END_TEST
@@ -956,6 +1006,7 @@ static Suite *jsonw_suite(void)
 	tcase_add_test(tc, test_string_controls);
 	tcase_add_loop_test(tc, test_string_utf8, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
 	tcase_add_test(tc, test_string_random_bytes);
+	tcase_add_test(tc, test_string_every_position);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("structure");
