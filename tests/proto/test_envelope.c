@@ -186,6 +186,32 @@ START_TEST(test_envelope_limit)
 }
 END_TEST
 
+START_TEST(test_envelope_prefix_over_limit)
+{
+	/* names too long for the limit: refused before the payload */
+	struct ndl_jwb w;
+	char name[200];
+
+	memset(name, 'k', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	ndl_jwb_init(&w, 150);
+	ndl_envelope_begin(&w, "C", name, 0, NDL_DRIVER_PACKET);
+	ck_assert_int_eq(ndl_jwb_error(&w), NDL_JWB_LIMIT);
+	ndl_jw_null(ndl_jwb_jw(&w));
+	ndl_envelope_end(&w);
+	ck_assert_int_eq(ndl_jwb_error(&w), NDL_JWB_LIMIT);
+	ck_assert_uint_le(w.len, 150);
+	ck_assert_uint_eq(strlen(w.buf), w.len);
+	/* the next dumpling with a short name is fine again */
+	ndl_envelope_begin(&w, "C", "k", 0, NDL_DRIVER_PACKET);
+	ndl_jw_null(ndl_jwb_jw(&w));
+	ndl_envelope_end(&w);
+	ck_assert_int_eq(ndl_jwb_error(&w), 0);
+	ck_assert(ndl_jwb_complete(&w));
+	ndl_jwb_free(&w);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Reading                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -459,6 +485,7 @@ static Suite *envelope_suite(void)
 	tcase_add_test(tc, test_begin_resets);
 	tcase_add_test(tc, test_bad_payloads);
 	tcase_add_test(tc, test_envelope_limit);
+	tcase_add_test(tc, test_envelope_prefix_over_limit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

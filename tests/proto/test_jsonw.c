@@ -861,6 +861,34 @@ START_TEST(test_growth_keeps_buffer)
 }
 END_TEST
 
+/* Let a sanitizer build report failed allocations as NULL, as libc does. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
+START_TEST(test_nomem)
+{
+	static const char small[8] = "1234567";
+	struct ndl_jwb w;
+
+	ndl_jwb_init(&w, 0);
+	ndl_jw_begin_array(ndl_jwb_jw(&w));
+	ndl_jwb_append(&w, small, SIZE_MAX / 4);   /* no memory holds this */
+	ck_assert_int_eq(ndl_jwb_error(&w), NDL_JWB_NOMEM);
+	ck_assert_str_eq(w.buf, "[");
+	ck_assert_uint_eq(w.len, 1);
+	ndl_jw_int(ndl_jwb_jw(&w), 1);
+	ck_assert_str_eq(w.buf, "[");
+	ndl_jwb_reset(&w);
+	ndl_jw_int(ndl_jwb_jw(&w), 1);
+	ck_assert_int_eq(ndl_jwb_error(&w), 0);
+	ck_assert_str_eq(w.buf, "1");
+	ndl_jwb_free(&w);
+}
+END_TEST
+
 START_TEST(test_free_null_and_reinit)
 {
 	ndl_jwb_free(NULL);
@@ -1024,6 +1052,7 @@ static Suite *jsonw_suite(void)
 	tcase_add_test(tc, test_limit_escape_boundary);
 	tcase_add_test(tc, test_growth_keeps_buffer);
 	tcase_add_test(tc, test_free_null_and_reinit);
+	tcase_add_test(tc, test_nomem);
 	tcase_add_test(tc, test_rewind_array);
 	tcase_add_test(tc, test_rewind_object);
 	tcase_add_test(tc, test_rewind_after_limit);
