@@ -23,6 +23,10 @@
  * to CONNECTING instead of DONE.
  */
 #include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,14 +104,22 @@ struct ndl_eater {
 	int close_code;
 	char close_reason[REASON_MAX + 1];
 
+	/* the close frame we send (the caller's, or ours on a protocol error) */
+	int wire_code;
+	char wire_reason[REASON_MAX + 1];
+	int close_sent;
+	int rx_discard;      /* closing: ignore what still arrives */
+
 	/* how it ended */
 	int end_status;      /* 0 until known */
 	int end_code;
-	char end_reason[256];
+	char end_reason[NDL__HUB_HOST_MAX + 128];
 	int was_connected;
 
 	struct ndl_eater_stats stats;
 };
+
+static void begin_close(struct ndl_eater *e, int code, const char *reason);
 
 /* ------------------------------------------------------------------------ */
 
@@ -176,7 +188,10 @@ static void set_end(struct ndl_eater *e, int status, int code, const char *reaso
 	snprintf(e->end_reason, sizeof(e->end_reason), "%s", reason ? reason : "");
 }
 
-/* Turn lws' connection error text into an errno and a readable reason. */
+/*
+ * Turn lws' connection error into an errno. lws 4.1 gives text, not an
+ * errno; errno may still hold the connect(2) failure.
+ */
 static int connect_errno(const char *why, int saved_errno)
 {
 	switch (saved_errno) {
@@ -190,12 +205,34 @@ static int connect_errno(const char *why, int saved_errno)
 	default:
 		break;
 	}
-	if (why && (strstr(why, "refused") || strstr(why, "REFUSED")))
+	if (strstr(why, "refused") || strstr(why, "closed before established"))
 		return -ECONNREFUSED;
-	if (why && (strstr(why, "dns") || strstr(why, "DNS") || strstr(why, "getaddrinfo") ||
-		    strstr(why, "resolve")))
-		return -EHOSTUNREACH;
-	return -ECONNREFUSED;
+	if (strstr(why, "timed out") || strstr(why, "timeout"))
+		return -ETIMEDOUT;
+	return -ECONNABORTED;
+}
+
+/*
+ * lws 4.1 resolves names synchronously and returns NULL without saying
+ * why; ask the resolver again so the caller can tell a bad name apart.
+ */
+static void explain_connect_failure(struct ndl_eater *e)
+{
+	struct addrinfo hints, *res = NULL;
+	char why[NDL__HUB_HOST_MAX + 96];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(e->addr.host, NULL, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "cannot resolve '%s': %s", e->addr.host,
+			 gai_strerror(rc));
+		set_end(e, -EHOSTUNREACH, 0, why);
+		return;
+	}
+	freeaddrinfo(res);
+	set_end(e, -ECONNABORTED, 0, "cannot start the connection");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -343,14 +380,14 @@ static int on_receive(struct ndl_eater *e, struct lws *wsi, const void *in, size
 		e->rx_len = 0;
 		e->rx_binary = lws_frame_is_binary(wsi);
 	}
+	if (e->rx_discard)
+		return 0;
 	if (len > e->max_message - e->rx_len) {
-		static const char why[] = "message too big";
-
 		e->stats.dropped_large++;
-		set_end(e, -EMSGSIZE, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why);
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)why, sizeof(why) - 1);
-		return -1;
+		set_end(e, -EMSGSIZE, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+		e->rx_discard = 1;
+		begin_close(e, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+		return 0;
 	}
 	if (e->rx_len + len + 1 > e->rx_cap) {
 		size_t cap = e->rx_cap ? e->rx_cap : 4096;
@@ -361,7 +398,9 @@ static int on_receive(struct ndl_eater *e, struct lws *wsi, const void *in, size
 		p = realloc(e->rx, cap);
 		if (!p) {
 			set_end(e, -ENOMEM, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
-			return -1;
+			e->rx_discard = 1;
+			begin_close(e, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "out of memory");
+			return 0;
 		}
 		e->rx = p;
 		e->rx_cap = cap;
@@ -379,13 +418,36 @@ static int on_receive(struct ndl_eater *e, struct lws *wsi, const void *in, size
 /* ------------------------------------------------------------------------ */
 /* libwebsockets                                                            */
 
+/*
+ * Send our close frame (RFC 6455 section 5.5.1) ourselves. The usual way,
+ * lws_close_reason() and returning -1, loses the frame here: Debian's lws
+ * 4.1 is a debug build whose libuv path closes such a wsi a second time at
+ * once (and its timeout path kills without a frame). lws_write() with the
+ * close opcode sends just the frame; the link then waits for the hub's
+ * close reply, bounded by CLOSE_WAIT_MS.
+ */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)  /* lws' private LWS_WRITE_CLOSE */
+
+static int send_close(struct ndl_eater *e, struct lws *wsi)
+{
+	unsigned char buf[LWS_PRE + 2 + REASON_MAX];
+	size_t n = strlen(e->wire_reason);
+
+	if (e->close_sent)
+		return 0;
+	e->close_sent = 1;
+	buf[LWS_PRE] = (unsigned char)(e->wire_code >> 8);
+	buf[LWS_PRE + 1] = (unsigned char)(e->wire_code & 0xff);
+	memcpy(buf + LWS_PRE + 2, e->wire_reason, n);
+	if (lws_write(wsi, buf + LWS_PRE, n + 2, WRITE_CLOSE) < (int)(n + 2))
+		return -1;
+	return 0;
+}
+
 static int on_writeable(struct ndl_eater *e, struct lws *wsi)
 {
-	if (e->close_requested) {
-		lws_close_reason(wsi, (enum lws_close_status)e->close_code,
-				 (unsigned char *)e->close_reason, strlen(e->close_reason));
-		return -1;
-	}
+	if (e->wire_code)
+		return send_close(e, wsi);
 	if (!e->hello_sent) {
 		int n = lws_write(wsi, (unsigned char *)e->hello + LWS_PRE, e->hello_len,
 				  LWS_WRITE_TEXT);
@@ -398,6 +460,24 @@ static int on_writeable(struct ndl_eater *e, struct lws *wsi)
 			e->on_connect(e);
 	}
 	return 0;
+}
+
+/* Queue a close frame; the link then ends within CLOSE_WAIT_MS. */
+static void begin_close(struct ndl_eater *e, int code, const char *reason)
+{
+	size_t n = strlen(reason);
+
+	if (e->wire_code)
+		return;
+	if (n > REASON_MAX)
+		n = REASON_MAX;
+	e->wire_code = code;
+	memcpy(e->wire_reason, reason, n);
+	e->wire_reason[n] = '\0';
+	e->state = ST_CLOSING;
+	if (e->wsi)
+		lws_callback_on_writable(e->wsi);
+	schedule_finish(e, CLOSE_WAIT_MS);
 }
 
 static void on_peer_close(struct ndl_eater *e, const unsigned char *in, size_t len)
@@ -531,8 +611,8 @@ static void connect_hub(struct ndl_eater *e)
 	ci.pwsi = &e->wsi;
 	e->state = ST_CONNECTING;
 	if (!lws_client_connect_via_info(&ci)) {
-		/* lws may already have reported why; if not, say it here */
-		set_end(e, -ECONNREFUSED, 0, "cannot start the connection");
+		/* lws may already have reported why; if not, find out */
+		explain_connect_failure(e);
 		e->wsi = NULL;
 		schedule_finish(e, 0);
 	}
@@ -718,11 +798,9 @@ EXPORT int ndl_eater_close(struct ndl_eater *e, int code, const char *reason)
 	e->close_code = code;
 	memcpy(e->close_reason, reason, n + 1);
 	if (e->state == ST_OPEN && e->wsi) {
-		e->state = ST_CLOSING;
-		lws_callback_on_writable(e->wsi);
-		schedule_finish(e, CLOSE_WAIT_MS);
+		begin_close(e, code, reason);
 	} else {
-		e->state = ST_CLOSING;
+		e->state = ST_CLOSING;  /* not connected yet: just give up */
 		schedule_finish(e, 0);
 	}
 	return 0;

@@ -53,6 +53,10 @@ extern "C" {
 /** Default largest message the SDK reassembles (64 MiB). */
 #define NDL_EATER_DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 
+/** netdumplings' own close codes (RFC 6455 section 7.4.2 private range). */
+#define NDL_EATER_CLOSE_CANCELLED 4101  /**< the eater was cancelled */
+#define NDL_EATER_CLOSE_FULL      4102  /**< "dumpling eater is full": it got what it asked for */
+
 /** Most names each of the chef and kitchen filters may hold. */
 #define NDL_EATER_MAX_FILTER_NAMES 256
 
