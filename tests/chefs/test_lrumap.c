@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_lrumap - the bounded LRU hash map the built-in chefs share
+ * (chefs/common/lrumap.h), tested directly: lookups across bucket growth,
+ * least-recently-used order, removal from long chains, and the hash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <check.h>
+#include "lrumap.h"
+
+struct item {
+	struct lru_node node;
+	uint32_t key;
+};
+
+static struct item *items;
+
+static struct item *find(struct lru_map *m, uint32_t key)
+{
+	struct lru_node *n = lru_map_find(m, &key, sizeof(key), lru_hash(m, &key, sizeof(key)));
+
+	return n ? LRU_ENTRY(n, struct item, node) : NULL;
+}
+
+static void insert(struct lru_map *m, struct item *it, uint32_t key)
+{
+	it->key = key;
+	it->node.key = (const uint8_t *)&it->key;
+	it->node.keylen = sizeof(it->key);
+	it->node.hash = lru_hash(m, &it->key, sizeof(it->key));
+	lru_map_insert(m, &it->node);
+}
+
+START_TEST(finds_everything_across_growth)
+{
+	struct lru_map m;
+	const uint32_t n = 5000;
+
+	items = calloc(n, sizeof(*items));
+	ck_assert_ptr_nonnull(items);
+	ck_assert_int_eq(lru_map_init(&m, n), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		insert(&m, &items[i], i * 7919u);
+		ck_assert_ptr_eq(find(&m, i * 7919u), &items[i]);
+	}
+	ck_assert_uint_eq(m.n, n);
+	ck_assert(lru_map_full(&m));
+	ck_assert_uint_ge(m.nbuckets, 4096);
+	ck_assert_uint_le(m.nbuckets, m.max_buckets);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_ptr_eq(find(&m, i * 7919u), &items[i]);
+	ck_assert_ptr_null(find(&m, 1));
+	lru_map_fini(&m);
+	free(items);
+}
+END_TEST
+
+START_TEST(oldest_follows_use)
+{
+	struct lru_map m;
+	struct item it[3];
+
+	ck_assert_int_eq(lru_map_init(&m, 3), 0);
+	ck_assert_ptr_null(lru_map_oldest(&m));
+	insert(&m, &it[0], 10);
+	insert(&m, &it[1], 11);
+	insert(&m, &it[2], 12);
+	ck_assert_ptr_eq(lru_map_oldest(&m), &it[0].node);
+	lru_map_touch(&m, &it[0].node);
+	ck_assert_ptr_eq(lru_map_oldest(&m), &it[1].node);
+	lru_map_remove(&m, &it[1].node);
+	ck_assert_ptr_null(find(&m, 11));
+	ck_assert_ptr_eq(lru_map_oldest(&m), &it[2].node);
+	ck_assert(!lru_map_full(&m));
+	lru_map_remove(&m, &it[2].node);
+	lru_map_remove(&m, &it[0].node);
+	ck_assert_ptr_null(lru_map_oldest(&m));
+	ck_assert_uint_eq(m.n, 0);
+	lru_map_fini(&m);
+}
+END_TEST
+
+START_TEST(remove_from_a_shared_chain)
+{
+	struct lru_map m;
+	struct item it[4];
+
+	ck_assert_int_eq(lru_map_init(&m, 4), 0);
+	/* Force one chain: every key in bucket 0 with the same hash. */
+	for (uint32_t i = 0; i < 4; i++) {
+		it[i].key = i;
+		it[i].node.key = (const uint8_t *)&it[i].key;
+		it[i].node.keylen = sizeof(it[i].key);
+		it[i].node.hash = 0;
+		lru_map_insert(&m, &it[i].node);
+	}
+	lru_map_remove(&m, &it[2].node);
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t key = i;
+		struct lru_node *n = lru_map_find(&m, &key, sizeof(key), 0);
+
+		if (i == 2)
+			ck_assert_ptr_null(n);
+		else
+			ck_assert_ptr_eq(n, &it[i].node);
+	}
+	lru_map_fini(&m);
+}
+END_TEST
+
+START_TEST(hash_depends_on_every_byte_and_length)
+{
+	struct lru_map m;
+	char a[40], b[40];
+
+	ck_assert_int_eq(lru_map_init(&m, 1), 0);
+	memset(a, 'x', sizeof(a));
+	for (size_t len = 0; len < sizeof(a); len++) {
+		ck_assert_uint_eq(lru_hash(&m, a, len), lru_hash(&m, a, len));
+		if (len)
+			ck_assert_uint_ne(lru_hash(&m, a, len), lru_hash(&m, a, len - 1));
+		for (size_t i = 0; i < len; i++) {
+			memcpy(b, a, len);
+			b[i] ^= 1;
+			ck_assert_uint_ne(lru_hash(&m, a, len), lru_hash(&m, b, len));
+		}
+	}
+	lru_map_fini(&m);
+}
+END_TEST
+
+START_TEST(fini_on_zeroed_map)
+{
+	struct lru_map m;
+
+	memset(&m, 0, sizeof(m));
+	lru_map_fini(&m);
+	ck_assert_ptr_null(m.buckets);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lrumap");
+	TCase *tc = tcase_create("map");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, finds_everything_across_growth);
+	tcase_add_test(tc, oldest_follows_use);
+	tcase_add_test(tc, remove_from_a_shared_chain);
+	tcase_add_test(tc, hash_depends_on_every_byte_and_length);
+	tcase_add_test(tc, fini_on_zeroed_map);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
