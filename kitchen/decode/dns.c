@@ -95,28 +95,34 @@ static void sb_putc(struct sbuf *b, char c)
  * backslash before '\\' (and before '.' when in_name), bytes outside the
  * printable range as \DDD. In names the space is escaped too; in TXT
  * strings it stays, since the strings are joined by spaces for reading.
+ * A separator sep (when not NUL) goes before the first character, in the
+ * same piece, so a cut output never ends in a separator.
  */
-static void sb_escaped(struct sbuf *b, const uint8_t *s, size_t n, bool in_name)
+static void sb_escaped(struct sbuf *b, const uint8_t *s, size_t n, bool in_name, char sep)
 {
 	size_t i;
 
+	if (n == 0 && sep)
+		sb_putc(b, sep);
 	for (i = 0; i < n; i++) {
 		uint8_t c = s[i];
-		char esc[5];
+		char piece[6];
+		size_t k = 0;
 
+		if (i == 0 && sep)
+			piece[k++] = sep;
 		if (c == '\\' || (in_name && c == '.')) {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			sb_putn(b, esc, 2);
+			piece[k++] = '\\';
+			piece[k++] = (char)c;
 		} else if (c > 0x7e || c < 0x20 || (in_name && c == 0x20)) {
-			esc[0] = '\\';
-			esc[1] = (char)('0' + c / 100);
-			esc[2] = (char)('0' + c / 10 % 10);
-			esc[3] = (char)('0' + c % 10);
-			sb_putn(b, esc, 4);
+			piece[k++] = '\\';
+			piece[k++] = (char)('0' + c / 100);
+			piece[k++] = (char)('0' + c / 10 % 10);
+			piece[k++] = (char)('0' + c % 10);
 		} else {
-			sb_putc(b, (char)c);
+			piece[k++] = (char)c;
 		}
+		sb_putn(b, piece, k);
 	}
 }
 
@@ -180,11 +186,8 @@ static int read_name(struct ndl__rd *r, struct sbuf *out)
 		if (len > DNS_LABEL_MAX || wire > DNS_NAME_WIRE_MAX)
 			return NDL_DNS_BAD_NAME;
 		RD_TAKE(&c, label, len, trunc);
-		if (out) {
-			if (!first)
-				sb_putc(out, '.');
-			sb_escaped(out, label, len, true);
-		}
+		if (out)
+			sb_escaped(out, label, len, true, first ? '\0' : '.');
 		first = false;
 	}
 	if (!rd_seek(r, jumped ? resume : c.off))
@@ -247,9 +250,7 @@ static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_
 
 			RD_U8(&txt, n, bad);
 			RD_TAKE(&txt, s, n, bad);
-			if (!first)
-				sb_putc(&out, ' ');
-			sb_escaped(&out, s, n, false);
+			sb_escaped(&out, s, n, false, first ? '\0' : ' ');
 			first = false;
 		}
 		break;
