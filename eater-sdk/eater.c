@@ -15,12 +15,12 @@
  *
  * libwebsockets is never destroyed from inside one of its own callbacks:
  * the end of a connection arms a zero timer, whose callback destroys the
- * context. With a foreign loop, lws finishes closing its libuv handles on
- * later loop turns and then writes NULL to info.pcontext; an idle handle
- * watches for that, then the SDK closes its own two handles and, once they
- * are closed, runs the caller's close callback. The timer is also where a
- * reconnect with back-off will hang later: FINISHING would then lead back
- * to CONNECTING instead of DONE.
+ * context. With a foreign loop, lws needs more loop turns (and more destroy
+ * calls, see teardown_poll) before it writes NULL to info.pcontext; an idle
+ * handle drives that, then the SDK closes its own two handles and, once
+ * they are closed, runs the caller's close callback. The timer is also
+ * where a reconnect with back-off will hang later: FINISHING would then
+ * lead back to CONNECTING instead of DONE.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -41,7 +41,7 @@
 #define HUB_DEFAULT_PORT 11348
 #define RX_CHUNK         (64u * 1024u)  /* lws receive buffer */
 #define CLOSE_WAIT_MS    3000           /* how long a close handshake may take */
-#define TEARDOWN_POLLS   100000         /* idle turns allowed for lws teardown */
+#define TEARDOWN_MS      5000           /* longest wait for lws to let go of the loop */
 #define REASON_MAX       123            /* RFC 6455 5.5: 125-byte control payload */
 
 enum state {
@@ -90,7 +90,7 @@ struct ndl_eater {
 	uv_timer_t timer;
 	uv_idle_t idle;
 	int handles_open;
-	unsigned long teardown_polls;
+	uint64_t teardown_deadline;  /* loop time after which we stop waiting for lws */
 
 	/* reassembly */
 	char *rx;
@@ -277,12 +277,34 @@ static void handle_closed(uv_handle_t *h)
 		complete(e);
 }
 
+static void count_closing(uv_handle_t *h, void *arg)
+{
+	if (uv_is_closing(h))
+		(*(int *)arg)++;
+}
+
+/*
+ * Runs once per loop turn while lws goes away. On a foreign loop lws 4.1
+ * needs lws_context_destroy() several times: the first call closes the
+ * connection and lws' own uv handles, later ones free the vhost and then
+ * the context, unload the libuv event-lib plugin and write NULL through
+ * pcontext. The close callbacks of lws' handles live in that plugin, so
+ * each further call waits until no handle on the loop is still closing.
+ */
 static void teardown_poll(uv_idle_t *idle)
 {
 	struct ndl_eater *e = idle->data;
 
-	if (e->ctx_alive && ++e->teardown_polls < TEARDOWN_POLLS)
-		return;
+	if (e->ctx_alive && uv_now(e->loop) < e->teardown_deadline) {
+		int closing = 0;
+
+		uv_walk(e->loop, count_closing, &closing);
+		if (closing)
+			return;
+		lws_context_destroy(e->ctx_alive);
+		if (e->ctx_alive)
+			return;
+	}
 	uv_idle_stop(&e->idle);
 	uv_timer_stop(&e->timer);
 	uv_close((uv_handle_t *)&e->idle, handle_closed);
@@ -307,6 +329,7 @@ static void finish(uv_timer_t *t)
 	e->ctx = NULL;
 	e->wsi = NULL;
 	lws_context_destroy(ctx);
+	e->teardown_deadline = uv_now(e->loop) + TEARDOWN_MS;
 	uv_idle_start(&e->idle, teardown_poll);
 }
 
