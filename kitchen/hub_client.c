@@ -9,10 +9,15 @@
  * created with LWS_SERVER_OPTION_LIBUV.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <libwebsockets.h>
 #include "hub_client.h"
 
@@ -46,6 +51,7 @@ struct ndl__hub_client {
 	struct msg *head, *tail;
 	size_t queued, queued_bytes;
 	size_t max_count, max_bytes;
+	size_t hard_count, hard_bytes;    /* refuse past these */
 	bool waiting_drain;
 	uint64_t sent, refused;
 
@@ -111,6 +117,46 @@ static void on_report(uv_timer_t *t)
 
 	if (h->cb.on_closed)
 		h->cb.on_closed(h->cb.arg, h->report_code, h->report_reason, h->report_by_us);
+}
+
+/*
+ * libwebsockets reports a failed connect without its errno ("closed before
+ * established"); try once more with a plain socket (at most 2 s) to tell
+ * the user why: refused, unreachable, unknown name.
+ */
+static void explain_connect_failure(const char *host, int port, char *out, size_t outlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char portstr[16];
+	int r, fd, err = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	r = getaddrinfo(host, portstr, &hints, &res);
+	if (r != 0) {
+		snprintf(out, outlen, "%s", gai_strerror(r));
+		return;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = errno;
+	} else if (connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
+		err = errno;
+		if (err == EINPROGRESS) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			socklen_t len = sizeof(err);
+			if (poll(&pfd, 1, 2000) == 1)
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			else
+				err = ETIMEDOUT;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	if (err)
+		snprintf(out, outlen, "%s", strerror(err));
 }
 
 /* Deliver on_closed once, from the loop rather than from inside lws. */
@@ -180,9 +226,17 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 	}
 	if (h->state == HUB_CLOSING) {
 		static const char why[] = "kitchen finished";
+		/*
+		 * Returning nonzero from a writeable callback (or letting a
+		 * timeout fire) makes lws 4.1 treat the socket as unusable and
+		 * drop it without a close frame. Returning nonzero from a timer
+		 * callback takes the polite path: the close frame with this
+		 * reason, then waiting for the hub's answering close.
+		 */
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)why, sizeof(why) - 1);
 		h->close_sent = true;
-		return -1;
+		lws_set_timer_usecs(wsi, 1);
+		return 0;
 	}
 	return 0;
 }
@@ -202,7 +256,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		snprintf(why, sizeof(why), "%.*s", in ? (int)strnlen(in, 190) : 0,
 			 in ? (const char *)in : "");
 		h->wsi = NULL;
-		report_closed(h, 0, why[0] ? why : "connection failed", false);
+		if (!why[0] || strcmp(why, "closed before established") == 0)
+			snprintf(why, sizeof(why), "connection failed");
+		explain_connect_failure(h->host, h->port, why, sizeof(why));
+		report_closed(h, 0, why, false);
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -216,6 +273,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (h->state == HUB_CLOSED)
 			return -1;
 		return write_some(h, wsi);
+	case LWS_CALLBACK_TIMER:
+		return h->close_sent ? -1 : 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		/* The hub sends nothing to kitchens; ignore what it might. */
 		break;
@@ -277,6 +336,8 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	h->port = cfg->port;
 	h->max_count = cfg->outbox_count ? cfg->outbox_count : NDL__OUTBOX_DEFAULT_COUNT;
 	h->max_bytes = cfg->outbox_bytes ? cfg->outbox_bytes : NDL__OUTBOX_DEFAULT_BYTES;
+	h->hard_count = cfg->lossless ? 4 * h->max_count : h->max_count;
+	h->hard_bytes = cfg->lossless ? 4 * h->max_bytes : h->max_bytes;
 	h->host = strdup(cfg->host);
 	if (!h->host || enqueue(h, cfg->hello, strlen(cfg->hello), false) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -289,7 +350,8 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 		snprintf(h->host_header, sizeof(h->host_header), "%s:%d", cfg->host, cfg->port);
 
 	lws_verbose = cfg->verbose;
-	lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN : 0), lws_log_line);
+	lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN | LLL_NOTICE | LLL_INFO : 0),
+			  lws_log_line);
 
 	memset(&info, 0, sizeof(info));
 	loops[0] = loop;
@@ -325,8 +387,11 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	ci.local_protocol_name = protocols[0].name;
 	ci.pwsi = &h->wsi;
 	h->state = HUB_CONNECTING;
-	if (!lws_client_connect_via_info(&ci))
-		report_closed(h, 0, "connection failed", false);
+	if (!lws_client_connect_via_info(&ci) && !h->reported) {
+		char why[200] = "connection failed";
+		explain_connect_failure(h->host, h->port, why, sizeof(why));
+		report_closed(h, 0, why, false);
+	}
 	*out = h;
 	return 0;
 
@@ -341,7 +406,7 @@ int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len
 {
 	if (h->state != HUB_OPEN)
 		return -ENOTCONN;
-	if (h->queued >= h->max_count || h->queued_bytes + len > h->max_bytes) {
+	if (h->queued >= h->hard_count || h->queued_bytes + len > h->hard_bytes) {
 		h->refused++;
 		return -ENOBUFS;
 	}

@@ -29,6 +29,11 @@ struct ndl__hub_client_config {
 	size_t outbox_count;       /* most dumplings waiting */
 	size_t outbox_bytes;       /* most bytes waiting */
 	bool verbose;              /* let libwebsockets log warnings too */
+	/*
+	 * Replay: the producer pauses at the high-water mark, so accept what
+	 * one more packet brings even past the limits, up to four times them.
+	 */
+	bool lossless;
 };
 
 struct ndl__hub_client_callbacks {
@@ -59,7 +64,8 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 
 /*
  * Queue one dumpling (copied). Returns 0, -ENOBUFS when the outbox is full
- * (counted), -ENOTCONN when the connection is not open or is closing.
+ * (counted; with lossless, when it holds four times its limits), -ENOTCONN
+ * when the connection is not open or is closing.
  */
 int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len);
 

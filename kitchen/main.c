@@ -67,6 +67,7 @@ struct app {
 	struct ndl__hub_client *hub;
 	char hub_host[256];
 	int hub_port;
+	char hub_name[300];      /* HOST:PORT or [V6]:PORT, for messages */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t stop_timer;
 	bool stopping;           /* a stop is under way */
@@ -625,7 +626,7 @@ static void on_hub_open(void *arg)
 {
 	struct app *app = arg;
 
-	say(NDL_LOG_INFO, "connected to the hub at %s:%d", app->hub_host, app->hub_port);
+	say(NDL_LOG_INFO, "connected to the hub at %s", app->hub_name);
 	start_capture(app);
 }
 
@@ -643,8 +644,7 @@ static void on_hub_closed(void *arg, int code, const char *reason, bool by_us)
 
 	ndl__hub_client_stats(app->hub, &hs);
 	if (code == 0) {
-		say(NDL_LOG_ERROR, "cannot connect to hub at %s:%d: %s", app->hub_host,
-		    app->hub_port, reason);
+		say(NDL_LOG_ERROR, "cannot connect to hub at %s: %s", app->hub_name, reason);
 		request_stop(app, EXIT_FAIL, false);
 	} else if (by_us) {
 		say(NDL_LOG_INFO, "closed the connection to the hub");
@@ -654,8 +654,8 @@ static void on_hub_closed(void *arg, int code, const char *reason, bool by_us)
 		say(NDL_LOG_INFO, "the hub closed the connection (%d%s%s) after the replay",
 		    code, reason[0] ? ": " : "", reason);
 	} else {
-		say(NDL_LOG_ERROR, "the hub at %s:%d closed the connection: code %d%s%s",
-		    app->hub_host, app->hub_port, code, reason[0] ? ", reason: " : "", reason);
+		say(NDL_LOG_ERROR, "the hub at %s closed the connection: code %d%s%s",
+		    app->hub_name, code, reason[0] ? ", reason: " : "", reason);
 		app->exit_code = EXIT_FAIL;
 		request_stop(app, EXIT_FAIL, false);
 	}
@@ -777,6 +777,8 @@ int main(int argc, char **argv)
 		      sizeof(app.hub_host), &app.hub_port) < 0)
 		usage_error("--hub expects HOST:PORT or [IPV6]:PORT, got \"%s\"", app.a.hub);
 
+	snprintf(app.hub_name, sizeof(app.hub_name), strchr(app.hub_host, ':') ? "[%s]:%d" : "%s:%d",
+		 app.hub_host, app.hub_port);
 	if (load_catalog(&app.a, &cat) < 0)
 		goto free_catalog;
 	if (app.a.list) {
@@ -902,6 +904,7 @@ int main(int argc, char **argv)
 			hcfg.outbox_count = app.a.outbox_count;
 			hcfg.outbox_bytes = app.a.outbox_bytes;
 			hcfg.verbose = app.a.verbosity > 0;
+			hcfg.lossless = app.a.read_file != NULL;
 			hcb.on_open = on_hub_open;
 			hcb.on_drain = on_hub_drain;
 			hcb.on_closed = on_hub_closed;

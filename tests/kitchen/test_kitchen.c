@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_kitchen.c - the kitchen core against real chef modules: the loader's
+ * refusals and their reasons, the catalog, option validation, and what the
+ * host does with dumplings (envelopes, malformed payloads, a full sink).
+ *
+ * Arguments: the folder holding the fx_*.so fixtures, and a file named
+ * like a module that is not an ELF object.
+ */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "kitchen.h"
+
+static const char *fixture_dir;
+static const char *not_elf_path;
+
+static char *fx(const char *name)
+{
+	static char paths[4][1024];
+	static int next;
+	char *p = paths[next++ % 4];
+
+	snprintf(p, sizeof(paths[0]), "%s/fx_%s.so", fixture_dir, name);
+	return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loader                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int open_err(const char *path, char *err, size_t errlen)
+{
+	struct ndl_chef_module *m = (void *)1;
+	int r = ndl__chef_module_open(path, &m, err, errlen);
+
+	ck_assert_ptr_null(m);
+	return r;
+}
+
+START_TEST(loader_good)
+{
+	struct ndl_chef_module *m = NULL;
+	char err[512] = "";
+
+	ck_assert_int_eq(ndl__chef_module_open(fx("good"), &m, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(m->desc->name, "GoodChef");
+	ck_assert_str_eq(m->desc->version, "1.2.3");
+	ck_assert_str_eq(m->module, "fx_good");
+	ck_assert_str_eq(m->path, fx("good"));
+	ndl__chef_module_close(m);
+	ndl__chef_module_close(NULL);
+}
+END_TEST
+
+struct refusal {
+	const char *fixture;
+	int err;
+	const char *needle1;
+	const char *needle2;
+};
+
+static const struct refusal refusals[] = {
+	{ "wrong_major", -EPROTO, "built for chef ABI 2.0", "speaks 1.0" },
+	{ "newer_minor", -EPROTO, "built for chef ABI 1.5", "1.0" },
+	{ "no_init", -EINVAL, "NoInitChef", "no init" },
+	{ "no_fini", -EINVAL, "NoFiniChef", "no fini" },
+	{ "no_handlers", -EINVAL, "IdleChef", "neither on_packet nor on_interval" },
+	{ "bad_name", -EINVAL, "\"bad-name!\"", "[A-Za-z0-9_]+" },
+	{ "null_version", -EINVAL, "NoVersionChef", "no version" },
+	{ "null_description", -EINVAL, "NoDescChef", "no description" },
+	{ "small_struct", -EINVAL, "struct_size 8", "smaller" },
+	{ "no_entry", -ENOEXEC, "no symbol", NDL_CHEF_ENTRY_NAME },
+	{ "bad_option_default", -EINVAL, "default of option \"limit\"", "\"ten\"" },
+};
+
+START_TEST(loader_refusals)
+{
+	const struct refusal *c = &refusals[_i];
+	char err[512] = "";
+	int r = open_err(fx(c->fixture), err, sizeof(err));
+
+	ck_assert_msg(r == c->err, "%s: got %d (%s), want %d", c->fixture, r, err, c->err);
+	ck_assert_msg(strstr(err, c->needle1), "%s: reason \"%s\" lacks \"%s\"", c->fixture, err,
+		      c->needle1);
+	ck_assert_msg(strstr(err, c->needle2), "%s: reason \"%s\" lacks \"%s\"", c->fixture, err,
+		      c->needle2);
+	ck_assert_msg(strstr(err, fx(c->fixture)), "reason \"%s\" does not name the file", err);
+	ck_assert_msg(!strchr(err, '\n'), "reason is not one line: %s", err);
+}
+END_TEST
+
+START_TEST(loader_not_elf)
+{
+	char err[512] = "";
+
+	ck_assert_int_eq(open_err(not_elf_path, err, sizeof(err)), -ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(err, "cannot load"));
+	ck_assert_ptr_nonnull(strstr(err, not_elf_path));
+}
+END_TEST
+
+START_TEST(loader_missing_file)
+{
+	char err[512] = "";
+	char path[1100];
+
+	snprintf(path, sizeof(path), "%s/no_such_chef.so", fixture_dir);
+	ck_assert_int_eq(open_err(path, err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "No such file"));
+	ck_assert_int_eq(open_err(fixture_dir, err, sizeof(err)), -ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(err, "not a regular file"));
+}
+END_TEST
+
+START_TEST(catalog_duplicate)
+{
+	struct ndl_chef_catalog cat = { 0 };
+	char err[1024] = "";
+
+	ck_assert_int_eq(ndl__chef_catalog_add(&cat, fx("good"), err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__chef_catalog_add(&cat, fx("dup"), err, sizeof(err)), -EEXIST);
+	ck_assert_msg(strstr(err, fx("good")) && strstr(err, fx("dup")) && strstr(err, "GoodChef"),
+		      "duplicate reason must name the chef and both paths: %s", err);
+	ck_assert_uint_eq(cat.n, 1);
+	ck_assert_ptr_nonnull(ndl__chef_catalog_find(&cat, "GoodChef"));
+	ck_assert_ptr_null(ndl__chef_catalog_find(&cat, "EmitChef"));
+	ndl__chef_catalog_free(&cat);
+	ck_assert_uint_eq(cat.n, 0);
+	ndl__chef_catalog_free(NULL);
+}
+END_TEST
+
+struct warnings {
+	int n;
+	bool dup_seen;
+	bool major_seen;
+};
+
+static void count_warning(void *arg, const char *msg)
+{
+	struct warnings *w = arg;
+
+	w->n++;
+	if (strstr(msg, "duplicate"))
+		w->dup_seen = true;
+	if (strstr(msg, "ABI 2.0"))
+		w->major_seen = true;
+}
+
+START_TEST(catalog_scan)
+{
+	struct ndl_chef_catalog cat = { 0 };
+	struct warnings w = { 0 };
+	int r = ndl__chef_catalog_scan(&cat, fixture_dir, count_warning, &w);
+
+	/* fx_dup sorts before fx_good, so the dup module wins the name */
+	ck_assert_int_eq(r, 2);
+	ck_assert_uint_eq(cat.n, 2);
+	ck_assert_str_eq(cat.modules[0]->module, "fx_dup");
+	ck_assert_str_eq(cat.modules[1]->module, "fx_emit");
+	/* 11 broken fixtures + the second GoodChef */
+	ck_assert_int_eq(w.n, 12);
+	ck_assert(w.dup_seen);
+	ck_assert(w.major_seen);
+	ndl__chef_catalog_free(&cat);
+	ck_assert_int_eq(ndl__chef_catalog_scan(&cat, "/nonexistent-chef-dir", NULL, NULL),
+			 -ENOENT);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Kitchen core                                                              */
+/* ------------------------------------------------------------------------ */
+
+struct sink_log {
+	int rc;                /* what write returns */
+	int calls;
+	char last[1024];
+	enum ndl_driver last_driver;
+};
+
+static int sink_write(void *arg, const char *json, size_t len, enum ndl_driver driver)
+{
+	struct sink_log *s = arg;
+
+	s->calls++;
+	snprintf(s->last, sizeof(s->last), "%.*s", (int)len, json);
+	s->last_driver = driver;
+	return s->rc;
+}
+
+struct logs {
+	int n;
+	char last[1024];
+};
+
+static void log_capture(void *arg, enum ndl_log_level level, const char *line)
+{
+	struct logs *l = arg;
+
+	(void)level;
+	l->n++;
+	snprintf(l->last, sizeof(l->last), "%s", line);
+}
+
+struct counters {
+	const char *want;
+	uint64_t value;
+	bool found;
+};
+
+static void find_counter(void *arg, const char *chef, const char *counter, uint64_t value)
+{
+	struct counters *c = arg;
+
+	if (strcmp(chef, "EmitChef") == 0 && strcmp(counter, c->want) == 0) {
+		c->value = value;
+		c->found = true;
+	}
+}
+
+static uint64_t counter(struct ndl_kitchen *k, const char *name)
+{
+	struct counters c = { name, 0, false };
+
+	ndl__kitchen_foreach_chef_counter(k, find_counter, &c);
+	return c.value;
+}
+
+static struct ndl_chef_module *emit_module;
+static struct sink_log sink;
+static struct logs logs;
+
+static void core_setup(void)
+{
+	char err[512];
+
+	memset(&sink, 0, sizeof(sink));
+	memset(&logs, 0, sizeof(logs));
+	ck_assert_int_eq(ndl__chef_module_open(fx("emit"), &emit_module, err, sizeof(err)), 0);
+}
+
+static void core_teardown(void)
+{
+	ndl__chef_module_close(emit_module);
+	emit_module = NULL;
+}
+
+static int *module_int(const char *sym)
+{
+	int *p = dlsym(emit_module->handle, sym);
+
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+static struct ndl_kitchen *kitchen_with(const char **opts, size_t n, int want_add)
+{
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("test_kitchen", s);
+	char err[512] = "";
+
+	ck_assert_ptr_nonnull(k);
+	ndl__kitchen_set_log(k, log_capture, &logs);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(ndl__kitchen_set_option(k, opts[i], err, sizeof(err)) == 0,
+			      "%s: %s", opts[i], err);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), want_add);
+	if (want_add == 0)
+		ck_assert_int_eq(ndl__kitchen_start(k, err, sizeof(err)), 0);
+	return k;
+}
+
+/* Ethernet + IPv4 + UDP 1024 -> 53, a DNS query for example.com A. */
+static const uint8_t dns_frame[] = {
+	0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00,
+	0x45, 0x00, 0x00, 0x39, 0x00, 0x01, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00,
+	0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00, 0x02, 0x02,
+	0x04, 0x00, 0x00, 0x35, 0x00, 0x25, 0x00, 0x00,
+	0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00, 0x00, 0x01, 0x00, 0x01,
+};
+
+#define TS0 1700000000123456000LL
+
+START_TEST(core_exact_envelope)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	const struct ndl_kitchen_stats *st;
+
+	ck_assert_uint_eq(ndl__kitchen_chef_count(k), 1);
+	ck_assert_str_eq(ndl__kitchen_chef(k, 0)->name, "EmitChef");
+	ck_assert_str_eq(ndl__kitchen_chef_module(k, 0), "fx_emit");
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(sink.calls, 1);
+	ck_assert_int_eq(sink.last_driver, NDL_DRIVER_PACKET);
+	ck_assert_str_eq(sink.last,
+		"{\"metadata\":{\"chef\":\"EmitChef\",\"kitchen\":\"test_kitchen\","
+		"\"creation_time\":1700000000.123456,\"driver\":\"packet\"},"
+		"\"payload\":{\"len\":71}}");
+	/* replay clock: the newest packet; intervals are stamped with it */
+	ndl__kitchen_packet(k, 1, dns_frame, 20, sizeof(dns_frame), TS0 + 2000000000LL);
+	ndl__kitchen_packet(k, 1, dns_frame, 20, sizeof(dns_frame), TS0 + 1000000000LL);
+	ck_assert_int_eq(ndl__kitchen_now(k), TS0 + 2000000000LL);
+	ndl__kitchen_interval(k);
+	ck_assert_int_eq(sink.last_driver, NDL_DRIVER_INTERVAL);
+	ck_assert_str_eq(sink.last,
+		"{\"metadata\":{\"chef\":\"EmitChef\",\"kitchen\":\"test_kitchen\","
+		"\"creation_time\":1700000002.123456,\"driver\":\"interval\"},"
+		"\"payload\":{\"packets\":3}}");
+	ndl__kitchen_set_clock(k, TS0 + 5000000000LL);
+	ndl__kitchen_interval(k);
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"creation_time\":1700000005.123456"));
+
+	st = ndl__kitchen_stats(k);
+	ck_assert_uint_eq(st->packets, 3);
+	ck_assert_uint_eq(st->bytes, sizeof(dns_frame) + 40);
+	ck_assert_uint_eq(st->dumplings, 5);
+	ck_assert_uint_eq(st->dumplings_dropped, 0);
+	ck_assert_uint_eq(counter(k, "emit_ok"), 5);
+	ck_assert_uint_eq(counter(k, "packets"), 3);
+	/* only the whole DNS frame holds a message; parsed once, same answer */
+	ck_assert_uint_eq(counter(k, "dns"), 1);
+	ck_assert_uint_eq(counter(k, "dns_same"), 1);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_live_clock)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	ndl_time_ns before = (ndl_time_ns)time(NULL) * 1000000000LL;
+
+	ndl__kitchen_set_live_clock(k, true);
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_ge(ndl__kitchen_now(k), before);
+	/* a packet dumpling still carries its capture time */
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"creation_time\":1700000000.123456"));
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_malformed)
+{
+	static const char *opts[] = { "EmitChef.mode=malformed" };
+	struct ndl_kitchen *k = kitchen_with(opts, 1, 0);
+	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(k);
+	struct ndl_kitchen_chef_stats cs;
+
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(sink.calls, 0);
+	ck_assert_uint_eq(counter(k, "emit_einval"), 1);
+	ck_assert_uint_eq(st->dumplings_dropped, 1);
+	ck_assert_uint_eq(st->dumplings, 0);
+	ck_assert_int_ge(logs.n, 1);
+	ck_assert_msg(strstr(logs.last, "EmitChef") && strstr(logs.last, "malformed"),
+		      "log names the chef and the problem: %s", logs.last);
+	/* interval dumplings of the same chef are fine: not consecutive failures */
+	ndl__kitchen_interval(k);
+	ck_assert_int_eq(sink.calls, 1);
+	/* one hundred in a row disable the chef; the log is rate-limited */
+	for (int i = 0; i < 120; i++)
+		ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 0, &cs), 0);
+	ck_assert(cs.disabled);
+	ck_assert_uint_eq(cs.malformed, 101);
+	ck_assert_uint_eq(counter(k, "emit_einval"), 101);
+	ck_assert_uint_eq(counter(k, "packets"), 101);   /* no packets once disabled */
+	ck_assert_int_lt(logs.n, 40);
+	ck_assert_ptr_nonnull(strstr(logs.last, "disabled"));
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 1, &cs), -ENOENT);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_left_open)
+{
+	static const char *opts[] = { "EmitChef.mode=open" };
+	struct ndl_kitchen *k = kitchen_with(opts, 1, 0);
+	struct ndl_kitchen_chef_stats cs;
+
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(sink.calls, 0);
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 0, &cs), 0);
+	ck_assert_uint_eq(cs.malformed, 2);
+	ck_assert_uint_eq(counter(k, "emit_null"), 0);   /* each packet starts afresh */
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_sink_full)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(k);
+	struct ndl_kitchen_chef_stats cs;
+
+	sink.rc = -ENOBUFS;
+	for (int i = 0; i < 150; i++)
+		ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(sink.calls, 150);
+	ck_assert_uint_eq(counter(k, "emit_enobufs"), 150);
+	ck_assert_uint_eq(st->dumplings_dropped, 150);
+	ck_assert_uint_eq(st->dumplings, 0);
+	/* a full outbox is not the chef's fault */
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 0, &cs), 0);
+	ck_assert(!cs.disabled);
+	ck_assert_uint_eq(cs.malformed, 0);
+	sink.rc = 0;
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_uint_eq(st->dumplings, 1);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_decode_errors)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(k);
+
+	/* a link type no decoder knows is counted, not fatal */
+	ndl__kitchen_packet(k, 147, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_uint_eq(st->decode_errors[NDL_DECODE_UNKNOWN_LINKTYPE], 1);
+	ck_assert_int_eq(sink.calls, 1);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(core_fini)
+{
+	int *fini = module_int("fx_fini_calls");
+	int *init = module_int("fx_init_calls");
+	int f0 = *fini, i0 = *init;
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	char err[256];
+
+	ck_assert_int_eq(*init, i0 + 1);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), -EEXIST);
+	ck_assert_int_eq(*init, i0 + 1);
+	ndl__kitchen_free(k);
+	ck_assert_int_eq(*fini, f0 + 1);
+	ndl__kitchen_free(NULL);
+}
+END_TEST
+
+START_TEST(core_init_fails)
+{
+	static const char *opts[] = { "EmitChef.fail_init=yes" };
+	int *fini = module_int("fx_fini_calls");
+	int f0 = *fini;
+	struct ndl_kitchen *k = kitchen_with(opts, 1, -EIO);
+
+	/* fini ran for the failed init, and not again at the end */
+	ck_assert_int_eq(*fini, f0 + 1);
+	ck_assert_uint_eq(ndl__kitchen_chef_count(k), 0);
+	ndl__kitchen_free(k);
+	ck_assert_int_eq(*fini, f0 + 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(options_valid)
+{
+	static const char *opts[] = {
+		"EmitChef.limit=42", "EmitChef.ratio=0.25", "EmitChef.flag=on",
+		"EmitChef.limit=100",   /* the last one given wins */
+	};
+	struct ndl_kitchen *k = kitchen_with(opts, 4, 0);
+
+	ck_assert_uint_eq(counter(k, "opt_limit"), 100);
+	ck_assert_uint_eq(counter(k, "opt_ratio_x1000"), 250);
+	ck_assert_uint_eq(counter(k, "opt_flag"), 1);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(options_defaults)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+
+	ck_assert_uint_eq(counter(k, "opt_limit"), 10);
+	ck_assert_uint_eq(counter(k, "opt_ratio_x1000"), 500);
+	ck_assert_uint_eq(counter(k, "opt_flag"), 0);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+struct bad_option {
+	const char *assignment;
+	const char *needle;
+};
+
+static const struct bad_option bad_options[] = {
+	{ "EmitChef.nokey=1", "has no option \"nokey\"" },
+	{ "EmitChef.limit=abc", "expects an integer" },
+	{ "EmitChef.limit=12x", "expects an integer" },
+	{ "EmitChef.limit=101", "outside [0, 100]" },
+	{ "EmitChef.limit=-1", "outside [0, 100]" },
+	{ "EmitChef.limit=99999999999999999999", "out of range" },
+	{ "EmitChef.ratio=half", "expects a finite number" },
+	{ "EmitChef.ratio=1.5", "outside [0, 1]" },
+	{ "EmitChef.ratio=nan", "expects a finite number" },
+	{ "EmitChef.flag=maybe", "expects true/false" },
+};
+
+START_TEST(options_bad_value)
+{
+	const struct bad_option *b = &bad_options[_i];
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("k", s);
+	char err[512] = "";
+
+	ck_assert_int_eq(ndl__kitchen_set_option(k, b->assignment, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, b->needle), "%s: \"%s\" lacks \"%s\"", b->assignment, err,
+		      b->needle);
+	ck_assert_uint_eq(ndl__kitchen_chef_count(k), 0);
+	ndl__kitchen_free(k);
+
+	/* the same, given after the chef was added, is refused at once */
+	k = ndl__kitchen_new("k", s);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_set_option(k, b->assignment, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, b->needle), "%s: \"%s\" lacks \"%s\"", b->assignment, err,
+		      b->needle);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(options_bad_syntax)
+{
+	static const char *bad[] = { "EmitChef", "EmitChef.limit", "limit=3", "Emit-Chef.limit=3",
+				     ".limit=3", "EmitChef.=3" };
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("k", s);
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(ndl__kitchen_set_option(k, bad[i], err, sizeof(err)) == -EINVAL,
+			      "%s accepted", bad[i]);
+		ck_assert_msg(err[0] != '\0', "%s: no reason", bad[i]);
+	}
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+START_TEST(options_for_absent_chef)
+{
+	static const char *opts[] = { "OtherChef.limit=3" };
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("k", s);
+	char err[512] = "";
+
+	ck_assert_int_eq(ndl__kitchen_set_option(k, opts[0], err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_start(k, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "OtherChef"));
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+static Suite *kitchen_suite(void)
+{
+	Suite *s = suite_create("kitchen");
+	TCase *t;
+
+	t = tcase_create("loader");
+	tcase_add_test(t, loader_good);
+	tcase_add_loop_test(t, loader_refusals, 0, (int)(sizeof(refusals) / sizeof(refusals[0])));
+	tcase_add_test(t, loader_not_elf);
+	tcase_add_test(t, loader_missing_file);
+	tcase_add_test(t, catalog_duplicate);
+	tcase_add_test(t, catalog_scan);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("core");
+	tcase_add_checked_fixture(t, core_setup, core_teardown);
+	tcase_add_test(t, core_exact_envelope);
+	tcase_add_test(t, core_live_clock);
+	tcase_add_test(t, core_malformed);
+	tcase_add_test(t, core_left_open);
+	tcase_add_test(t, core_sink_full);
+	tcase_add_test(t, core_decode_errors);
+	tcase_add_test(t, core_fini);
+	tcase_add_test(t, core_init_fails);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("options");
+	tcase_add_checked_fixture(t, core_setup, core_teardown);
+	tcase_add_test(t, options_valid);
+	tcase_add_test(t, options_defaults);
+	tcase_add_loop_test(t, options_bad_value, 0,
+			    (int)(sizeof(bad_options) / sizeof(bad_options[0])));
+	tcase_add_test(t, options_bad_syntax);
+	tcase_add_test(t, options_for_absent_chef);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FIXTURE_DIR NOT_ELF_FILE\n", argv[0]);
+		return 2;
+	}
+	fixture_dir = argv[1];
+	not_elf_path = argv[2];
+	sr = srunner_create(kitchen_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
