@@ -563,6 +563,10 @@ trunc:
 	return NDL_DECODE_TRUNCATED_LINK;
 }
 
+/*
+ * Contract in decode.h. Reads only [data, data + caplen), allocates
+ * nothing, touches nothing but pkt: safe on any thread with its own pkt.
+ */
 int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 		uint32_t caplen, uint32_t wirelen, ndl_time_ns ts)
 {
@@ -637,6 +641,7 @@ static const char *const decode_error_names[NDL_DECODE_ERROR_COUNT] = {
 	[NDL_DECODE_TOO_MANY_VLAN_TAGS] = "too_many_vlan_tags",
 };
 
+/* Contract in decode.h: a static string, "unknown" for values out of range. */
 const char *ndl__decode_error_name(unsigned int err)
 {
 	if (err >= NDL_DECODE_ERROR_COUNT || !decode_error_names[err])

@@ -26,11 +26,9 @@
  * Nothing here allocates: the parse fills a caller's struct ndl__dns_buf,
  * resetting only the counts, and every byte is read through rd.h.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include "decode.h"
 #include "rd.h"
 
@@ -80,7 +78,8 @@ static void sb_putn(struct sbuf *b, const char *s, size_t n)
 		b->full = true;
 		return;
 	}
-	memcpy(b->p + b->len, s, n);
+	for (size_t i = 0; i < n; i++)     /* pieces are a few bytes */
+		b->p[b->len + i] = s[i];
 	b->len += n;
 	b->p[b->len] = '\0';
 }
@@ -88,6 +87,37 @@ static void sb_putn(struct sbuf *b, const char *s, size_t n)
 static void sb_putc(struct sbuf *b, char c)
 {
 	sb_putn(b, &c, 1);
+}
+
+/* A run of single-character pieces: as many as fit. */
+static void sb_run(struct sbuf *b, const uint8_t *s, size_t n)
+{
+	size_t room;
+
+	if (b->full || b->p == NULL || n == 0)
+		return;
+	room = b->cap - 1 - b->len;
+	if (n > room) {
+		n = room;
+		b->full = true;
+	}
+	if (n < 16) {                        /* most labels: skip the call */
+		for (size_t i = 0; i < n; i++)
+			b->p[b->len + i] = (char)s[i];
+	} else {
+		memcpy(b->p + b->len, s, n);
+	}
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static bool needs_escape(uint8_t c, bool in_name)
+{
+	if (c == '\\')
+		return true;
+	if (in_name)
+		return c <= 0x20 || c > 0x7e || c == '.';
+	return c < 0x20 || c > 0x7e;
 }
 
 /*
@@ -100,29 +130,111 @@ static void sb_putc(struct sbuf *b, char c)
  */
 static void sb_escaped(struct sbuf *b, const uint8_t *s, size_t n, bool in_name, char sep)
 {
-	size_t i;
+	size_t i = 0;
 
 	if (n == 0 && sep)
 		sb_putc(b, sep);
-	for (i = 0; i < n; i++) {
-		uint8_t c = s[i];
+	while (i < n && !b->full) {
 		char piece[6];
-		size_t k = 0;
+		size_t k = 0, j = i;
+		uint8_t c;
 
-		if (i == 0 && sep)
+		/* Plain characters after the first go in bulk. */
+		if (i > 0 || !sep) {
+			while (j < n && !needs_escape(s[j], in_name))
+				j++;
+			sb_run(b, s + i, j - i);
+			i = j;
+			if (i == n)
+				break;
+		}
+		c = s[i++];
+		if (sep && i == 1)
 			piece[k++] = sep;
-		if (c == '\\' || (in_name && c == '.')) {
+		if (!needs_escape(c, in_name)) {
+			piece[k++] = (char)c;
+		} else if (c == '\\' || c == '.') {
 			piece[k++] = '\\';
 			piece[k++] = (char)c;
-		} else if (c > 0x7e || c < 0x20 || (in_name && c == 0x20)) {
+		} else {
 			piece[k++] = '\\';
 			piece[k++] = (char)('0' + c / 100);
 			piece[k++] = (char)('0' + c / 10 % 10);
 			piece[k++] = (char)('0' + c % 10);
-		} else {
-			piece[k++] = (char)c;
 		}
 		sb_putn(b, piece, k);
+	}
+}
+
+/*
+ * Addresses in text without the printf machinery: dotted quad, and IPv6
+ * in the RFC 5952 form (lowercase, no leading zeros, the longest run of
+ * two or more zero groups - the first on a tie - as "::", and the
+ * IPv4-mapped prefix ::ffff:0:0/96 with a dotted quad).
+ */
+static void sb_dec(struct sbuf *b, unsigned int v)
+{
+	char t[10];
+	size_t k = sizeof(t);
+
+	do {
+		t[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && k > 0);
+	sb_putn(b, t + k, sizeof(t) - k);
+}
+
+static void sb_ipv4(struct sbuf *b, const uint8_t a[4])
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			sb_putc(b, '.');
+		sb_dec(b, a[i]);
+	}
+}
+
+static void sb_ipv6(struct sbuf *b, const uint8_t a[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	unsigned int g[8];
+	int best = -1, best_len = 0, i;
+
+	if (memcmp(a, mapped, 12) == 0) {
+		sb_putn(b, "::ffff:", 7);
+		sb_ipv4(b, a + 12);
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		g[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8;) {
+		int j = i;
+
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len && j - i >= 2) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	for (i = 0; i < 8; i++) {
+		char t[5];
+		size_t k = 0;
+		int shift;
+
+		if (i == best) {
+			sb_putn(b, "::", 2);
+			i += best_len - 1;
+			continue;
+		}
+		if (i > 0 && i != best + best_len)
+			t[k++] = ':';
+		for (shift = 12; shift > 0 && (g[i] >> shift) == 0; shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			t[k++] = hex[g[i] >> shift & 0xf];
+		sb_putn(b, t, k);
 	}
 }
 
@@ -212,7 +324,6 @@ static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_
 	struct sbuf out;
 	size_t end = at + rr->rdlength;
 	uint16_t pref;
-	char text[INET6_ADDRSTRLEN];
 
 	sb_init(&out, rr->data, sizeof(rr->data));
 	if (!rd_seek(&rd, at))
@@ -220,17 +331,17 @@ static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_
 
 	switch (rr->type) {
 	case T_A:
-		if (rr->rdlength == 4 && inet_ntop(AF_INET, rr->rdata, text, sizeof(text)))
-			sb_putn(&out, text, strlen(text));
+		if (rr->rdlength == 4)
+			sb_ipv4(&out, rr->rdata);
 		break;
 	case T_AAAA:
-		if (rr->rdlength == 16 && inet_ntop(AF_INET6, rr->rdata, text, sizeof(text)))
-			sb_putn(&out, text, strlen(text));
+		if (rr->rdlength == 16)
+			sb_ipv6(&out, rr->rdata);
 		break;
 	case T_MX:
 		RD_BE16(&rd, pref, bad);
-		snprintf(text, sizeof(text), "%u ", (unsigned int)pref);
-		sb_putn(&out, text, strlen(text));
+		sb_dec(&out, pref);
+		sb_putc(&out, ' ');
 		/* fall through - the exchange is a name */
 	case T_CNAME:
 	case T_NS:
@@ -368,6 +479,12 @@ static int parse_section(struct ndl__rd *r, struct ndl_dns *dns, uint16_t count,
 	return NDL_DNS_OK;
 }
 
+/*
+ * Contract in decode.h. Allocates nothing and resets only the counts and
+ * header fields of buf, so a parse costs what the message holds; the
+ * struct ndl_dns it fills points into buf and msg (both borrowed). One
+ * buf per thread.
+ */
 int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 		   bool over_tcp)
 {
@@ -446,6 +563,7 @@ stop:
 	return 0;
 }
 
+/* Contract in decode.h: returns &buf->dns (valid until buf's next parse) or NULL. */
 const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 					   const struct ndl_packet *pkt)
 {
@@ -480,6 +598,7 @@ static const char *const dns_error_names[NDL_DNS_ERROR_COUNT] = {
 	[NDL_DNS_TOO_MANY_RECORDS] = "too_many_records",
 };
 
+/* Contract in decode.h: a static string, "unknown" for values out of range. */
 const char *ndl__dns_error_name(unsigned int err)
 {
 	if (err >= NDL_DNS_ERROR_COUNT || !dns_error_names[err])
@@ -511,6 +630,10 @@ static const struct {
 	{ 257, "CAA" },
 };
 
+/*
+ * Contract in decode.h: writes the mnemonic (or "TYPE<n>", RFC 3597 5)
+ * into out, cut to outlen, and returns out (NULL when out is NULL).
+ */
 const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen)
 {
 	size_t i;

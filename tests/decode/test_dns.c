@@ -5,6 +5,7 @@
  * the TCP length prefix, record limits) and on a real response cut at
  * every byte.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -634,6 +635,59 @@ START_TEST(test_rdata_rendering)
 }
 END_TEST
 
+/* The AAAA text of the 16 bytes a. */
+static const char *aaaa_text(const uint8_t a[16])
+{
+	struct fb f;
+
+	hdr(&f, 0x8180, 0, 1, 0, 0);
+	rr_bytes(&f, "v6.example", T_AAAA, a, 16);
+	ck_assert_int_eq(parse(&f), 0);
+	ck_assert_uint_eq(buf->dns.n_answers, 1);
+	return buf->answers[0].data;
+}
+
+START_TEST(test_aaaa_forms)
+{
+	static const struct { uint8_t a[16]; const char *text; } cases[] = {
+		{ { 0 }, "::" },
+		{ { [15] = 1 }, "::1" },
+		{ { 0, 1 }, "1::" },
+		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 },
+		  "2001:db8:0:1:1:1:1:1" },                  /* one zero group stays */
+		{ { 0x20, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 },
+		  "2001:0:0:1::1" },                          /* the longer run */
+		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1 },
+		  "2001:db8::1:0:0:1" },                      /* the first on a tie */
+		{ { [10] = 0xff, [11] = 0xff, 192, 0, 2, 33 }, "::ffff:192.0.2.33" },
+		{ { 0xfe, 0x80, [8] = 0x0a, 0xbc, 0, 0x0f, 0xf0, 0, 0, 0 },
+		  "fe80::abc:f:f000:0" },
+	};
+	uint8_t a[16];
+	char want[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(aaaa_text(cases[i].a), cases[i].text);
+
+	/* Agree with the C library where both follow RFC 5952. */
+	srand(5952);
+	for (i = 0; i < 2000; i++) {
+		for (int g = 0; g < 8; g++) {
+			unsigned int v = rand() % 3 ? 0 : (unsigned int)rand() & 0xffff;
+
+			if (rand() % 4 == 0)
+				v &= 0x00ff;
+			a[2 * g] = (uint8_t)(v >> 8);
+			a[2 * g + 1] = (uint8_t)v;
+		}
+		a[0] |= 0x20;           /* keep clear of the ::/96 special forms */
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a, want, sizeof(want)));
+		ck_assert_str_eq(aaaa_text(a), want);
+	}
+}
+END_TEST
+
 START_TEST(test_txt_long_is_cut)
 {
 	struct fb f;
@@ -1011,6 +1065,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tc, test_escaping);
 	tcase_add_test(tc, test_escaped_name_is_cut_whole);
 	tcase_add_test(tc, test_rdata_rendering);
+	tcase_add_test(tc, test_aaaa_forms);
 	tcase_add_test(tc, test_txt_long_is_cut);
 	tcase_add_test(tc, test_edns_opt);
 	tcase_add_test(tc, test_real_response);
