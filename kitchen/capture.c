@@ -565,7 +565,7 @@ void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)
 		struct pcap_stat ps;
 		if (c->src[i].p && pcap_stats(c->src[i].p, &ps) == 0) {
 			out->received += ps.ps_recv;
-			out->kernel_drops += (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+			out->kernel_drops += ps.ps_drop;
 		}
 	}
 }

@@ -74,7 +74,7 @@ void ndl__capture_close(struct ndl__capture *c);
 
 struct ndl__capture_stats {
 	uint64_t received;     /* by libpcap, live only (pcap_stats ps_recv) */
-	uint64_t kernel_drops; /* ps_drop + ps_ifdrop, live only */
+	uint64_t kernel_drops; /* ps_drop: no room in the capture buffer, live only */
 	bool replay_done;
 };
 

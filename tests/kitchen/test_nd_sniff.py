@@ -7,6 +7,7 @@ Usage: test_nd_sniff.py FIXTURE_DIR"""
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -307,6 +308,7 @@ for t in [test_help_and_version, test_chef_list, test_cli_errors, test_default_c
           test_live_sigterm]:
     t()
 
+shutil.rmtree(tmp, ignore_errors=True)
 if failures:
     ndltest.fail(f"{len(failures)} check(s) failed")
 print("all nd-sniff checks passed")
