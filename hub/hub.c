@@ -173,7 +173,33 @@ static int reject_close(struct ndl_hub_conn *c, enum ndl_hub_reject r, int code,
 	return -1;
 }
 
-/* Close later, from the WRITEABLE callback (outside of this callback). */
+/*
+ * lws 4.1 sends the close frame set by lws_close_reason() when a RECEIVE
+ * callback returns -1, but a WRITEABLE callback returning -1 marks the
+ * socket unusable and just hangs up, and killing a connection through its
+ * timeout does not send it either. So a close decided outside RECEIVE
+ * (timers, shutdown) asks for WRITEABLE and writes the close frame
+ * (RFC 6455 section 5.5.1) itself with lws_write's close opcode, which
+ * lws-write.h leaves out of the public enum ("handled by
+ * lws_close_reason()") but which keeps value 4 in every lws release.
+ */
+#define WRITE_CLOSE ((enum lws_write_protocol)4)
+
+static int send_close(struct ndl_hub_conn *c)
+{
+	unsigned char buf[LWS_PRE + 125];
+	size_t n = strlen(c->close_text);
+
+	if (n > 123)
+		n = 123;
+	buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+	buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+	memcpy(buf + LWS_PRE + 2, c->close_text, n);
+	lws_write(c->wsi, buf + LWS_PRE, n + 2, WRITE_CLOSE);
+	return -1;
+}
+
+/* Close a connection from outside its callbacks: see send_close(). */
 static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
 {
 	if (c->close_code)
@@ -248,7 +274,7 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	json_t *j, *name;
 	char label[160];
 
-	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, 0, &jerr);
+	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, JSON_DECODE_ANY, &jerr);
 	ndl__hub_msg_unref(m);
 	if (!j)
 		return reject_close(c, NDL_HUB_REJ_HELLO_NOT_JSON, NDL_CLOSE_POLICY,
@@ -451,11 +477,8 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!c || !c->hub)
 			return 0;
-		if (c->close_code) {
-			lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-					 (unsigned char *)c->close_text, strlen(c->close_text));
-			return -1;
-		}
+		if (c->close_code)
+			return send_close(c);
 		if (c->role == NDL_HUB_EATER && c->greeted)
 			return eater_write(c);
 		return 0;
@@ -596,8 +619,13 @@ static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *ho
 	memset(ls, 0, sizeof(*ls));
 	ls->hub = hub;
 	ls->role = role;
-	ls->protocols[0].name = role == NDL_HUB_KITCHEN ? "netdumplings-kitchen" :
-				"netdumplings-eater";
+	/*
+	 * netdumplings uses no subprotocol: lws binds such clients to the
+	 * vhost's first protocol. lws 4.1 refuses a client that offers only
+	 * subprotocols it does not know, so the name is one a client may
+	 * offer: "netdumplings".
+	 */
+	ls->protocols[0].name = "netdumplings";
 	ls->protocols[0].callback = hub_callback;
 	ls->protocols[0].per_session_data_size = sizeof(struct ndl_hub_conn);
 	ls->protocols[0].rx_buffer_size = 65536;

@@ -131,7 +131,59 @@ class Procs:
         wait_port(out_port, proc=p)
         return p, in_port, out_port
 
+    def hub_any_port(self, *extra, status_freq=None, env=None, timeout=10.0):
+        """Start nd-hub on 127.0.0.1 with -i 0 -o 0 (the OS picks the ports,
+        no race) and read the ports from its start-up line; returns
+        (proc, in_port, out_port)."""
+        argv = [prog("nd-hub"), "-a", "127.0.0.1", "-i", "0", "-o", "0"]
+        if status_freq is not None:
+            argv += ["-f", str(status_freq)]
+        argv += list(extra)
+        p = self.start("nd-hub", argv, env=env)
+        in_port, out_port = hub_listening_ports(p, timeout=timeout)
+        return p, in_port, out_port
+
 
 def fail(msg):
     print(msg, file=sys.stderr)
     sys.exit(1)
+
+
+HUB_LISTENING = "nd-hub listening for kitchens on "
+
+
+def hub_listening_ports(proc, timeout=10.0):
+    """(in_port, out_port) from nd-hub's start-up line on stderr:
+    "nd-hub listening for kitchens on HOST:PORT and eaters on HOST:PORT"."""
+    import re
+    pat = re.compile(r"nd-hub listening for kitchens on (?:\[[^\]]*\]|[^ ]+):(\d+)"
+                     r" and eaters on (?:\[[^\]]*\]|[^ ]+):(\d+)")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = pat.search(proc.read_stderr())
+        if m:
+            return int(m.group(1)), int(m.group(2))
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited with {proc.returncode} before listening:\n"
+                               + proc.read_stderr())
+        time.sleep(0.05)
+    raise TimeoutError(f"{proc.name} printed no listening line in {timeout}s:\n"
+                       + proc.read_stderr())
+
+
+def vmrss_kib(pid):
+    """Resident set size of a live process in KiB (VmRSS in /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "AddressSanitizer:DEADLYSIGNAL")
+
+
+def sanitizer_reports(text):
+    """Lines of text that are AddressSanitizer / LeakSanitizer / UBSan reports."""
+    return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKS)]
