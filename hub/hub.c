@@ -274,7 +274,9 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	json_t *j, *name;
 	char label[160];
 
-	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, JSON_DECODE_ANY, &jerr);
+	/* DECODE_ANY: a bare string or number is JSON, just not an object. */
+	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, JSON_DECODE_ANY,
+		       &jerr);
 	ndl__hub_msg_unref(m);
 	if (!j)
 		return reject_close(c, NDL_HUB_REJ_HELLO_NOT_JSON, NDL_CLOSE_POLICY,

@@ -181,29 +181,32 @@ static void on_signal(uv_signal_t *s, int signum)
 	ndl_hub_shutdown(app->hub, hub_done, app);
 }
 
+/* "[a]" for an IPv6 address, "a" otherwise (RFC 3986 section 3.2.2). */
+static const char *bracket(char *buf, size_t len, const char *addr)
+{
+	snprintf(buf, len, strchr(addr, ':') ? "[%s]" : "%s", addr);
+	return buf;
+}
+
 static void print_listening(const struct ndl_hub *hub)
 {
-	char also[256] = "";
+	char first[80], also[256] = "", a[80];
 	size_t n = 0;
 
-	for (int i = 1; ndl_hub_address(hub, i) && n < sizeof(also); i++) {
-		const char *a = ndl_hub_address(hub, i);
-		int w = snprintf(also + n, sizeof(also) - n, "%s%s%s%s", i == 1 ? " (also on " : ", ",
-				 strchr(a, ':') ? "[" : "", a, strchr(a, ':') ? "]" : "");
+	for (int i = 1; ndl_hub_address(hub, i); i++) {
+		int w = snprintf(also + n, sizeof(also) - n, "%s%s", i == 1 ? " (also on " : ", ",
+				 bracket(a, sizeof(a), ndl_hub_address(hub, i)));
 
-		if (w < 0)
+		if (w < 0 || (size_t)w >= sizeof(also) - n - 1)
 			break;
 		n += (size_t)w;
 	}
-	if (n && n < sizeof(also) - 1)
+	if (n)
 		snprintf(also + n, sizeof(also) - n, ")");
-
-	const char *a = ndl_hub_address(hub, 0);
-	const char *l = strchr(a, ':') ? "[" : "", *r = strchr(a, ':') ? "]" : "";
-
+	bracket(first, sizeof(first), ndl_hub_address(hub, 0));
 	if (ndl__hub_log_level() >= NDL_HUB_LOG_INFO)
-		fprintf(stderr, "nd-hub listening for kitchens on %s%s%s:%d and eaters on %s%s%s:%d%s\n",
-			l, a, r, ndl_hub_in_port(hub), l, a, r, ndl_hub_out_port(hub), also);
+		fprintf(stderr, "nd-hub listening for kitchens on %s:%d and eaters on %s:%d%s\n",
+			first, ndl_hub_in_port(hub), first, ndl_hub_out_port(hub), also);
 }
 
 int main(int argc, char **argv)

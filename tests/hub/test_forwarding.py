@@ -17,7 +17,8 @@ def make_dumplings():
         out.append(dumpling("TestChef", "k1", {"i": i}))
     # Unicode, both escaped and as raw UTF-8, and a string the hub must not touch.
     out.append(dumpling("TestChef", "k1", {"text": "snö ☃ 𝄞 日本語", "i": 50}))
-    out.append(dumpling("TestChef", "k1", {"text": "snö ☃ 𝄞 日本語", "i": 51}, ensure_ascii=False))
+    out.append(dumpling("TestChef", "k1", {"text": "snö ☃ 𝄞 日本語", "i": 51},
+                        ensure_ascii=False))
     # Odd but valid spacing: forwarded as sent, never re-serialised.
     out.append('{ "metadata" : {"chef":"TestChef" ,"kitchen":"k1","creation_time":1.0,'
                '"driver":"interval"},\n "payload" : [1, 2.50, {"a": null}] , "i": 52 }')

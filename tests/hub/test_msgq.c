@@ -74,6 +74,7 @@ START_TEST(test_byte_limit_but_never_starves)
 	ck_assert_uint_eq(q.bytes, 10);
 	ndl__hub_msgq_pop(&q);
 	ck_assert_uint_eq(q.bytes, 0);
+	ndl__hub_msgq_clear(&q);
 	/* An empty queue takes one message even past the byte limit. */
 	ndl__hub_msgq_init(&q, 100, 4);
 	ck_assert_int_eq(ndl__hub_msgq_push(&q, a), 0);
