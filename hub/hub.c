@@ -28,6 +28,7 @@
 #include "hub-int.h"
 
 #define WRITES_PER_CALLBACK 16
+#define RX_PREALLOC_MAX (1u << 20)
 
 static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_HELLO_NOT_JSON] = "hello_not_json",
@@ -365,8 +366,12 @@ static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
 				    "hello too large");
 	}
 	if (!c->rx) {
-		/* The frame header told us its length: one allocation for most. */
-		c->rx = ndl__hub_msg_new(len + remaining);
+		/*
+		 * The frame header told us its length: one allocation for most
+		 * messages, but a claimed length is not trusted beyond 1 MiB.
+		 */
+		c->rx = ndl__hub_msg_new(len + (remaining < RX_PREALLOC_MAX ? remaining :
+						RX_PREALLOC_MAX));
 		if (!c->rx)
 			return reject_close(c, NDL_HUB_REJ_TOO_BIG, NDL_CLOSE_TOO_BIG,
 					    "out of memory for this message");
