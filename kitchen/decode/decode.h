@@ -57,4 +57,52 @@ const char *ndl__dns_error_name(unsigned int err);
 /* Presentation name of an RR type ("A", "AAAA", "TYPE65280" for unknown) into out. */
 const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen);
 
+/* Storage a parsed HTTP start points into. One per kitchen, reused. */
+struct ndl__http_buf {
+	struct ndl_http http;
+	struct ndl_http_header headers[NDL_HTTP_MAX_HEADERS];
+};
+
+/*
+ * Parse the HTTP/1.x request or response starting at msg[0..len) (RFC 9112
+ * sections 2-5) into buf. Returns 0 when msg starts with a valid start line
+ * (buf->http.error then tells whether the fields were whole), -EINVAL when
+ * it does not.
+ */
+int ndl__http_parse(struct ndl__http_buf *buf, const uint8_t *msg, size_t len);
+
+/* The HTTP message starting pkt's TCP payload, or NULL. */
+const struct ndl_http *ndl__http_from_packet(struct ndl__http_buf *buf,
+					     const struct ndl_packet *pkt);
+
+/* Stable name of an HTTP parse error ("too_many_headers"), "ok" for 0. */
+const char *ndl__http_error_name(unsigned int err);
+
+/* Storage a parsed TLS hello points into. One per kitchen, reused. */
+struct ndl__tls_buf {
+	struct ndl_tls_hello hello;
+	uint16_t ciphers[NDL_TLS_MAX_CIPHERS];
+	uint16_t extensions[NDL_TLS_MAX_EXTENSIONS];
+	uint16_t groups[NDL_TLS_MAX_LIST];
+	uint8_t point_formats[NDL_TLS_MAX_LIST];
+	uint16_t versions[NDL_TLS_MAX_LIST];
+	uint16_t sig_algs[NDL_TLS_MAX_LIST];
+	struct ndl_str alpn[NDL_TLS_MAX_ALPN];
+};
+
+/*
+ * Parse a TLS record at msg[0..len) holding a ClientHello or ServerHello
+ * (RFC 8446, RFC 5246; SNI RFC 6066, ALPN RFC 7301). Returns 0 when msg
+ * starts with a handshake record whose first message is a hello (then
+ * buf->hello.error tells whether it was whole), -EINVAL otherwise.
+ */
+int ndl__tls_parse(struct ndl__tls_buf *buf, const uint8_t *msg, size_t len);
+
+/* The TLS hello starting pkt's TCP payload, or NULL. */
+const struct ndl_tls_hello *ndl__tls_from_packet(struct ndl__tls_buf *buf,
+						 const struct ndl_packet *pkt);
+
+/* Stable name of a TLS parse error ("truncated"), "ok" for 0. */
+const char *ndl__tls_error_name(unsigned int err);
+
 #endif /* NDL_KITCHEN_DECODE_H */

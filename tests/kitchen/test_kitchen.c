@@ -65,9 +65,16 @@ struct refusal {
 	const char *needle2;
 };
 
+/* The version fixtures are one major, or one minor, past this header's. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI_TEXT STR(NDL_CHEF_ABI_MAJOR) "." STR(NDL_CHEF_ABI_MINOR)
+
+static char next_major[64], next_minor[64];
+
 static const struct refusal refusals[] = {
-	{ "wrong_major", -EPROTO, "built for chef ABI 2.0", "speaks 1.0" },
-	{ "newer_minor", -EPROTO, "built for chef ABI 1.5", "1.0" },
+	{ "wrong_major", -EPROTO, next_major, "speaks " ABI_TEXT },
+	{ "newer_minor", -EPROTO, next_minor, ABI_TEXT },
 	{ "no_init", -EINVAL, "NoInitChef", "no init" },
 	{ "no_fini", -EINVAL, "NoFiniChef", "no fini" },
 	{ "no_handlers", -EINVAL, "IdleChef", "neither on_packet nor on_interval" },
@@ -85,6 +92,9 @@ START_TEST(loader_refusals)
 	char err[512] = "";
 	int r = open_err(fx(c->fixture), err, sizeof(err));
 
+	snprintf(next_major, sizeof(next_major), "built for chef ABI %u.0", NDL_CHEF_ABI_MAJOR + 1);
+	snprintf(next_minor, sizeof(next_minor), "built for chef ABI %u.%u", NDL_CHEF_ABI_MAJOR,
+		 NDL_CHEF_ABI_MINOR + 1);
 	ck_assert_msg(r == c->err, "%s: got %d (%s), want %d", c->fixture, r, err, c->err);
 	ck_assert_msg(strstr(err, c->needle1), "%s: reason \"%s\" lacks \"%s\"", c->fixture, err,
 		      c->needle1);

@@ -114,7 +114,7 @@ def test_cli_errors():
         (("--stdout", "-m", os.path.join(tmp, "none.so"), "-r", PCAP), 1,
          "cannot load chef module"),
         (("--stdout", "-m", os.path.join(FIXTURES, "fx_wrong_major.so"), "-r", PCAP), 1,
-         "built for chef ABI 2.0, this kitchen speaks 1.0"),
+         "built for chef ABI 2.0, this kitchen speaks 1."),
         (("--bogus",), 2, "unknown option --bogus"),
         (("-p", "0", "--stdout"), 2, "--poke-interval"),
         (("-h", "host:notaport", "-r", PCAP), 2, "--hub expects"),

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define NDL_CHEF_ABI_MAJOR 1
-#define NDL_CHEF_ABI_MINOR 0
+#define NDL_CHEF_ABI_MINOR 1
 #define NDL_CHEF_ABI_MAKE(major, minor) \
 	((uint32_t)(((uint32_t)(major) << 16) | ((uint32_t)(minor) & 0xffffu)))
 #define NDL_CHEF_ABI_VERSION NDL_CHEF_ABI_MAKE(NDL_CHEF_ABI_MAJOR, NDL_CHEF_ABI_MINOR)
@@ -226,6 +226,52 @@ struct ndl_packet {
 	const uint8_t *payload;      /* 1.0: NULL when payload_len is 0 (borrowed) */
 	uint32_t payload_len;        /* 1.0 */
 	uint32_t padding_len;        /* 1.0: link-layer bytes after the IP datagram */
+
+	/* IP details */
+	uint8_t ip_tos;              /* 1.1: IPv4 TOS / IPv6 traffic class */
+	uint8_t ip_frag_flags;       /* 1.1: NDL_IP_DF, NDL_IP_MF */
+	uint16_t ip_id;              /* 1.1: IPv4 identification */
+	uint16_t ip_hdr_len;         /* 1.1: IPv4 IHL*4; IPv6 40 plus extension headers */
+	uint16_t ip_total_len;       /* 1.1: IPv4 total length; IPv6 payload length + 40 */
+	uint16_t ip_frag_offset;     /* 1.1: fragment offset in bytes */
+	uint8_t ipv6_n_ext;          /* 1.1: IPv6 extension headers walked */
+	uint8_t reserved3;
+	uint32_t ipv6_flow;          /* 1.1: IPv6 flow label (20 bits) */
+	uint32_t ip_frag_ident;      /* 1.1: IPv4 id or IPv6 fragment header identification */
+
+	/* TCP details */
+	uint16_t tcp_window;         /* 1.1: raw window field */
+	uint8_t tcp_hdr_len;         /* 1.1: data offset * 4 */
+	uint8_t tcp_opts;            /* 1.1: NDL_TCPOPT_* bits of options present */
+	uint16_t tcp_mss;            /* 1.1: with NDL_TCPOPT_MSS */
+	uint8_t tcp_wscale;          /* 1.1: with NDL_TCPOPT_WSCALE */
+	uint8_t reserved4;
+	uint32_t tcp_ts_val;         /* 1.1: with NDL_TCPOPT_TIMESTAMP */
+	uint32_t tcp_ts_ecr;         /* 1.1 */
+
+	/* UDP and ICMP details */
+	uint16_t udp_len;            /* 1.1: UDP length field */
+	uint16_t icmp_id;            /* 1.1: echo request/reply identifier (ICMP and ICMPv6) */
+	uint16_t icmp_seq;           /* 1.1: echo sequence number */
+	uint16_t reserved5;
+};
+
+/* struct ndl_packet.ip_frag_flags */
+#define NDL_IP_MF 0x01               /* more fragments (IPv4 MF, IPv6 M) */
+#define NDL_IP_DF 0x02               /* IPv4 don't fragment */
+
+/* struct ndl_packet.tcp_opts */
+#define NDL_TCPOPT_MSS       0x01
+#define NDL_TCPOPT_WSCALE    0x02
+#define NDL_TCPOPT_SACK_OK   0x04
+#define NDL_TCPOPT_SACK      0x08
+#define NDL_TCPOPT_TIMESTAMP 0x10
+#define NDL_TCPOPT_BAD       0x80    /* an option ran past the header: the rest skipped */
+
+/* Bytes borrowed from a packet: not NUL-terminated; ptr NULL when absent. */
+struct ndl_str {
+	const char *ptr;
+	uint32_t len;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -289,6 +335,111 @@ struct ndl_dns {
 	bool edns_do;                 /* 1.0: DNSSEC OK bit */
 	uint16_t edns_ext_rcode;      /* 1.0: upper 8 bits of the 12-bit RCODE */
 };
+
+/* ------------------------------------------------------------------------ */
+/* HTTP/1.x and TLS hellos, parsed lazily by the kitchen (ABI 1.1)           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The start of an HTTP/1.x message (RFC 9112) at the beginning of one TCP
+ * segment's payload: the start line and the header fields in that segment.
+ * Segments are not reassembled; headers_complete tells whether the blank
+ * line ending the header section was in this segment.
+ */
+#define NDL_HTTP_MAX_HEADERS 64
+
+enum ndl_http_error {
+	NDL_HTTP_OK = 0,
+	NDL_HTTP_TRUNCATED,         /* segment ends before the blank line */
+	NDL_HTTP_BAD_HEADER,        /* a field line without a colon or with bad name: the rest skipped */
+	NDL_HTTP_TOO_MANY_HEADERS,  /* more than NDL_HTTP_MAX_HEADERS: the rest skipped */
+	NDL_HTTP_ERROR_COUNT
+};
+
+struct ndl_http_header {
+	struct ndl_str name;         /* 1.1: as on the wire */
+	struct ndl_str value;        /* 1.1: without surrounding whitespace */
+};
+
+struct ndl_http {
+	uint32_t struct_size;        /* 1.1 */
+	uint32_t error;              /* 1.1: enum ndl_http_error */
+	bool is_request;             /* 1.1: request, else response */
+	bool headers_complete;       /* 1.1 */
+	uint8_t version_major;       /* 1.1: 1 */
+	uint8_t version_minor;       /* 1.1: 0 or 1 */
+	struct ndl_str method;       /* 1.1: request: "GET" ... */
+	struct ndl_str target;       /* 1.1: request: the request-target ("/index.html") */
+	uint16_t status;             /* 1.1: response: 100..999 */
+	struct ndl_str reason;       /* 1.1: response: reason phrase (may be empty) */
+	uint16_t n_headers;          /* 1.1 */
+	const struct ndl_http_header *headers; /* 1.1 */
+	/* The first field of these names (case-insensitive), ptr NULL when absent. */
+	struct ndl_str host;         /* 1.1 */
+	struct ndl_str user_agent;   /* 1.1 */
+	struct ndl_str referer;      /* 1.1 */
+	struct ndl_str content_type; /* 1.1 */
+	struct ndl_str content_length; /* 1.1 */
+	uint32_t header_bytes;       /* 1.1: start line + fields + blank line, when complete */
+};
+
+/*
+ * A TLS ClientHello or ServerHello (RFC 8446 4.1.2/4.1.3, RFC 5246 7.4.1)
+ * in the first handshake record of one TCP segment's payload. Lists keep
+ * wire order and GREASE values (RFC 8701); they stop at the limits below
+ * (error NDL_TLS_TOO_MANY).
+ */
+#define NDL_TLS_MAX_CIPHERS 128
+#define NDL_TLS_MAX_EXTENSIONS 64
+#define NDL_TLS_MAX_LIST 32          /* groups, versions, signature algorithms, point formats */
+#define NDL_TLS_MAX_ALPN 16
+
+enum ndl_tls_error {
+	NDL_TLS_OK = 0,
+	NDL_TLS_TRUNCATED,           /* the hello continues past this segment or capture */
+	NDL_TLS_BAD_RECORD,          /* record or handshake header malformed */
+	NDL_TLS_BAD_HELLO,           /* a length inside the hello runs past its container */
+	NDL_TLS_TOO_MANY,            /* a list longer than its limit: the rest skipped */
+	NDL_TLS_ERROR_COUNT
+};
+
+struct ndl_tls_hello {
+	uint32_t struct_size;        /* 1.1 */
+	uint32_t error;              /* 1.1: enum ndl_tls_error; what precedes it is valid */
+	uint8_t type;                /* 1.1: 1 ClientHello, 2 ServerHello */
+	uint16_t record_version;     /* 1.1: TLSPlaintext.legacy_record_version */
+	uint16_t legacy_version;     /* 1.1: client_version / server legacy_version */
+	/*
+	 * 1.1: ServerHello: the selected version (supported_versions when
+	 * present, else legacy_version). ClientHello: the highest non-GREASE
+	 * supported_versions entry when present, else legacy_version.
+	 */
+	uint16_t version;
+	const uint8_t *random;       /* 1.1: 32 bytes (borrowed) */
+	struct ndl_str session_id;   /* 1.1: bytes */
+	struct ndl_str sni;          /* 1.1: server_name host_name; ptr NULL when absent */
+	uint16_t cipher;             /* 1.1: ServerHello: the selected cipher suite */
+	uint16_t n_ciphers;          /* 1.1: ClientHello cipher_suites */
+	const uint16_t *ciphers;
+	uint16_t n_extensions;       /* 1.1: extension types */
+	const uint16_t *extensions;
+	uint16_t n_groups;           /* 1.1: supported_groups (elliptic curves) */
+	const uint16_t *groups;
+	uint16_t n_point_formats;    /* 1.1: ec_point_formats */
+	const uint8_t *point_formats;
+	uint16_t n_versions;         /* 1.1: supported_versions */
+	const uint16_t *versions;
+	uint16_t n_sig_algs;         /* 1.1: signature_algorithms */
+	const uint16_t *sig_algs;
+	uint16_t n_alpn;             /* 1.1: ALPN protocol names (ServerHello: the selected one) */
+	const struct ndl_str *alpn;
+};
+
+/* True for the GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ... 0xfafa). */
+static inline bool ndl_tls_is_grease(uint16_t v)
+{
+	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                             */
@@ -384,6 +535,22 @@ struct ndl_host {
 	 */
 	const struct ndl_dns *(*dns)(struct ndl_chef_ctx *ctx,
 				     const struct ndl_packet *pkt);   /* 1.0 */
+
+	/*
+	 * The HTTP/1.x request or response starting pkt's TCP payload (any
+	 * port), parsed once per packet; NULL when the payload does not start
+	 * with an HTTP start line. Borrowed for the callback.
+	 */
+	const struct ndl_http *(*http)(struct ndl_chef_ctx *ctx,
+				       const struct ndl_packet *pkt); /* 1.1 */
+
+	/*
+	 * The TLS ClientHello or ServerHello starting pkt's TCP payload (any
+	 * port), parsed once per packet; NULL when there is none. Borrowed for
+	 * the callback.
+	 */
+	const struct ndl_tls_hello *(*tls_hello)(struct ndl_chef_ctx *ctx,
+						 const struct ndl_packet *pkt); /* 1.1 */
 };
 
 /* ------------------------------------------------------------------------ */
