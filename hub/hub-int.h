@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "log.h"
 #include "msgq.h"
+#include "ws.h"
 
 #define NDL_HUB_MAX_ADDRS 4         /* distinct addresses a name may resolve to */
 #define NDL_HUB_HELLO_MAX 65536u    /* a hello larger than this is refused (1009) */
@@ -94,7 +95,8 @@ struct ndl_hub {
 
 	uv_timer_t status_timer;
 	uv_timer_t house_timer;     /* hello deadlines, once a second */
-	uv_timer_t stop_timer;      /* shutdown grace, then polling the context away */
+	uv_timer_t stop_timer;      /* shutdown grace */
+	struct ndl__ws_teardown teardown;   /* destroys lws once connections are gone */
 	int open_handles;
 	bool started;
 	bool stopping;

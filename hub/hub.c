@@ -29,6 +29,7 @@
 
 #define WRITES_PER_CALLBACK 16
 #define RX_PREALLOC_MAX (1u << 20)
+#define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
 
 static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_HELLO_NOT_JSON] = "hello_not_json",
@@ -175,28 +176,12 @@ static int reject_close(struct ndl_hub_conn *c, enum ndl_hub_reject r, int code,
 }
 
 /*
- * lws 4.1 sends the close frame set by lws_close_reason() when a RECEIVE
- * callback returns -1, but a WRITEABLE callback returning -1 marks the
- * socket unusable and just hangs up, and killing a connection through its
- * timeout does not send it either. So a close decided outside RECEIVE
- * (timers, shutdown) asks for WRITEABLE and writes the close frame
- * (RFC 6455 section 5.5.1) itself with lws_write's close opcode, which
- * lws-write.h leaves out of the public enum ("handled by
- * lws_close_reason()") but which keeps value 4 in every lws release.
+ * Write the close chosen by close_soon() and hang up: lws 4.1 sends no
+ * close frame for a WRITEABLE callback returning -1 (see ndl__ws_close).
  */
-#define WRITE_CLOSE ((enum lws_write_protocol)4)
-
 static int send_close(struct ndl_hub_conn *c)
 {
-	unsigned char buf[LWS_PRE + 125];
-	size_t n = strlen(c->close_text);
-
-	if (n > 123)
-		n = 123;
-	buf[LWS_PRE] = (unsigned char)(c->close_code >> 8);
-	buf[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
-	memcpy(buf + LWS_PRE + 2, c->close_text, n);
-	lws_write(c->wsi, buf + LWS_PRE, n + 2, WRITE_CLOSE);
+	ndl__ws_close(c->wsi, (uint16_t)c->close_code, c->close_text);
 	return -1;
 }
 
@@ -691,36 +676,13 @@ static void finish(struct ndl_hub *hub)
 	uv_close((uv_handle_t *)&hub->stop_timer, handle_closed);
 }
 
-static void count_closing(uv_handle_t *h, void *arg)
-{
-	if (uv_is_closing(h))
-		(*(int *)arg)++;
-}
-
-/*
- * Drives the libwebsockets context away, one step per loop iteration.
- *
- * On a foreign loop lws 4.1 destroys its context in three calls of
- * lws_context_destroy(): the first closes every connection and lws's own
- * uv handles, the next ones free vhosts and then the context (unloading
- * the libuv event-lib plugin, and writing NULL through pcontext). The
- * close callbacks of those handles live in the plugin, so each further
- * call must wait until the loop has run every pending close: calling
- * again at once leaves libuv calling into an unloaded library.
- */
-static void destroy_poll(uv_timer_t *t)
+static void lws_gone(struct ndl__ws_teardown *t, int status)
 {
 	struct ndl_hub *hub = t->data;
-	int closing = 0;
 
-	if (hub->lws) {
-		uv_walk(hub->loop, count_closing, &closing);
-		if (closing)
-			return;
-		lws_context_destroy(hub->lws);
-		if (hub->lws)
-			return;
-	}
+	if (status < 0)
+		ndl__hub_log(NDL_HUB_LOG_ERR, "libwebsockets did not shut down in time: %s",
+			     strerror(-status));
 	finish(hub);
 }
 
@@ -734,10 +696,10 @@ static void stop_step(uv_timer_t *t)
 	if (hub->nconns[0] || hub->nconns[1])
 		ndl__hub_log(NDL_HUB_LOG_DEBUG, "%zu connections did not close in time",
 			     hub->nconns[0] + hub->nconns[1]);
-	if (hub->lws)
-		lws_context_destroy(hub->lws);
-	/* Not 0: a due timer started from a timer callback runs in the same pass. */
-	uv_timer_start(&hub->stop_timer, destroy_poll, 1, 1);
+	hub->teardown.data = hub;
+	if (ndl__ws_teardown_start(&hub->teardown, hub->loop, &hub->lws, TEARDOWN_MS,
+				   lws_gone) < 0)
+		finish(hub);
 }
 
 struct ndl_hub *ndl_hub_new(uv_loop_t *loop, const struct ndl_hub_config *cfg)
