@@ -13,14 +13,13 @@
  *                                             v
  *                     DONE (close callback has run)
  *
- * libwebsockets is never destroyed from inside one of its own callbacks:
- * the end of a connection arms a zero timer, whose callback destroys the
- * context. With a foreign loop, lws needs more loop turns (and more destroy
- * calls, see teardown_poll) before it writes NULL to info.pcontext; an idle
- * handle drives that, then the SDK closes its own two handles and, once
- * they are closed, runs the caller's close callback. The timer is also
- * where a reconnect with back-off will hang later: FINISHING would then
- * lead back to CONNECTING instead of DONE.
+ * The end of a connection arms a zero timer, whose callback hands the lws
+ * context to ndl__ws_teardown_start() (proto/ws.h): on a foreign loop lws
+ * needs several loop turns and destroy calls before it writes NULL to
+ * info.pcontext. Once that is over and the SDK's timer is closed, the
+ * caller's close callback runs. The timer is also where a reconnect with
+ * back-off will hang later: FINISHING would then lead back to CONNECTING
+ * instead of DONE.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -35,6 +34,7 @@
 #include "ndl/eater.h"
 #include "eater-int.h"
 #include "envelope.h"
+#include "ws.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -42,7 +42,7 @@
 #define RX_CHUNK         (64u * 1024u)  /* lws receive buffer */
 #define CLOSE_WAIT_MS    3000           /* how long a close handshake may take */
 #define TEARDOWN_MS      5000           /* longest wait for lws to let go of the loop */
-#define REASON_MAX       123            /* RFC 6455 5.5: 125-byte control payload */
+#define REASON_MAX       NDL__WS_CLOSE_REASON_MAX
 
 enum state {
 	ST_NEW,
@@ -88,9 +88,8 @@ struct ndl_eater {
 	struct lws_context *ctx_alive;  /* lws writes NULL here when fully gone */
 	struct lws *wsi;
 	uv_timer_t timer;
-	uv_idle_t idle;
-	int handles_open;
-	uint64_t teardown_deadline;  /* loop time after which we stop waiting for lws */
+	struct ndl__ws_teardown teardown;
+	int handles_open;    /* the timer and the teardown */
 
 	/* reassembly */
 	char *rx;
@@ -277,45 +276,18 @@ static void handle_closed(uv_handle_t *h)
 		complete(e);
 }
 
-static void count_closing(uv_handle_t *h, void *arg)
+static void lws_gone(struct ndl__ws_teardown *t, int status)
 {
-	if (uv_is_closing(h))
-		(*(int *)arg)++;
-}
+	struct ndl_eater *e = t->data;
 
-/*
- * Runs once per loop turn while lws goes away. On a foreign loop lws 4.1
- * needs lws_context_destroy() several times: the first call closes the
- * connection and lws' own uv handles, later ones free the vhost and then
- * the context, unload the libuv event-lib plugin and write NULL through
- * pcontext. The close callbacks of lws' handles live in that plugin, so
- * each further call waits until no handle on the loop is still closing.
- */
-static void teardown_poll(uv_idle_t *idle)
-{
-	struct ndl_eater *e = idle->data;
-
-	if (e->ctx_alive && uv_now(e->loop) < e->teardown_deadline) {
-		int closing = 0;
-
-		uv_walk(e->loop, count_closing, &closing);
-		if (closing)
-			return;
-		lws_context_destroy(e->ctx_alive);
-		if (e->ctx_alive)
-			return;
-	}
-	uv_idle_stop(&e->idle);
-	uv_timer_stop(&e->timer);
-	uv_close((uv_handle_t *)&e->idle, handle_closed);
-	uv_close((uv_handle_t *)&e->timer, handle_closed);
+	if (--e->handles_open == 0)
+		complete(e);
 }
 
 /* Runs from the zero timer: never inside an lws callback. */
 static void finish(uv_timer_t *t)
 {
 	struct ndl_eater *e = t->data;
-	struct lws_context *ctx = e->ctx;
 
 	if (e->state >= ST_FINISHING)
 		return;
@@ -328,9 +300,11 @@ static void finish(uv_timer_t *t)
 	e->state = ST_FINISHING;
 	e->ctx = NULL;
 	e->wsi = NULL;
-	lws_context_destroy(ctx);
-	e->teardown_deadline = uv_now(e->loop) + TEARDOWN_MS;
-	uv_idle_start(&e->idle, teardown_poll);
+	uv_close((uv_handle_t *)&e->timer, handle_closed);
+	e->teardown.data = e;
+	if (ndl__ws_teardown_start(&e->teardown, e->loop, &e->ctx_alive, TEARDOWN_MS,
+				   lws_gone) < 0)
+		e->handles_open--;  /* cannot happen: the arguments are never NULL */
 }
 
 static void schedule_finish(struct ndl_eater *e, uint64_t delay_ms)
@@ -442,29 +416,16 @@ static int on_receive(struct ndl_eater *e, struct lws *wsi, const void *in, size
 /* libwebsockets                                                            */
 
 /*
- * Send our close frame (RFC 6455 section 5.5.1) ourselves. The usual way,
- * lws_close_reason() and returning -1, loses the frame here: Debian's lws
- * 4.1 is a debug build whose libuv path closes such a wsi a second time at
- * once (and its timeout path kills without a frame). lws_write() with the
- * close opcode sends just the frame; the link then waits for the hub's
- * close reply, bounded by CLOSE_WAIT_MS.
+ * Send our close frame ourselves (ndl__ws_close: lws 4.1 loses the one set
+ * by lws_close_reason() here); the link then waits for the hub's close
+ * reply, bounded by CLOSE_WAIT_MS.
  */
-#define WRITE_CLOSE ((enum lws_write_protocol)4)  /* lws' private LWS_WRITE_CLOSE */
-
 static int send_close(struct ndl_eater *e, struct lws *wsi)
 {
-	unsigned char buf[LWS_PRE + 2 + REASON_MAX];
-	size_t n = strlen(e->wire_reason);
-
 	if (e->close_sent)
 		return 0;
 	e->close_sent = 1;
-	buf[LWS_PRE] = (unsigned char)(e->wire_code >> 8);
-	buf[LWS_PRE + 1] = (unsigned char)(e->wire_code & 0xff);
-	memcpy(buf + LWS_PRE + 2, e->wire_reason, n);
-	if (lws_write(wsi, buf + LWS_PRE, n + 2, WRITE_CLOSE) < (int)(n + 2))
-		return -1;
-	return 0;
+	return ndl__ws_close(wsi, (uint16_t)e->wire_code, e->wire_reason) < 0 ? -1 : 0;
 }
 
 static int on_writeable(struct ndl_eater *e, struct lws *wsi)
@@ -505,16 +466,9 @@ static void begin_close(struct ndl_eater *e, int code, const char *reason)
 
 static void on_peer_close(struct ndl_eater *e, const unsigned char *in, size_t len)
 {
-	char reason[REASON_MAX + 1] = "";
-	int code = 1005;  /* RFC 6455 7.4.1: no status code present */
+	char reason[REASON_MAX + 1];
+	int code = (int)ndl__ws_close_parse(in, len, reason, sizeof(reason));
 
-	if (len >= 2) {
-		size_t n = len - 2 < REASON_MAX ? len - 2 : REASON_MAX;
-
-		code = (in[0] << 8) | in[1];
-		memcpy(reason, in + 2, n);
-		reason[n] = '\0';
-	}
 	if (!e->close_requested)
 		set_end(e, -ECONNRESET, code, reason[0] ? reason : "hub closed the connection");
 }
@@ -782,9 +736,7 @@ EXPORT int ndl_eater_start(struct ndl_eater *e, ndl_eater_connect_cb on_connect,
 		return err;
 	/* Nothing below can fail: from here on, on_close will run. */
 	uv_timer_init(e->loop, &e->timer);
-	uv_idle_init(e->loop, &e->idle);
 	e->timer.data = e;
-	e->idle.data = e;
 	e->handles_open = 2;
 	e->on_connect = on_connect;
 	e->on_dumpling = on_dumpling;
