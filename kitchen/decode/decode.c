@@ -80,6 +80,76 @@ static void set_payload(struct ndl_packet *pkt, const struct ndl__rd *r)
 }
 
 /*
+ * TCP options (RFC 9293 section 3.2): a kind byte, then for every kind but
+ * End of Option List (0) and No-Operation (1) a length byte counting the
+ * kind and length bytes themselves. Known here: MSS (2, length 4, RFC 9293
+ * 3.7.1), Window Scale (3, length 3, RFC 7323 2.2), SACK-permitted (4,
+ * length 2, RFC 2018 2), SACK (5, variable, RFC 2018 3) and Timestamps (8,
+ * length 10, RFC 7323 3.2). A known kind with another length is skipped.
+ *
+ * opts holds the captured option bytes, header_len the option bytes the
+ * data offset claims. A length below 2, or one running past the header,
+ * marks the options bad and ends the walk; one running past a capture that
+ * stops inside the header just ends it (the segment is reported truncated).
+ */
+static void decode_tcp_options(struct ndl_packet *pkt, struct ndl__rd *opts, size_t header_len)
+{
+	while (rd_left(opts) > 0) {
+		size_t at = opts->off;
+		uint8_t kind, len;
+
+		RD_U8(opts, kind, cut);
+		if (kind == 0)          /* End of Option List */
+			return;
+		if (kind == 1)          /* No-Operation */
+			continue;
+		if (at + 2 > header_len)
+			goto bad;       /* no room for a length byte */
+		RD_U8(opts, len, cut);
+		if (len < 2 || at + len > header_len)
+			goto bad;
+		if (!rd_have(opts, (size_t)len - 2))
+			goto cut;
+		switch (kind) {
+		case 2:
+			if (len == 4) {
+				RD_BE16(opts, pkt->tcp_mss, cut);
+				pkt->tcp_opts |= NDL_TCPOPT_MSS;
+			}
+			break;
+		case 3:
+			if (len == 3) {
+				RD_U8(opts, pkt->tcp_wscale, cut);
+				pkt->tcp_opts |= NDL_TCPOPT_WSCALE;
+			}
+			break;
+		case 4:
+			if (len == 2)
+				pkt->tcp_opts |= NDL_TCPOPT_SACK_OK;
+			break;
+		case 5:
+			pkt->tcp_opts |= NDL_TCPOPT_SACK;
+			break;
+		case 8:
+			if (len == 10) {
+				RD_BE32(opts, pkt->tcp_ts_val, cut);
+				RD_BE32(opts, pkt->tcp_ts_ecr, cut);
+				pkt->tcp_opts |= NDL_TCPOPT_TIMESTAMP;
+			}
+			break;
+		default:
+			break;
+		}
+		if (!rd_seek(opts, at + len))
+			goto cut;
+	}
+cut:
+	return;
+bad:
+	pkt->tcp_opts |= NDL_TCPOPT_BAD;
+}
+
+/*
  * TCP header (RFC 9293 section 3.1):
  *
  *    0                   1                   2                   3
@@ -99,10 +169,11 @@ static void set_payload(struct ndl_packet *pkt, const struct ndl__rd *r)
 static int decode_tcp(struct ndl_packet *pkt, struct ndl__rd *seg, size_t claimed)
 {
 	uint32_t start = offset_of(pkt, seg);
-	uint16_t sport, dport;
+	uint16_t sport, dport, window;
 	uint32_t seq, ack;
 	uint8_t doff, flags;
 	size_t hlen;
+	struct ndl__rd opts;
 
 	RD_BE16(seg, sport, trunc);
 	RD_BE16(seg, dport, trunc);
@@ -110,7 +181,8 @@ static int decode_tcp(struct ndl_packet *pkt, struct ndl__rd *seg, size_t claime
 	RD_BE32(seg, ack, trunc);
 	RD_U8(seg, doff, trunc);
 	RD_U8(seg, flags, trunc);
-	RD_SKIP(seg, 6, trunc); /* window, checksum, urgent pointer */
+	RD_BE16(seg, window, trunc);
+	RD_SKIP(seg, 4, trunc); /* checksum, urgent pointer */
 
 	hlen = (size_t)(doff >> 4) * 4;
 	if (hlen < 20 || hlen > claimed)
@@ -123,7 +195,11 @@ static int decode_tcp(struct ndl_packet *pkt, struct ndl__rd *seg, size_t claime
 	pkt->tcp_seq = seq;
 	pkt->tcp_ack = ack;
 	pkt->tcp_flags = flags;
+	pkt->tcp_window = window;
+	pkt->tcp_hdr_len = (uint8_t)hlen;
 
+	opts = rd_sub(seg, hlen - 20);
+	decode_tcp_options(pkt, &opts, hlen - 20);
 	RD_SKIP(seg, hlen - 20, trunc); /* options */
 	set_payload(pkt, seg);
 	return NDL_DECODE_OK;
@@ -149,6 +225,7 @@ static int decode_udp(struct ndl_packet *pkt, struct ndl__rd *seg)
 	pkt->l4_off = start;
 	pkt->sport = sport;
 	pkt->dport = dport;
+	pkt->udp_len = ulen;
 	data = rd_sub(seg, (size_t)ulen - 8);
 	set_payload(pkt, &data);
 	return NDL_DECODE_OK;
@@ -156,11 +233,18 @@ trunc:
 	return NDL_DECODE_TRUNCATED_UDP;
 }
 
-/* ICMP (RFC 792) and ICMPv6 (RFC 4443 section 2.1): type, code, checksum. */
+/*
+ * ICMP (RFC 792) and ICMPv6 (RFC 4443 section 2.1): type, code, checksum,
+ * then four bytes whose meaning depends on the type. For echo request and
+ * reply (ICMP 8 and 0, RFC 792 page 14; ICMPv6 128 and 129, RFC 4443 4.1
+ * and 4.2) they are the identifier and the sequence number. The payload
+ * starts after the first four bytes whatever the type.
+ */
 static int decode_icmp(struct ndl_packet *pkt, struct ndl__rd *seg, uint32_t layer)
 {
 	uint32_t start = offset_of(pkt, seg);
 	uint8_t type, code;
+	bool echo;
 
 	RD_U8(seg, type, trunc);
 	RD_U8(seg, code, trunc);
@@ -170,6 +254,19 @@ static int decode_icmp(struct ndl_packet *pkt, struct ndl__rd *seg, uint32_t lay
 	pkt->l4_off = start;
 	pkt->icmp_type = type;
 	pkt->icmp_code = code;
+	if (layer == NDL_LAYER_ICMP)
+		echo = type == 0 || type == 8;
+	else
+		echo = type == 128 || type == 129;
+	if (echo) {
+		struct ndl__rd rest = rd_sub(seg, 4);
+		uint16_t id, seq;
+
+		if (rd_be16(&rest, &id) && rd_be16(&rest, &seq)) {
+			pkt->icmp_id = id;
+			pkt->icmp_seq = seq;
+		}
+	}
 	set_payload(pkt, seg);
 	return NDL_DECODE_OK;
 trunc:
@@ -228,8 +325,8 @@ static int decode_ipv4(struct ndl_packet *pkt, struct ndl__rd *r)
 {
 	struct ndl__rd ip = rd_sub(r, rd_left(r));
 	uint32_t start = offset_of(pkt, &ip);
-	uint8_t vihl, ttl, proto;
-	uint16_t total, frag;
+	uint8_t vihl, tos, ttl, proto;
+	uint16_t total, id, frag;
 	uint8_t src[4], dst[4];
 	size_t hlen, captured;
 	struct ndl__rd seg;
@@ -237,9 +334,9 @@ static int decode_ipv4(struct ndl_packet *pkt, struct ndl__rd *r)
 	RD_U8(&ip, vihl, trunc);
 	if ((vihl >> 4) != 4 || (vihl & 0x0f) < 5)
 		return NDL_DECODE_BAD_IPV4_HEADER;
-	RD_SKIP(&ip, 1, trunc);            /* type of service */
+	RD_U8(&ip, tos, trunc);
 	RD_BE16(&ip, total, trunc);
-	RD_SKIP(&ip, 2, trunc);            /* identification */
+	RD_BE16(&ip, id, trunc);
 	RD_BE16(&ip, frag, trunc);
 	RD_U8(&ip, ttl, trunc);
 	RD_U8(&ip, proto, trunc);
@@ -258,6 +355,15 @@ static int decode_ipv4(struct ndl_packet *pkt, struct ndl__rd *r)
 	pkt->ip_ttl = ttl;
 	memcpy(pkt->src_ip, src, 4);
 	memcpy(pkt->dst_ip, dst, 4);
+	pkt->ip_tos = tos;
+	pkt->ip_id = id;
+	pkt->ip_frag_ident = id;
+	pkt->ip_hdr_len = (uint16_t)hlen;
+	pkt->ip_total_len = total;
+	/* Flags: reserved 0x8000, don't fragment 0x4000, more fragments 0x2000. */
+	pkt->ip_frag_flags = (uint8_t)((frag & 0x4000 ? NDL_IP_DF : 0) |
+				       (frag & 0x2000 ? NDL_IP_MF : 0));
+	pkt->ip_frag_offset = (uint16_t)((frag & 0x1fff) * 8);
 
 	captured = ip.len;
 	if (captured > total) {
@@ -297,17 +403,17 @@ static int decode_ipv6(struct ndl_packet *pkt, struct ndl__rd *r)
 {
 	struct ndl__rd ip = rd_sub(r, rd_left(r));
 	uint32_t start = offset_of(pkt, &ip);
-	uint8_t vtc, next, hops;
+	uint32_t vtcfl;
+	uint8_t next, hops;
 	uint16_t plen;
 	uint8_t src[16], dst[16];
-	size_t claimed;
+	size_t claimed, total;
 	struct ndl__rd seg;
 	unsigned int n;
 
-	RD_U8(&ip, vtc, trunc);
-	if ((vtc >> 4) != 6)
+	RD_BE32(&ip, vtcfl, trunc);
+	if ((vtcfl >> 28) != 6)
 		return NDL_DECODE_BAD_IPV6_HEADER;
-	RD_SKIP(&ip, 3, trunc);            /* traffic class, flow label */
 	RD_BE16(&ip, plen, trunc);
 	RD_U8(&ip, next, trunc);
 	RD_U8(&ip, hops, trunc);
@@ -321,6 +427,9 @@ static int decode_ipv6(struct ndl_packet *pkt, struct ndl__rd *r)
 	pkt->ip_ttl = hops;
 	memcpy(pkt->src_ip, src, 16);
 	memcpy(pkt->dst_ip, dst, 16);
+	pkt->ip_tos = (uint8_t)(vtcfl >> 20);
+	pkt->ipv6_flow = vtcfl & 0xfffffu;
+	pkt->ip_hdr_len = 40;
 
 	if (plen != 0 && ip.len > 40 + (size_t)plen) {
 		pkt->padding_len = (uint32_t)(ip.len - 40 - plen);
@@ -328,11 +437,15 @@ static int decode_ipv6(struct ndl_packet *pkt, struct ndl__rd *r)
 		ip.len = 40 + (size_t)plen;
 	}
 	claimed = plen != 0 ? plen : ip.len - 40;
+	/* A jumbogram's length is what was captured; both saturate at 65535. */
+	total = 40 + claimed;
+	pkt->ip_total_len = (uint16_t)(total > 0xffff ? 0xffff : total);
 
 	for (n = 0;; n++) {
 		size_t before = ip.off;
 		uint8_t hnext, hlen;
 		uint16_t fragoff;
+		uint32_t ident;
 
 		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
 		    next != IPPROTO_FRAGMENT_ && next != IPPROTO_DSTOPTS_ &&
@@ -344,13 +457,21 @@ static int decode_ipv6(struct ndl_packet *pkt, struct ndl__rd *r)
 		RD_U8(&ip, hlen, trunc);
 		switch (next) {
 		case IPPROTO_FRAGMENT_:
-			/* RFC 8200 4.5: offset (13 bits) | res | M, then the id. */
+			/*
+			 * RFC 8200 4.5: offset in 8-octet units (13 bits),
+			 * 2 reserved bits, M; then the 32-bit identification.
+			 */
 			RD_BE16(&ip, fragoff, trunc);
-			RD_SKIP(&ip, 4, trunc);
+			RD_BE32(&ip, ident, trunc);
+			pkt->ip_frag_offset = fragoff & 0xfff8;
+			pkt->ip_frag_flags = (fragoff & 1) ? NDL_IP_MF : 0;
+			pkt->ip_frag_ident = ident;
 			if (fragoff & 0xfff9)   /* an offset or more fragments */
 				pkt->layers |= NDL_LAYER_FRAGMENT;
 			if (fragoff >> 3) {
 				pkt->ip_proto = hnext;
+				pkt->ipv6_n_ext = (uint8_t)(n + 1);
+				pkt->ip_hdr_len = (uint16_t)ip.off;
 				return NDL_DECODE_OK;
 			}
 			break;
@@ -366,6 +487,8 @@ static int decode_ipv6(struct ndl_packet *pkt, struct ndl__rd *r)
 		claimed = claimed > ip.off - before ? claimed - (ip.off - before) : 0;
 		next = hnext;
 		pkt->ip_proto = next;
+		pkt->ipv6_n_ext = (uint8_t)(n + 1);
+		pkt->ip_hdr_len = (uint16_t)ip.off;
 	}
 
 	seg = rd_sub(&ip, rd_left(&ip));

@@ -2,13 +2,16 @@
 /*
  * test_decode.c - the packet decoder on hand-built frames: every link type,
  * VLAN stacks, ARP, IPv4 options and fragments, IPv6 extension chains,
- * TCP/UDP/ICMP/ICMPv6, padding, and every frame cut at every byte.
+ * TCP/UDP/ICMP/ICMPv6, padding, and every frame cut at every byte; the
+ * details ABI 1.1 added (IP identification and fragments, traffic class
+ * and flow label, TCP window and options, UDP length, ICMP echo).
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "decode.h"
+#include "capfile.h"
 #include "frames.h"
 
 enum {
@@ -1096,6 +1099,347 @@ START_TEST(test_error_names)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* ABI 1.1 details: IP, TCP options, UDP length, ICMP echo                   */
+/* ------------------------------------------------------------------------ */
+
+/* A TCP header whose options are exactly opts (n a multiple of 4). */
+static void tcp_opts(struct fb *f, const uint8_t *opts, size_t n)
+{
+	ck_assert_uint_eq(n % 4, 0);
+	put16(f, 40001);
+	put16(f, 443);
+	put32(f, 1);
+	put32(f, 0);
+	put8(f, (unsigned int)((5 + n / 4) << 4));
+	put8(f, 0x02);
+	put16(f, 29200);
+	put16(f, 0);
+	put16(f, 0);
+	put(f, opts, n);
+}
+
+/* Decode Ethernet/IPv4/TCP carrying opts; returns the decode result. */
+static int dec_opts(struct ndl_packet *p, const uint8_t *opts, size_t n)
+{
+	struct fb f = { .n = 0 };
+	size_t at;
+
+	eth(&f, 0x0800);
+	at = ip4(&f, 6, 0x4000, 0);
+	tcp_opts(&f, opts, n);
+	ip4_end(&f, at);
+	return dec(p, LT_EN10MB, &f);
+}
+
+START_TEST(test_ipv4_details)
+{
+	struct fb f;
+	struct ndl_packet p;
+	size_t at;
+
+	frame_tcp4(&f);
+	f.b[15] = 0xb8;            /* DSCP EF */
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.ip_tos, 0xb8);
+	ck_assert_uint_eq(p.ip_id, 0x1234);
+	ck_assert_uint_eq(p.ip_frag_ident, 0x1234);
+	ck_assert_uint_eq(p.ip_frag_flags, NDL_IP_DF);
+	ck_assert_uint_eq(p.ip_frag_offset, 0);
+	ck_assert_uint_eq(p.ip_hdr_len, 24);
+	ck_assert_uint_eq(p.ip_total_len, 24 + 32 + 5);
+	ck_assert_uint_eq(p.ipv6_n_ext, 0);
+	ck_assert_uint_eq(p.ipv6_flow, 0);
+
+	/* More fragments at offset 185 * 8; the reserved bit is not a flag. */
+	f.b[20] = 0xa0 | (185 >> 8);
+	f.b[21] = 185 & 0xff;
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.ip_frag_flags, NDL_IP_MF);
+	ck_assert_uint_eq(p.ip_frag_offset, 1480);
+	ck_assert(p.layers & NDL_LAYER_FRAGMENT);
+
+	/* The largest offset in bytes still fits. */
+	fb_reset(&f);
+	eth(&f, 0x0800);
+	at = ip4(&f, 17, 0x1fff, 0);
+	text(&f, "tail");
+	ip4_end(&f, at);
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.ip_frag_offset, 0x1fff * 8);
+	ck_assert_uint_eq(p.ip_frag_flags, 0);
+	ck_assert_uint_eq(p.ip_total_len, 24);
+	ck_assert_uint_eq(p.ip_hdr_len, 20);
+}
+END_TEST
+
+START_TEST(test_ipv6_details)
+{
+	struct fb f;
+	struct ndl_packet p;
+	size_t at;
+
+	/* Traffic class 0xab, flow label 0x12345; three extension headers. */
+	frame_udp6_chain(&f);
+	f.b[14] = 0x6a;
+	f.b[15] = 0xb1;
+	f.b[16] = 0x23;
+	f.b[17] = 0x45;
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.ip_tos, 0xab);
+	ck_assert_uint_eq(p.ipv6_flow, 0x12345);
+	ck_assert_uint_eq(p.ipv6_n_ext, 3);
+	ck_assert_uint_eq(p.ip_hdr_len, 40 + 8 + 16 + 8);
+	ck_assert_uint_eq(p.ip_total_len, f.n - 14);
+	ck_assert_uint_eq(p.ip_id, 0);
+	ck_assert_uint_eq(p.ip_frag_flags, 0);
+	ck_assert_uint_eq(p.udp_len, 8 + 4);
+
+	/* A fragment header: M set, identification, offset 1448 bytes. */
+	fb_reset(&f);
+	at = ip6(&f, 44);
+	put8(&f, 17);
+	put8(&f, 0);
+	put16(&f, (181 << 3) | 1);
+	put32(&f, 0xdeadbeef);
+	text(&f, "middle of a datagram");
+	ip6_end(&f, at);
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.ip_frag_flags, NDL_IP_MF);
+	ck_assert_uint_eq(p.ip_frag_offset, 1448);
+	ck_assert_uint_eq(p.ip_frag_ident, 0xdeadbeef);
+	ck_assert_uint_eq(p.ipv6_n_ext, 1);
+	ck_assert_uint_eq(p.ip_hdr_len, 48);
+	ck_assert_uint_eq(p.ip_total_len, f.n);
+
+	/* The last fragment: no M. */
+	patch16(&f, 42, 200 << 3);
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.ip_frag_flags, 0);
+	ck_assert_uint_eq(p.ip_frag_offset, 1600);
+
+	/* A chain cut inside its second header keeps what was walked. */
+	frame_udp6_chain(&f);
+	ck_assert_int_eq(dec_n(&p, LT_EN10MB, f.b, 14 + 40 + 8 + 10), NDL_DECODE_TRUNCATED_IPV6);
+	ck_assert_uint_eq(p.ipv6_n_ext, 1);
+	ck_assert_uint_eq(p.ip_hdr_len, 48);
+
+	/* A payload length of 65535 saturates the total. */
+	fb_reset(&f);
+	ip6(&f, 59);
+	patch16(&f, 4, 0xffff);
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.ip_total_len, 0xffff);
+}
+END_TEST
+
+START_TEST(test_tcp_details_real_syn)
+{
+	struct cap_packet c = cap_read("http-lo.pcap", 0);
+	struct ndl_packet p;
+
+	/* 127.0.0.1.33724 > 127.0.0.1.18080: Flags [S], win 65495,
+	 * options [mss 65495,sackOK,TS val 323604283 ecr 0,nop,wscale 10] */
+	ck_assert_int_eq(ndl__decode(&p, c.linktype, c.data, c.caplen, c.wirelen, c.ts_ns), 0);
+	ck_assert_uint_eq(p.tcp_flags, 0x02);
+	ck_assert_uint_eq(p.tcp_window, 65495);
+	ck_assert_uint_eq(p.tcp_hdr_len, 40);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_MSS | NDL_TCPOPT_SACK_OK |
+			  NDL_TCPOPT_TIMESTAMP | NDL_TCPOPT_WSCALE);
+	ck_assert_uint_eq(p.tcp_mss, 65495);
+	ck_assert_uint_eq(p.tcp_wscale, 10);
+	ck_assert_uint_eq(p.tcp_ts_val, 323604283u);
+	ck_assert_uint_eq(p.tcp_ts_ecr, 0);
+	ck_assert_uint_eq(p.ip_id, 0x736b);
+	ck_assert_uint_eq(p.ip_frag_flags, NDL_IP_DF);
+	ck_assert_uint_eq(p.ip_hdr_len, 20);
+	ck_assert_uint_eq(p.ip_total_len, 60);
+	free(c.data);
+
+	/* The request: options [nop,nop,TS val 323604284 ecr 1870081975]. */
+	c = cap_read("http-lo.pcap", 3);
+	ck_assert_int_eq(ndl__decode(&p, c.linktype, c.data, c.caplen, c.wirelen, c.ts_ns), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_TIMESTAMP);
+	ck_assert_uint_eq(p.tcp_ts_val, 323604284u);
+	ck_assert_uint_eq(p.tcp_ts_ecr, 1870081975u);
+	ck_assert_uint_eq(p.tcp_window, 64);
+	ck_assert_uint_eq(p.tcp_hdr_len, 32);
+	ck_assert_uint_eq(p.tcp_mss, 0);
+	free(c.data);
+}
+END_TEST
+
+START_TEST(test_tcp_options_each)
+{
+	struct ndl_packet p;
+	static const uint8_t sack[] = {
+		1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+	};
+	static const uint8_t after_eol[] = { 0, 2, 4, 5, 0xb4, 0, 0, 0 };
+	static const uint8_t unknown[] = { 30, 6, 1, 2, 3, 4, 3, 3, 7, 0, 0, 0 };
+	static const uint8_t wrong_len[] = { 2, 6, 5, 0xb4, 0, 0, 8, 6, 1, 2, 3, 4 };
+	static const uint8_t mss_only[] = { 2, 4, 5, 0xb4 };
+
+	ck_assert_int_eq(dec_opts(&p, mss_only, sizeof(mss_only)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_MSS);
+	ck_assert_uint_eq(p.tcp_mss, 1460);
+	ck_assert_uint_eq(p.tcp_hdr_len, 24);
+	ck_assert_uint_eq(p.tcp_window, 29200);
+
+	ck_assert_int_eq(dec_opts(&p, sack, sizeof(sack)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_SACK);
+
+	/* Nothing after End of Option List is read. */
+	ck_assert_int_eq(dec_opts(&p, after_eol, sizeof(after_eol)), 0);
+	ck_assert_uint_eq(p.tcp_opts, 0);
+	ck_assert_uint_eq(p.tcp_mss, 0);
+
+	/* An unknown kind is skipped by its length. */
+	ck_assert_int_eq(dec_opts(&p, unknown, sizeof(unknown)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_WSCALE);
+	ck_assert_uint_eq(p.tcp_wscale, 7);
+
+	/* Known kinds with other lengths are skipped, not trusted. */
+	ck_assert_int_eq(dec_opts(&p, wrong_len, sizeof(wrong_len)), 0);
+	ck_assert_uint_eq(p.tcp_opts, 0);
+	ck_assert_uint_eq(p.tcp_mss, 0);
+
+	/* No options at all. */
+	ck_assert_int_eq(dec_opts(&p, NULL, 0), 0);
+	ck_assert_uint_eq(p.tcp_opts, 0);
+	ck_assert_uint_eq(p.tcp_hdr_len, 20);
+}
+END_TEST
+
+START_TEST(test_tcp_options_bad)
+{
+	struct ndl_packet p;
+	static const uint8_t len_zero[] = { 2, 4, 5, 0xb4, 30, 0, 3, 3 };
+	static const uint8_t len_one[] = { 1, 30, 1, 1 };
+	static const uint8_t past_header[] = { 2, 4, 5, 0xb4, 8, 10, 0, 0 };
+	static const uint8_t no_length[] = { 1, 1, 1, 8 };
+	static const uint8_t bad_then_good[] = { 4, 0, 2, 4, 5, 0xb4, 0, 0 };
+
+	/* A length of 0 or 1 would never advance: bad, and the walk stops. */
+	ck_assert_int_eq(dec_opts(&p, len_zero, sizeof(len_zero)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_MSS | NDL_TCPOPT_BAD);
+	ck_assert_uint_eq(p.tcp_wscale, 0);
+	ck_assert_int_eq(dec_opts(&p, len_one, sizeof(len_one)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_BAD);
+	ck_assert_int_eq(dec_opts(&p, bad_then_good, sizeof(bad_then_good)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_BAD);
+	ck_assert_uint_eq(p.tcp_mss, 0);
+
+	/* A timestamp running past the header's end. */
+	ck_assert_int_eq(dec_opts(&p, past_header, sizeof(past_header)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_MSS | NDL_TCPOPT_BAD);
+	ck_assert_uint_eq(p.tcp_ts_val, 0);
+
+	/* A kind in the header's last byte has no room for its length. */
+	ck_assert_int_eq(dec_opts(&p, no_length, sizeof(no_length)), 0);
+	ck_assert_uint_eq(p.tcp_opts, NDL_TCPOPT_BAD);
+
+	/* The segment itself is still decoded whole. */
+	ck_assert(p.layers & NDL_LAYER_TCP);
+	ck_assert_uint_eq(p.dport, 443);
+}
+END_TEST
+
+/* Options cut by the capture, not by the header: truncated, never bad. */
+START_TEST(test_tcp_options_cut)
+{
+	struct cap_packet c = cap_read("http-lo.pcap", 0);
+	struct ndl_packet p;
+
+	for (uint32_t n = 14 + 20 + 20; n < 14 + 20 + 40; n++) {
+		uint8_t *copy = exact_copy(c.data, n);
+
+		ck_assert_int_eq(ndl__decode(&p, c.linktype, copy, n, c.wirelen, 0),
+				 NDL_DECODE_TRUNCATED_TCP);
+		ck_assert_msg(!(p.tcp_opts & NDL_TCPOPT_BAD), "cut at %u marked bad", n);
+		/* mss 65495 takes bytes 54..57 of the frame */
+		if (n >= 58)
+			ck_assert_uint_eq(p.tcp_mss, 65495);
+		else
+			ck_assert_uint_eq(p.tcp_opts & NDL_TCPOPT_MSS, 0);
+		free(copy);
+	}
+	free(c.data);
+}
+END_TEST
+
+START_TEST(test_udp_and_icmp_details)
+{
+	struct fb f = { .n = 0 };
+	struct ndl_packet p;
+	size_t at;
+
+	eth(&f, 0x0800);
+	at = ip4(&f, 17, 0, 0);
+	udp(&f, 1, 2, 600);        /* the length field claims more than is there */
+	text(&f, "abc");
+	ip4_end(&f, at);
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.udp_len, 608);
+	ck_assert_uint_eq(p.payload_len, 3);
+
+	/* ICMP echo request: identifier 0x4242, sequence 7. */
+	fb_reset(&f);
+	eth(&f, 0x0800);
+	at = ip4(&f, 1, 0, 0);
+	put8(&f, 8);
+	put8(&f, 0);
+	put16(&f, 0);
+	put16(&f, 0x4242);
+	put16(&f, 7);
+	text(&f, "ping data");
+	ip4_end(&f, at);
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.icmp_type, 8);
+	ck_assert_uint_eq(p.icmp_id, 0x4242);
+	ck_assert_uint_eq(p.icmp_seq, 7);
+	ck_assert_uint_eq(p.payload_len, 4 + 9);
+
+	/* The reply carries them too. */
+	f.b[34] = 0;
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.icmp_id, 0x4242);
+	ck_assert_uint_eq(p.icmp_seq, 7);
+
+	/* Other types have no identifier. */
+	f.b[34] = 3;
+	ck_assert_int_eq(dec(&p, LT_EN10MB, &f), 0);
+	ck_assert_uint_eq(p.icmp_id, 0);
+	ck_assert_uint_eq(p.icmp_seq, 0);
+
+	/* An echo cut inside its identifier: type read, no id, no error. */
+	f.b[34] = 8;
+	ck_assert_int_eq(dec_n(&p, LT_EN10MB, f.b, 34 + 6), 0);
+	ck_assert_uint_eq(p.icmp_type, 8);
+	ck_assert_uint_eq(p.icmp_id, 0);
+
+	/* ICMPv6 echo request (128) and reply (129). */
+	fb_reset(&f);
+	at = ip6(&f, 58);
+	put8(&f, 128);
+	put8(&f, 0);
+	put16(&f, 0);
+	put16(&f, 0x0102);
+	put16(&f, 0x0304);
+	ip6_end(&f, at);
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.icmp_id, 0x0102);
+	ck_assert_uint_eq(p.icmp_seq, 0x0304);
+	f.b[40] = 129;
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.icmp_seq, 0x0304);
+	/* ICMP's echo numbers mean nothing in ICMPv6. */
+	f.b[40] = 8;
+	ck_assert_int_eq(dec(&p, LT_IPV6, &f), 0);
+	ck_assert_uint_eq(p.icmp_id, 0);
+}
+END_TEST
+
 static Suite *decode_suite(void)
 {
 	Suite *s = suite_create("decode");
@@ -1133,6 +1477,17 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, test_truncate_tcp4_every_offset);
 	tcase_add_test(tc, test_truncate_everything);
 	tcase_add_test(tc, test_error_names);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("details");
+	tcase_add_checked_fixture(tc, NULL, release_held);
+	tcase_add_test(tc, test_ipv4_details);
+	tcase_add_test(tc, test_ipv6_details);
+	tcase_add_test(tc, test_tcp_details_real_syn);
+	tcase_add_test(tc, test_tcp_options_each);
+	tcase_add_test(tc, test_tcp_options_bad);
+	tcase_add_test(tc, test_tcp_options_cut);
+	tcase_add_test(tc, test_udp_and_icmp_details);
 	suite_add_tcase(s, tc);
 	return s;
 }
