@@ -20,9 +20,14 @@
 #include <unistd.h>
 #include <libwebsockets.h>
 #include "hub_client.h"
+#include "ws.h"
 
 /* Messages written per writeable callback before yielding to the loop. */
 #define WRITES_PER_TURN 64
+/* How long the hub may take to answer our close frame, in seconds. */
+#define CLOSE_WAIT_S 5
+/* Longest wait for libwebsockets to let go of the loop, in ms. */
+#define TEARDOWN_MS 5000
 
 enum hub_state {
 	HUB_CONNECTING,
@@ -59,7 +64,9 @@ struct ndl__hub_client {
 	int peer_code;                /* close code the hub sent, 0 if none */
 	char peer_reason[128];
 	bool reported;
-	bool destroying;
+	bool destroying;              /* ndl__hub_client_shutdown was called */
+	bool torn_down;               /* and the lws context is gone */
+	struct ndl__ws_teardown teardown;
 	uv_timer_t report_timer;      /* delivers on_closed outside lws callbacks */
 	bool report_timer_init;
 	int report_code;
@@ -224,19 +231,16 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (h->state == HUB_CLOSING) {
-		static const char why[] = "kitchen finished";
+	if (h->state == HUB_CLOSING && !h->close_sent) {
 		/*
-		 * Returning nonzero from a writeable callback (or letting a
-		 * timeout fire) makes lws 4.1 treat the socket as unusable and
-		 * drop it without a close frame. Returning nonzero from a timer
-		 * callback takes the polite path: the close frame with this
-		 * reason, then waiting for the hub's answering close.
+		 * Everything is out: send our close frame (ndl__ws_close says why
+		 * by hand), then wait for the hub's answering close, which lws
+		 * completes, or for CLOSE_WAIT_S, as lws bounds its own closes.
 		 */
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)why, sizeof(why) - 1);
 		h->close_sent = true;
-		lws_set_timer_usecs(wsi, 1);
-		return 0;
+		if (ndl__ws_close(wsi, LWS_CLOSE_STATUS_NORMAL, "kitchen finished") < 0)
+			return -1;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
 	}
 	return 0;
 }
@@ -273,24 +277,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (h->state == HUB_CLOSED)
 			return -1;
 		return write_some(h, wsi);
-	case LWS_CALLBACK_TIMER:
-		return h->close_sent ? -1 : 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		/* The hub sends nothing to kitchens; ignore what it might. */
 		break;
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
-		const unsigned char *p = in;
-		if (len >= 2) {
-			size_t rl = len - 2 < sizeof(h->peer_reason) - 1 ?
-				len - 2 : sizeof(h->peer_reason) - 1;
-			h->peer_code = (p[0] << 8) | p[1];
-			memcpy(h->peer_reason, p + 2, rl);
-			h->peer_reason[rl] = '\0';
-		} else {
-			h->peer_code = 1005;    /* no status code present (RFC 6455 7.4.1) */
-		}
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		h->peer_code = (int)ndl__ws_close_parse(in, len, h->peer_reason,
+							sizeof(h->peer_reason));
 		break;
-	}
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		h->wsi = NULL;
 		if (h->close_sent && !h->peer_code)
@@ -445,6 +438,15 @@ void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_clie
 	out->queued_bytes = h->queued_bytes;
 }
 
+static void lws_gone(struct ndl__ws_teardown *t, int status)
+{
+	struct ndl__hub_client *h = t->data;
+
+	h->torn_down = true;
+	if (status < 0)
+		hlog(h, LLL_ERR, "libwebsockets did not shut down in time: %s", strerror(-status));
+}
+
 void ndl__hub_client_shutdown(struct ndl__hub_client *h)
 {
 	if (!h || h->destroying)
@@ -454,8 +456,9 @@ void ndl__hub_client_shutdown(struct ndl__hub_client *h)
 		h->report_timer_init = false;
 		uv_close((uv_handle_t *)&h->report_timer, NULL);
 	}
-	if (h->ctx)
-		lws_context_destroy(h->ctx);
+	h->teardown.data = h;
+	if (ndl__ws_teardown_start(&h->teardown, h->loop, &h->ctx, TEARDOWN_MS, lws_gone) < 0)
+		h->torn_down = true;
 }
 
 void ndl__hub_client_free(struct ndl__hub_client *h)
@@ -463,9 +466,11 @@ void ndl__hub_client_free(struct ndl__hub_client *h)
 	if (!h)
 		return;
 	ndl__hub_client_shutdown(h);
-	/* lws NULLs h->ctx once destruction has completed on the loop. */
+	/* Normally over already: the teardown's timer kept the loop running. */
+	while (!h->torn_down)
+		uv_run(h->loop, UV_RUN_ONCE);
 	if (h->ctx)
-		lws_context_destroy(h->ctx);
+		return;   /* lws never let go and may still call back with h: leak it */
 	free(h->host);
 	free_queue(h);
 	free(h);

@@ -88,15 +88,17 @@ struct ndl__hub_client_stats {
 void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_client_stats *out);
 
 /*
- * Start destroying the libwebsockets context: its handles close on the loop,
- * which must then run until they are closed. Callable from any loop
- * callback, including the hub client's own. Idempotent.
+ * Start destroying the libwebsockets context (ndl__ws_teardown_start): it
+ * goes away over the next loop iterations, and keeps the loop running until
+ * it has. Callable from any loop callback, including the hub client's own.
+ * Idempotent; NULL is a no-op.
  */
 void ndl__hub_client_shutdown(struct ndl__hub_client *h);
 
 /*
- * After the loop has run out (uv_run returned), finish destroying the
- * context and free everything. NULL is a no-op.
+ * Free everything; call it outside the loop's callbacks, normally after
+ * uv_run returned. Shuts down first if that was not done, and runs the loop
+ * until the context is gone. NULL is a no-op.
  */
 void ndl__hub_client_free(struct ndl__hub_client *h);
 
