@@ -681,8 +681,8 @@ static void lws_gone(struct ndl__ws_teardown *t, int status)
 	struct ndl_hub *hub = t->data;
 
 	if (status < 0)
-		ndl__hub_log(NDL_HUB_LOG_ERR, "libwebsockets did not shut down in time: %s",
-			     strerror(-status));
+		ndl__hub_log(NDL_HUB_LOG_ERR, "libwebsockets did not shut down within %d ms",
+			     TEARDOWN_MS);
 	finish(hub);
 }
 

@@ -444,7 +444,7 @@ static void lws_gone(struct ndl__ws_teardown *t, int status)
 
 	h->torn_down = true;
 	if (status < 0)
-		hlog(h, LLL_ERR, "libwebsockets did not shut down in time: %s", strerror(-status));
+		hlog(h, LLL_ERR, "libwebsockets did not shut down within %d ms", TEARDOWN_MS);
 }
 
 void ndl__hub_client_shutdown(struct ndl__hub_client *h)
