@@ -328,7 +328,8 @@ static bool starts_with_scheme(struct ndl_str t)
 /*
  * The URL a request asked for (RFC 9112 section 3.3): the target itself in
  * absolute-form; for origin-form "http://" + Host + target, where a missing
- * Host becomes the server's address (IPv6 in brackets) and port. Written
+ * Host becomes the server's address (IPv6 in brackets) and port (unless
+ * 80). Written
  * as null for authority-form (CONNECT) and asterisk-form (OPTIONS *).
  */
 static void write_url(struct ndl_jw *w, const struct ndl_http *h, int version,
@@ -357,8 +358,11 @@ static void write_url(struct ndl_jw *w, const struct ndl_http *h, int version,
 		/* RFC 3986 3.2.2: an IPv6 literal goes in brackets. */
 		if (!inet_ntop(version == 4 ? AF_INET : AF_INET6, server->ip, addr, sizeof(addr)))
 			addr[0] = '\0';
-		snprintf(authority, sizeof(authority), version == 4 ? "%s:%u" : "[%s]:%u",
-			 addr, server->port);
+		if (server->port == 80)   /* the default port goes unsaid (RFC 3986 6.2.3) */
+			snprintf(authority, sizeof(authority), version == 4 ? "%s" : "[%s]", addr);
+		else
+			snprintf(authority, sizeof(authority), version == 4 ? "%s:%u" : "[%s]:%u",
+				 addr, server->port);
 		host = authority;
 		hlen = strlen(authority);
 	}
