@@ -71,6 +71,7 @@ enum {
 struct win {
 	struct ndl__rd r;
 	size_t claimed;
+	bool cut;          /* a part was skipped past the capture: reads fail */
 };
 
 struct hello {
@@ -82,16 +83,20 @@ struct hello {
 /* The error for wanting n more bytes of w that are not there. */
 static int win_short(const struct win *w, size_t n)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	return n > w->claimed - w->r.off ? NDL_TLS_BAD_HELLO : NDL_TLS_TRUNCATED;
 }
 
 static bool win_done(const struct win *w)
 {
-	return w->r.off >= w->claimed;
+	return !w->cut && w->r.off >= w->claimed;
 }
 
 static int win_u8(struct win *w, uint8_t *v)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	if (w->claimed - w->r.off < 1 || !rd_u8(&w->r, v))
 		return win_short(w, 1);
 	return 0;
@@ -99,6 +104,8 @@ static int win_u8(struct win *w, uint8_t *v)
 
 static int win_u16(struct win *w, uint16_t *v)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	if (w->claimed - w->r.off < 2 || !rd_be16(&w->r, v))
 		return win_short(w, 2);
 	return 0;
@@ -106,6 +113,8 @@ static int win_u16(struct win *w, uint16_t *v)
 
 static int win_take(struct win *w, const uint8_t **p, size_t n)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	if (w->claimed - w->r.off < n || !rd_take(&w->r, p, n))
 		return win_short(w, n);
 	return 0;
@@ -113,23 +122,31 @@ static int win_take(struct win *w, const uint8_t **p, size_t n)
 
 static int win_skip(struct win *w, size_t n)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	if (w->claimed - w->r.off < n || !rd_skip(&w->r, n))
 		return win_short(w, n);
 	return 0;
 }
 
 /*
- * The next n bytes of w as a window of their own; w moves past them (or to
- * the end of what was captured, so its next read reports the truncation).
+ * The next n bytes of w as a window of their own; w moves past them. When
+ * they run past the capture, w is marked cut: its next read reports the
+ * truncation.
  */
 static int win_sub(struct win *w, size_t n, struct win *child)
 {
+	if (w->cut)
+		return NDL_TLS_TRUNCATED;
 	if (n > w->claimed - w->r.off)
 		return NDL_TLS_BAD_HELLO;
 	child->r = rd_sub(&w->r, n);
 	child->claimed = n;
-	if (!rd_skip(&w->r, n))
+	child->cut = false;
+	if (!rd_skip(&w->r, n)) {
 		w->r.off = w->r.len;
+		w->cut = true;
+	}
 	return 0;
 }
 
@@ -418,6 +435,7 @@ int ndl__tls_parse(struct ndl__tls_buf *buf, const uint8_t *msg, size_t len)
 	}
 	record.r = rd_sub(&r, rec_len);
 	record.claimed = rec_len;
+	record.cut = false;
 	if ((err = win_u8(&record, &hs_type)) || (err = win_u8(&record, &b0)) ||
 	    (err = win_u8(&record, &b1)) || (err = win_u8(&record, &b2))) {
 		t->error = (uint32_t)err;
@@ -430,6 +448,7 @@ int ndl__tls_parse(struct ndl__tls_buf *buf, const uint8_t *msg, size_t len)
 	 */
 	body.claimed = (size_t)b0 << 16 | (size_t)b1 << 8 | b2;
 	body.r = rd_sub(&record.r, body.claimed);
+	body.cut = false;
 	err = hello_body(&h, &body);
 	if (err == 0 && h.too_many)
 		err = NDL_TLS_TOO_MANY;
