@@ -4,8 +4,12 @@
  *
  * For every DNS message with at least one question (queries and responses
  * alike, as netdumplings 0.5.1 did) it emits a packet dumpling
- *   {"lookup": {"hostname": "example.com", "when": 1795322030.150690}}
- * naming the first question, and every interval it emits what it has seen
+ *   {"lookup": {"hostname": "example.com", "when": 1795322030.150690,
+ *               "qtype": "A", "is_response": true, "rcode": "NOERROR",
+ *               "answers": [{"name": ..., "type": ..., "ttl": ..., "data": ...}]}}
+ * naming the first question. The first two keys are netdumplings' own and
+ * come first; the others were added after them ("answers" only in
+ * responses). Every interval it emits what it has seen
  *   {"lookups_seen": {"example.com": {"count": 2, "latest": 1795322030.150690}}}
  * with hosts in the order they were first seen. The kitchen parses the DNS
  * message (RFC 1035 section 4.1); this chef only reads the parsed questions.
@@ -19,6 +23,7 @@
 #include <string.h>
 #include <ndl/chef.h>
 
+#include "dnsnames.h"
 #include "lrumap.h"
 
 /* A link in the list of hosts in the order they were first seen. */
@@ -116,6 +121,57 @@ static void record_lookup(struct ndl_chef_ctx *ctx, struct dnslookup_ctx *c,
 }
 
 /* ------------------------------------------------------------------------ */
+/* What the message says                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The keys that follow netdumplings' "hostname" and "when": the first
+ * question's type, whether the message is a response (QR, RFC 1035
+ * 4.1.1), and for responses the RCODE (extended by EDNS, RFC 6891 6.1.3)
+ * and the answers the kitchen parsed.
+ */
+static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
+{
+	char buf[DNS_MNEMONIC_MAX];
+
+	ndl_jw_key(w, "qtype");
+	ndl_jw_string(w, dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
+	ndl_jw_key(w, "is_response");
+	ndl_jw_bool(w, dns->qr != 0);
+	ndl_jw_key(w, "rcode");
+	if (!dns->qr) {
+		ndl_jw_null(w);
+		return;
+	}
+	{
+		unsigned int rcode = dns_full_rcode(dns->rcode, dns->edns, dns->edns_ext_rcode);
+		const char *name = dns_rcode_name(rcode);
+
+		if (name)
+			ndl_jw_string(w, name);
+		else
+			ndl_jw_uint(w, rcode);
+	}
+	ndl_jw_key(w, "answers");
+	ndl_jw_begin_array(w);
+	for (unsigned int i = 0; i < dns->n_answers && i < NDL_DNS_MAX_RRS; i++) {
+		const struct ndl_dns_rr *rr = &dns->answers[i];
+
+		ndl_jw_begin_object(w);
+		ndl_jw_key(w, "name");
+		ndl_jw_string_n(w, rr->name, strnlen(rr->name, sizeof(rr->name)));
+		ndl_jw_key(w, "type");
+		ndl_jw_string(w, dns_type_name(rr->type, buf, sizeof(buf)));
+		ndl_jw_key(w, "ttl");
+		ndl_jw_uint(w, rr->ttl);
+		ndl_jw_key(w, "data");
+		ndl_jw_string_n(w, rr->data, strnlen(rr->data, sizeof(rr->data)));
+		ndl_jw_end_object(w);
+	}
+	ndl_jw_end_array(w);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Callbacks                                                                 */
 /* ------------------------------------------------------------------------ */
 
@@ -161,6 +217,7 @@ static void dnslookup_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *
 	ndl_jw_string_n(w, name, len);
 	ndl_jw_key(w, "when");
 	ndl_jw_time(w, pkt->ts);
+	write_details(w, dns);
 	ndl_jw_end_object(w);
 	ndl_jw_end_object(w);
 	ctx->host->emit_end(ctx, w);
@@ -232,7 +289,7 @@ static const struct ndl_chef_descriptor dnslookup_chef = {
 	.abi_version = NDL_CHEF_ABI_VERSION,
 	.struct_size = sizeof(struct ndl_chef_descriptor),
 	.name = "DNSLookupChef",
-	.version = "1.0.0",
+	.version = "1.1.0",
 	.description = "host names looked up over DNS, per packet and counted per interval",
 	.state_size = sizeof(struct dnslookup_ctx),
 	.options = dnslookup_options,

@@ -413,6 +413,85 @@ static void frame_dns_tcp(struct frame *f, const char *qname)
 	tcp(f, 40001, 53, 0x18, msg, n);
 }
 
+/* Append dotted name in wire form (RFC 1035 3.1), uncompressed. */
+static void put_name(struct frame *m, const char *name)
+{
+	const char *s = name;
+
+	while (*s) {
+		const char *dot = strchr(s, '.');
+		size_t n = dot ? (size_t)(dot - s) : strlen(s);
+
+		put8(m, (uint8_t)n);
+		putn(m, (const uint8_t *)s, n);
+		s += n;
+		if (*s == '.')
+			s++;
+	}
+	put8(m, 0);
+}
+
+/* An answer record for dns_custom(); rdata NULL means the name in rname. */
+struct test_rr {
+	const char *name;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	size_t rdlen;
+	const char *rname;
+};
+
+/*
+ * A DNS message with the given flags word, one question (qname, qtype,
+ * class IN), the answers an[0..n_an), and, when edns, an OPT record
+ * (RFC 6891 6.1.2) whose TTL carries ext_rcode, in an Ethernet/IPv4/UDP
+ * frame from port 53 (a response) or to it (a query).
+ */
+static void frame_dns_custom(struct frame *f, uint16_t flags, const char *qname, uint16_t qtype,
+			     const struct test_rr *an, size_t n_an, bool edns, uint8_t ext_rcode)
+{
+	struct frame m = { .len = 0 };
+
+	put16(&m, 0x1234);
+	put16(&m, flags);
+	put16(&m, 1);
+	put16(&m, (uint16_t)n_an);
+	put16(&m, 0);
+	put16(&m, edns ? 1 : 0);
+	put_name(&m, qname);
+	put16(&m, qtype);
+	put16(&m, 1);
+	for (size_t i = 0; i < n_an; i++) {
+		size_t len_at;
+
+		put_name(&m, an[i].name);
+		put16(&m, an[i].type);
+		put16(&m, 1);
+		put32(&m, an[i].ttl);
+		len_at = m.len;
+		put16(&m, 0);
+		if (an[i].rdata)
+			putn(&m, an[i].rdata, an[i].rdlen);
+		else
+			put_name(&m, an[i].rname);
+		m.b[len_at] = (uint8_t)((m.len - len_at - 2) >> 8);
+		m.b[len_at + 1] = (uint8_t)(m.len - len_at - 2);
+	}
+	if (edns) {
+		put8(&m, 0);               /* root */
+		put16(&m, 41);             /* OPT */
+		put16(&m, 1232);           /* UDP payload size */
+		put32(&m, (uint32_t)ext_rcode << 24);
+		put16(&m, 0);
+	}
+	eth(f, MAC_B, MAC_A, 0x0800, 0);
+	ipv4(f, 17, 8 + m.len);
+	if (flags & 0x8000)
+		udp(f, 53, 40000, m.b, m.len);
+	else
+		udp(f, 40000, 53, m.b, m.len);
+}
+
 static void feed(const struct frame *f, ndl_time_ns ts)
 {
 	ndl__kitchen_packet(k, DLT_EN10MB, f->b, (uint32_t)f->len, (uint32_t)f->len, ts);
@@ -436,7 +515,8 @@ START_TEST(dns_query_makes_lookup)
 	feed_dns_query("www.example.com", T1);
 	ck_assert_uint_eq(n_dumplings, 1);
 	assert_dumpling(0, "DNSLookupChef", "packet", T1,
-			"{\"lookup\":{\"hostname\":\"www.example.com\",\"when\":" T1S "}}");
+			"{\"lookup\":{\"hostname\":\"www.example.com\",\"when\":" T1S
+			",\"qtype\":\"A\",\"is_response\":false,\"rcode\":null}}");
 	stop_chef();
 }
 END_TEST
@@ -451,7 +531,10 @@ START_TEST(dns_response_counts_as_lookup)
 	feed(&f, T2);
 	ck_assert_uint_eq(n_dumplings, 2);
 	assert_dumpling(1, "DNSLookupChef", "packet", T2,
-			"{\"lookup\":{\"hostname\":\"www.example.com\",\"when\":" T2S "}}");
+			"{\"lookup\":{\"hostname\":\"www.example.com\",\"when\":" T2S
+			",\"qtype\":\"A\",\"is_response\":true,\"rcode\":\"NOERROR\","
+			"\"answers\":[{\"name\":\"www.example.com\",\"type\":\"A\","
+			"\"ttl\":300,\"data\":\"192.0.2.80\"}]}}");
 	ndl__kitchen_interval(k);
 	ck_assert_uint_eq(n_dumplings, 3);
 	assert_dumpling(2, "DNSLookupChef", "interval", T2,
@@ -469,7 +552,87 @@ START_TEST(dns_over_tcp)
 	feed(&f, T3);
 	ck_assert_uint_eq(n_dumplings, 1);
 	assert_dumpling(0, "DNSLookupChef", "packet", T3,
-			"{\"lookup\":{\"hostname\":\"tcp.example.org\",\"when\":" T3S "}}");
+			"{\"lookup\":{\"hostname\":\"tcp.example.org\",\"when\":" T3S
+			",\"qtype\":\"A\",\"is_response\":false,\"rcode\":null}}");
+	stop_chef();
+}
+END_TEST
+
+START_TEST(dns_response_without_answers)
+{
+	struct frame f;
+
+	start_chef(dnslookup_so, NULL);
+	/* NXDOMAIN to an AAAA query: QR, RD, RA, RCODE 3. */
+	frame_dns_custom(&f, 0x8183, "gone.example", 28, NULL, 0, false, 0);
+	feed(&f, T1);
+	ck_assert_uint_eq(n_dumplings, 1);
+	assert_dumpling(0, "DNSLookupChef", "packet", T1,
+			"{\"lookup\":{\"hostname\":\"gone.example\",\"when\":" T1S
+			",\"qtype\":\"AAAA\",\"is_response\":true,\"rcode\":\"NXDOMAIN\","
+			"\"answers\":[]}}");
+	stop_chef();
+}
+END_TEST
+
+START_TEST(dns_response_answers_in_order)
+{
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x00, [15] = 0x80 };
+	static const uint8_t blob[2] = { 0xde, 0xad };
+	const struct test_rr an[] = {
+		{ .name = "www.example.com", .type = 5, .ttl = 60, .rname = "cdn.example.net" },
+		{ .name = "cdn.example.net", .type = 28, .ttl = 20, .rdata = v6, .rdlen = 16 },
+		{ .name = "cdn.example.net", .type = 65280, .ttl = 0, .rdata = blob, .rdlen = 2 },
+	};
+	struct frame f;
+
+	start_chef(dnslookup_so, NULL);
+	/* A private-use qtype, answered with a CNAME, an AAAA and a record
+	 * of that type (rendered as "": the kitchen shows no RDATA for it). */
+	frame_dns_custom(&f, 0x8180, "www.example.com", 65280, an, 3, false, 0);
+	feed(&f, T2);
+	ck_assert_uint_eq(n_dumplings, 1);
+	assert_dumpling(0, "DNSLookupChef", "packet", T2,
+			"{\"lookup\":{\"hostname\":\"www.example.com\",\"when\":" T2S
+			",\"qtype\":\"TYPE65280\",\"is_response\":true,\"rcode\":\"NOERROR\","
+			"\"answers\":["
+			"{\"name\":\"www.example.com\",\"type\":\"CNAME\",\"ttl\":60,"
+			"\"data\":\"cdn.example.net\"},"
+			"{\"name\":\"cdn.example.net\",\"type\":\"AAAA\",\"ttl\":20,"
+			"\"data\":\"2001:db8::80\"},"
+			"{\"name\":\"cdn.example.net\",\"type\":\"TYPE65280\",\"ttl\":0,"
+			"\"data\":\"\"}]}}");
+	stop_chef();
+}
+END_TEST
+
+START_TEST(dns_rcode_names_and_numbers)
+{
+	struct frame f;
+
+	start_chef(dnslookup_so, NULL);
+	/* REFUSED. */
+	frame_dns_custom(&f, 0x8185, "a.example", 1, NULL, 0, false, 0);
+	feed(&f, T1);
+	/* RCODE 12 has no mnemonic: the number. */
+	frame_dns_custom(&f, 0x818c, "b.example", 16, NULL, 0, false, 0);
+	feed(&f, T2);
+	/* EDNS extends RCODE 0 with upper bits 1: 16, BADVERS (RFC 6891 9). */
+	frame_dns_custom(&f, 0x8180, "c.example", 15, NULL, 0, true, 1);
+	feed(&f, T3);
+	ck_assert_uint_eq(n_dumplings, 3);
+	assert_dumpling(0, "DNSLookupChef", "packet", T1,
+			"{\"lookup\":{\"hostname\":\"a.example\",\"when\":" T1S
+			",\"qtype\":\"A\",\"is_response\":true,\"rcode\":\"REFUSED\","
+			"\"answers\":[]}}");
+	assert_dumpling(1, "DNSLookupChef", "packet", T2,
+			"{\"lookup\":{\"hostname\":\"b.example\",\"when\":" T2S
+			",\"qtype\":\"TXT\",\"is_response\":true,\"rcode\":12,"
+			"\"answers\":[]}}");
+	assert_dumpling(2, "DNSLookupChef", "packet", T3,
+			"{\"lookup\":{\"hostname\":\"c.example\",\"when\":" T3S
+			",\"qtype\":\"MX\",\"is_response\":true,\"rcode\":\"BADVERS\","
+			"\"answers\":[]}}");
 	stop_chef();
 }
 END_TEST
@@ -882,7 +1045,8 @@ START_TEST(three_chefs_share_a_packet)
 	/* DNSLookupChef's lookup, then its interval dumpling and PacketCountChef's. */
 	ck_assert_uint_eq(n_dumplings, 3);
 	assert_dumpling(0, "DNSLookupChef", "packet", T1,
-			"{\"lookup\":{\"hostname\":\"shared.example\",\"when\":" T1S "}}");
+			"{\"lookup\":{\"hostname\":\"shared.example\",\"when\":" T1S
+			",\"qtype\":\"A\",\"is_response\":false,\"rcode\":null}}");
 	assert_dumpling(1, "DNSLookupChef", "interval", T1,
 			"{\"lookups_seen\":{\"shared.example\":{\"count\":1,\"latest\":" T1S "}}}");
 	assert_dumpling(2, "PacketCountChef", "interval", T1,
@@ -908,6 +1072,9 @@ static Suite *chefs_suite(void)
 	tcase_add_test(dns, dns_query_makes_lookup);
 	tcase_add_test(dns, dns_response_counts_as_lookup);
 	tcase_add_test(dns, dns_over_tcp);
+	tcase_add_test(dns, dns_response_without_answers);
+	tcase_add_test(dns, dns_response_answers_in_order);
+	tcase_add_test(dns, dns_rcode_names_and_numbers);
 	tcase_add_test(dns, dns_interval_when_empty);
 	tcase_add_test(dns, dns_ignores_other_packets);
 	tcase_add_test(dns, dns_interval_in_first_seen_order);
