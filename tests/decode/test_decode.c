@@ -1116,7 +1116,8 @@ static void tcp_opts(struct fb *f, const uint8_t *opts, size_t n)
 	put16(f, 29200);
 	put16(f, 0);
 	put16(f, 0);
-	put(f, opts, n);
+	if (n)
+		put(f, opts, n);
 }
 
 /* Decode Ethernet/IPv4/TCP carrying opts; returns the decode result. */
