@@ -4,8 +4,9 @@
  * of struct ndl_host, decoding once per packet and dispatch.
  *
  * Everything runs on one thread. A kitchen owns one JSON writer, one
- * decoded packet and one DNS buffer, reused for every packet, so the
- * steady state allocates nothing.
+ * decoded packet and one buffer each for the DNS, HTTP and TLS parsers,
+ * reused for every packet, so the steady state allocates nothing. The
+ * application parsers run only when a chef asks, at most once a packet.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -83,6 +84,12 @@ struct ndl_kitchen {
 	bool dns_parsed;
 	const struct ndl_dns *dns;
 	struct ndl__dns_buf dnsbuf;
+	bool http_parsed;
+	const struct ndl_http *http;
+	struct ndl__http_buf httpbuf;
+	bool tls_parsed;
+	const struct ndl_tls_hello *tls;
+	struct ndl__tls_buf tlsbuf;
 
 	/* the dumpling being written */
 	struct ndl_jwb jwb;
@@ -342,10 +349,16 @@ static void host_count(struct ndl_chef_ctx *ctx, const char *counter, uint64_t d
 	c->other_counter += delta;
 }
 
+/*
+ * The application parsers share one pattern: for the packet being
+ * dispatched, parse on the first request and hand every later one the same
+ * result, counting a parse that was not whole once; for any other packet a
+ * chef passes, parse it uncached into the same buffer (which forgets the
+ * cached result).
+ */
 static const struct ndl_dns *host_dns(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt)
 {
 	struct ndl_kitchen *k = chef_of(ctx)->k;
-	const struct ndl_dns *dns;
 
 	if (!pkt)
 		return NULL;
@@ -358,10 +371,58 @@ static const struct ndl_dns *host_dns(struct ndl_chef_ctx *ctx, const struct ndl
 		}
 		return k->dns;
 	}
-	/* Some other packet: parse it, uncached, into the same buffer. */
 	k->dns_parsed = false;
-	dns = ndl__dns_from_packet(&k->dnsbuf, pkt);
-	return dns;
+	return ndl__dns_from_packet(&k->dnsbuf, pkt);
+}
+
+static const struct ndl_http *host_http(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt)
+{
+	struct ndl_kitchen *k = chef_of(ctx)->k;
+
+	if (!pkt)
+		return NULL;
+	if (pkt == &k->pkt && k->in_packet) {
+		if (!k->http_parsed) {
+			k->http_parsed = true;
+			k->http = ndl__http_from_packet(&k->httpbuf, pkt);
+			if (k->http && k->http->error > 0 && k->http->error < NDL_HTTP_ERROR_COUNT)
+				k->stats.http_errors[k->http->error]++;
+		}
+		return k->http;
+	}
+	k->http_parsed = false;
+	return ndl__http_from_packet(&k->httpbuf, pkt);
+}
+
+static const struct ndl_tls_hello *host_tls_hello(struct ndl_chef_ctx *ctx,
+						  const struct ndl_packet *pkt)
+{
+	struct ndl_kitchen *k = chef_of(ctx)->k;
+
+	if (!pkt)
+		return NULL;
+	if (pkt == &k->pkt && k->in_packet) {
+		if (!k->tls_parsed) {
+			k->tls_parsed = true;
+			k->tls = ndl__tls_from_packet(&k->tlsbuf, pkt);
+			if (k->tls && k->tls->error > 0 && k->tls->error < NDL_TLS_ERROR_COUNT)
+				k->stats.tls_errors[k->tls->error]++;
+		}
+		return k->tls;
+	}
+	k->tls_parsed = false;
+	return ndl__tls_from_packet(&k->tlsbuf, pkt);
+}
+
+/* Forget the per-packet parse results. */
+static void forget_parses(struct ndl_kitchen *k)
+{
+	k->dns_parsed = false;
+	k->dns = NULL;
+	k->http_parsed = false;
+	k->http = NULL;
+	k->tls_parsed = false;
+	k->tls = NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -398,6 +459,8 @@ struct ndl_kitchen *ndl__kitchen_new(const char *name, struct ndl_sink sink)
 	k->host.config_string = host_config_string;
 	k->host.count = host_count;
 	k->host.dns = host_dns;
+	k->host.http = host_http;
+	k->host.tls_hello = host_tls_hello;
 	k->log = default_log;
 	ndl_jwb_init(&k->jwb, DUMPLING_LIMIT);
 	return k;
@@ -668,8 +731,7 @@ void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *dat
 	if (e > 0 && e < NDL_DECODE_ERROR_COUNT)
 		k->stats.decode_errors[e]++;
 	k->in_packet = true;
-	k->dns_parsed = false;
-	k->dns = NULL;
+	forget_parses(k);
 	for (size_t i = 0; i < k->n_chefs; i++) {
 		struct chef *c = k->chefs[i];
 		if (c->disabled || !c->d->on_packet)
@@ -678,8 +740,7 @@ void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *dat
 		close_dangling(k, c);
 	}
 	k->in_packet = false;
-	k->dns = NULL;
-	k->dns_parsed = false;
+	forget_parses(k);
 }
 
 void ndl__kitchen_interval(struct ndl_kitchen *k)

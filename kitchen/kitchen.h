@@ -92,6 +92,9 @@ struct ndl_kitchen_stats {
 	uint64_t dumplings_dropped;  /* refused by the sink or malformed */
 	uint64_t decode_errors[NDL_DECODE_ERROR_COUNT]; /* by enum ndl_decode_error */
 	uint64_t dns_errors[NDL_DNS_ERROR_COUNT];       /* by enum ndl_dns_error */
+	/* Of the HTTP starts and TLS hellos chefs asked for, those not whole. */
+	uint64_t http_errors[NDL_HTTP_ERROR_COUNT];     /* by enum ndl_http_error */
+	uint64_t tls_errors[NDL_TLS_ERROR_COUNT];       /* by enum ndl_tls_error */
 };
 
 /*

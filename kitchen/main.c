@@ -737,6 +737,26 @@ static void print_stats(struct app *app)
 	}
 	if (any)
 		fprintf(stderr, "\n");
+	any = false;
+	for (unsigned int e = 1; e < NDL_HTTP_ERROR_COUNT; e++) {
+		if (!st->http_errors[e])
+			continue;
+		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: HTTP errors:",
+			ndl__http_error_name(e), (unsigned long long)st->http_errors[e]);
+		any = true;
+	}
+	if (any)
+		fprintf(stderr, "\n");
+	any = false;
+	for (unsigned int e = 1; e < NDL_TLS_ERROR_COUNT; e++) {
+		if (!st->tls_errors[e])
+			continue;
+		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: TLS errors:",
+			ndl__tls_error_name(e), (unsigned long long)st->tls_errors[e]);
+		any = true;
+	}
+	if (any)
+		fprintf(stderr, "\n");
 	for (size_t i = 0; i < ndl__kitchen_chef_count(app->k); i++) {
 		struct ndl_kitchen_chef_stats cs;
 		ndl__kitchen_chef_stats(app->k, i, &cs);

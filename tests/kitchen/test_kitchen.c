@@ -58,6 +58,19 @@ START_TEST(loader_good)
 }
 END_TEST
 
+/* A chef built for an older minor version is served. */
+START_TEST(loader_old_minor)
+{
+	struct ndl_chef_module *m = NULL;
+	char err[512] = "";
+
+	ck_assert_int_eq(ndl__chef_module_open(fx("old_minor"), &m, err, sizeof(err)), 0);
+	ck_assert_str_eq(m->desc->name, "OldChef");
+	ck_assert_uint_eq(m->desc->abi_version, NDL_CHEF_ABI_MAKE(1, 0));
+	ndl__chef_module_close(m);
+}
+END_TEST
+
 struct refusal {
 	const char *fixture;
 	int err;
@@ -170,10 +183,12 @@ START_TEST(catalog_scan)
 	int r = ndl__chef_catalog_scan(&cat, fixture_dir, count_warning, &w);
 
 	/* fx_dup sorts before fx_good, so the dup module wins the name */
-	ck_assert_int_eq(r, 2);
-	ck_assert_uint_eq(cat.n, 2);
+	ck_assert_int_eq(r, 4);
+	ck_assert_uint_eq(cat.n, 4);
 	ck_assert_str_eq(cat.modules[0]->module, "fx_dup");
 	ck_assert_str_eq(cat.modules[1]->module, "fx_emit");
+	ck_assert_str_eq(cat.modules[2]->module, "fx_emit2");
+	ck_assert_str_eq(cat.modules[3]->module, "fx_old_minor");
 	/* 11 broken fixtures + the second GoodChef */
 	ck_assert_int_eq(w.n, 12);
 	ck_assert(w.dup_seen);
@@ -220,6 +235,7 @@ static void log_capture(void *arg, enum ndl_log_level level, const char *line)
 }
 
 struct counters {
+	const char *chef;
 	const char *want;
 	uint64_t value;
 	bool found;
@@ -229,18 +245,24 @@ static void find_counter(void *arg, const char *chef, const char *counter, uint6
 {
 	struct counters *c = arg;
 
-	if (strcmp(chef, "EmitChef") == 0 && strcmp(counter, c->want) == 0) {
+	if (strcmp(chef, c->chef) == 0 && strcmp(counter, c->want) == 0) {
 		c->value = value;
 		c->found = true;
 	}
 }
 
-static uint64_t counter(struct ndl_kitchen *k, const char *name)
+/* Chef chef's counter name, 0 when it never counted it. */
+static uint64_t chef_counter(struct ndl_kitchen *k, const char *chef, const char *name)
 {
-	struct counters c = { name, 0, false };
+	struct counters c = { chef, name, 0, false };
 
 	ndl__kitchen_foreach_chef_counter(k, find_counter, &c);
 	return c.value;
+}
+
+static uint64_t counter(struct ndl_kitchen *k, const char *name)
+{
+	return chef_counter(k, "EmitChef", name);
 }
 
 static struct ndl_chef_module *emit_module;
@@ -474,6 +496,235 @@ START_TEST(core_init_fails)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* HTTP and TLS for several chefs                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Ethernet + IPv4 + TCP 40000 -> 8080 carrying payload; returns the length. */
+static size_t tcp_frame(uint8_t *out, size_t cap, const void *payload, size_t n)
+{
+	static const uint8_t head[] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x00,
+		0x45, 0x00, 0x00, 0x00, 0x00, 0x01, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00,
+		0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00, 0x02, 0x02,
+		0x9c, 0x40, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0x01, 0x00, 0, 0, 0, 0,
+	};
+	size_t ip_len = sizeof(head) - 14 + n;
+
+	ck_assert_uint_le(sizeof(head) + n, cap);
+	memcpy(out, head, sizeof(head));
+	out[16] = (uint8_t)(ip_len >> 8);
+	out[17] = (uint8_t)ip_len;
+	memcpy(out + sizeof(head), payload, n);
+	return sizeof(head) + n;
+}
+
+/* A ClientHello naming server "k.test", in one record. */
+static size_t client_hello(uint8_t *out)
+{
+	static const uint8_t sni[] = { 0x00, 0x00, 0x00, 0x0b, 0x00, 0x09, 0x00, 0x00, 0x06,
+				       'k', '.', 't', 'e', 's', 't' };
+	size_t n = 0, hs;
+
+	out[n++] = 22;
+	out[n++] = 3;
+	out[n++] = 1;
+	n += 2;                         /* record length */
+	out[n++] = 1;
+	n += 3;                         /* handshake length */
+	out[n++] = 3;
+	out[n++] = 3;
+	memset(out + n, 0x5a, 32);
+	n += 32;
+	out[n++] = 0;                   /* session id */
+	out[n++] = 0;
+	out[n++] = 2;
+	out[n++] = 0x13;
+	out[n++] = 0x01;
+	out[n++] = 1;
+	out[n++] = 0;                   /* compression */
+	out[n++] = 0;
+	out[n++] = sizeof(sni);
+	memcpy(out + n, sni, sizeof(sni));
+	n += sizeof(sni);
+	out[3] = (uint8_t)((n - 5) >> 8);
+	out[4] = (uint8_t)(n - 5);
+	hs = n - 9;
+	out[6] = 0;
+	out[7] = (uint8_t)(hs >> 8);
+	out[8] = (uint8_t)hs;
+	return n;
+}
+
+static struct ndl_chef_module *emit2_module;
+
+static const void *module_ptr(struct ndl_chef_module *m, const char *sym)
+{
+	const void **p = dlsym(m->handle, sym);
+
+	ck_assert_ptr_nonnull(p);
+	return *p;
+}
+
+/* A kitchen with EmitChef and EmitChef2, neither emitting. */
+static struct ndl_kitchen *two_chefs(void)
+{
+	static const char *opts[] = { "EmitChef.mode=none", "EmitChef2.mode=none" };
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("two", s);
+	char err[512] = "";
+
+	ck_assert_ptr_nonnull(k);
+	ndl__kitchen_set_log(k, log_capture, &logs);
+	ck_assert_int_eq(ndl__chef_module_open(fx("emit2"), &emit2_module, err, sizeof(err)), 0);
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_int_eq(ndl__kitchen_set_option(k, opts[i], err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit2_module, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_start(k, err, sizeof(err)), 0);
+	return k;
+}
+
+static void two_chefs_free(struct ndl_kitchen *k)
+{
+	ndl__kitchen_free(k);
+	ndl__chef_module_close(emit2_module);
+	emit2_module = NULL;
+}
+
+/* Both chefs counted name n times. */
+static void ck_both(struct ndl_kitchen *k, const char *name, uint64_t n)
+{
+	ck_assert_msg(chef_counter(k, "EmitChef", name) == n &&
+		      chef_counter(k, "EmitChef2", name) == n,
+		      "%s: %llu and %llu, want %llu", name,
+		      (unsigned long long)chef_counter(k, "EmitChef", name),
+		      (unsigned long long)chef_counter(k, "EmitChef2", name),
+		      (unsigned long long)n);
+}
+
+START_TEST(core_http_shared)
+{
+	static const char req[] = "GET /menu HTTP/1.1\r\nHost: kitchen.test\r\n\r\n";
+	static const char cut[] = "GET /menu HTTP/1.1\r\nHost: kitchen.test\r\n";
+	struct ndl_kitchen *k = two_chefs();
+	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(k);
+	uint8_t frame[512];
+	size_t n = tcp_frame(frame, sizeof(frame), req, sizeof(req) - 1);
+	const struct ndl_http *h1, *h2;
+
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_both(k, "host_1_1", 1);
+	ck_both(k, "http", 1);
+	ck_both(k, "http_same", 1);
+	ck_both(k, "tls", 0);
+	/* the same parse for both chefs */
+	h1 = module_ptr(emit_module, "fx_last_http");
+	h2 = module_ptr(emit2_module, "fx_last_http");
+	ck_assert_ptr_nonnull(h1);
+	ck_assert_ptr_eq(h1, h2);
+	for (unsigned int e = 0; e < NDL_HTTP_ERROR_COUNT; e++)
+		ck_assert_uint_eq(st->http_errors[e], 0);
+
+	/* a request cut before its blank line: counted once, not once per ask */
+	n = tcp_frame(frame, sizeof(frame), cut, sizeof(cut) - 1);
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_both(k, "http", 2);
+	ck_both(k, "http_same", 2);
+	ck_assert_uint_eq(st->http_errors[NDL_HTTP_TRUNCATED], 1);
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_assert_uint_eq(st->http_errors[NDL_HTTP_TRUNCATED], 2);
+
+	/* not HTTP: both are told so */
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_ptr_null(module_ptr(emit_module, "fx_last_http"));
+	ck_assert_ptr_null(module_ptr(emit2_module, "fx_last_http"));
+	ck_both(k, "http", 3);
+	ck_both(k, "host_1_1", 4);
+	two_chefs_free(k);
+}
+END_TEST
+
+START_TEST(core_tls_shared)
+{
+	struct ndl_kitchen *k = two_chefs();
+	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(k);
+	uint8_t hello[128], frame[512];
+	size_t hn = client_hello(hello);
+	size_t n = tcp_frame(frame, sizeof(frame), hello, hn);
+	const struct ndl_tls_hello *t1, *t2;
+
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_both(k, "tls", 1);
+	ck_both(k, "tls_same", 1);
+	ck_both(k, "http", 0);
+	t1 = module_ptr(emit_module, "fx_last_tls");
+	t2 = module_ptr(emit2_module, "fx_last_tls");
+	ck_assert_ptr_nonnull(t1);
+	ck_assert_ptr_eq(t1, t2);
+	/* the kitchen keeps the parse until the packet is done; read it now */
+	for (unsigned int e = 0; e < NDL_TLS_ERROR_COUNT; e++)
+		ck_assert_uint_eq(st->tls_errors[e], 0);
+
+	/* the hello cut short by its segment: one truncation */
+	n = tcp_frame(frame, sizeof(frame), hello, hn - 4);
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_both(k, "tls", 2);
+	ck_both(k, "tls_same", 2);
+	ck_assert_uint_eq(st->tls_errors[NDL_TLS_TRUNCATED], 1);
+	ck_assert_uint_eq(st->tls_errors[NDL_TLS_BAD_HELLO], 0);
+
+	/* a broken record length */
+	hello[3] = 0;
+	hello[4] = 2;
+	n = tcp_frame(frame, sizeof(frame), hello, hn);
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_assert_uint_eq(st->tls_errors[NDL_TLS_BAD_RECORD], 1);
+	ck_both(k, "tls", 3);
+	two_chefs_free(k);
+}
+END_TEST
+
+/* The host the chefs see: a 1.1 table, and every service set. */
+START_TEST(core_host_table)
+{
+	struct ndl_kitchen *k = kitchen_with(NULL, 0, 0);
+	uint8_t hello[128], frame[512];
+	size_t n = tcp_frame(frame, sizeof(frame), hello, client_hello(hello));
+
+	ndl__kitchen_packet(k, 1, frame, (uint32_t)n, (uint32_t)n, TS0);
+	ck_assert_uint_eq(counter(k, "host_1_1"), 1);
+	ck_assert_uint_eq(counter(k, "tls"), 1);
+	ndl__kitchen_free(k);
+}
+END_TEST
+
+/* A chef built for ABI 1.0 runs beside 1.1 services it does not know. */
+START_TEST(core_old_minor_chef)
+{
+	struct ndl_chef_module *m = NULL;
+	struct ndl_sink s = { sink_write, &sink };
+	struct ndl_kitchen *k = ndl__kitchen_new("old", s);
+	char err[512] = "";
+
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(ndl__chef_module_open(fx("old_minor"), &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, m, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_start(k, err, sizeof(err)), 0);
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ck_assert_int_eq(sink.calls, 1);
+	ck_assert_str_eq(sink.last,
+		"{\"metadata\":{\"chef\":\"OldChef\",\"kitchen\":\"old\","
+		"\"creation_time\":1700000000.123456,\"driver\":\"packet\"},"
+		"\"payload\":{\"len\":71}}");
+	ck_assert_uint_eq(chef_counter(k, "OldChef", "dns"), 1);
+	ck_assert_uint_eq(chef_counter(k, "OldChef", "host_1_1"), 0);
+	ndl__kitchen_free(k);
+	ndl__chef_module_close(m);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -586,6 +837,7 @@ static Suite *kitchen_suite(void)
 
 	t = tcase_create("loader");
 	tcase_add_test(t, loader_good);
+	tcase_add_test(t, loader_old_minor);
 	tcase_add_loop_test(t, loader_refusals, 0, (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_test(t, loader_not_elf);
 	tcase_add_test(t, loader_missing_file);
@@ -603,6 +855,10 @@ static Suite *kitchen_suite(void)
 	tcase_add_test(t, core_decode_errors);
 	tcase_add_test(t, core_fini);
 	tcase_add_test(t, core_init_fails);
+	tcase_add_test(t, core_http_shared);
+	tcase_add_test(t, core_tls_shared);
+	tcase_add_test(t, core_host_table);
+	tcase_add_test(t, core_old_minor_chef);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("options");

@@ -183,6 +183,37 @@ def test_odd_linktype():
         check(rc == 0 and out.count("\n") >= 2, f"tcpdump's 802.15.4 capture replays: {err!r}")
 
 
+def tcp_frame(payload):
+    """Ethernet + IPv4 + TCP 40000 -> 8443 carrying payload."""
+    tcp = struct.pack("!HHIIBBHHH", 40000, 8443, 1, 0, 0x50, 0x18, 512, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0,
+                     bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])) + tcp
+    return bytes.fromhex("001122334455") + bytes.fromhex("66778899aabb") + b"\x08\x00" + ip
+
+
+def test_parse_errors_summary():
+    """HTTP and TLS parses that were not whole are named in the exit summary."""
+    sni = b"\x00\x00\x00\x0b\x00\x09\x00\x00\x06k.test"
+    body = b"\x03\x03" + b"\x5a" * 32 + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00" + \
+        struct.pack("!H", len(sni)) + sni
+    hello = b"\x16\x03\x01" + struct.pack("!H", 4 + len(body)) + b"\x01" + \
+        struct.pack("!I", len(body))[1:] + body
+    path = os.path.join(tmp, "app.pcap")
+    write_pcap(path, [(T0, 0, tcp_frame(b"GET / HTTP/1.1\r\nHost: a\r\n")),
+                      (T0, 1, tcp_frame(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")),
+                      (T0, 2, tcp_frame(hello[:-3])),
+                      (T0, 3, tcp_frame(hello))])
+    rc, out, err = run("--stdout", "-m", EMIT, "-r", path, "-f", "")
+    check(rc == 0, f"replay of HTTP and TLS exits 0 ({rc}: {err})")
+    check("nd-sniff: HTTP errors: truncated 1\n" in err, f"HTTP errors by name: {err!r}")
+    check("nd-sniff: TLS errors: truncated 1\n" in err, f"TLS errors by name: {err!r}")
+    check("EmitChef.http: 2\n" in err and "EmitChef.tls: 2\n" in err,
+          f"the chef saw both requests and both hellos: {err!r}")
+    rc, out, err = run("--stdout", "-m", EMIT, "-r", PCAP)
+    check("HTTP errors" not in err and "TLS errors" not in err,
+          f"no error lines when there were none: {err!r}")
+
+
 class FakeHub:
     """A WebSocket server on 127.0.0.1 that records what a kitchen sends."""
 
@@ -304,7 +335,7 @@ def test_live_sigterm():
 
 for t in [test_help_and_version, test_chef_list, test_cli_errors, test_default_chef_dir,
           test_stdout_replay,
-          test_odd_linktype, test_hub_replay, test_hub_unreachable, test_hub_kicks,
+          test_odd_linktype, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_kicks,
           test_live_sigterm]:
     t()
 
