@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_envelope.c - ndl_envelope_parse on arbitrary bytes, as the hub and
+ * the eaters read every dumpling off the wire; and, for each document it
+ * accepts, the way back out: the whole document through ndl_json_write and
+ * ndl_json_compact, and its metadata through ndl_envelope_begin, must read
+ * back (RFC 8259) as what was parsed.
+ *
+ * Input: the bytes of one WebSocket message.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <jansson.h>
+#include "envelope.h"
+#include "fuzz.h"
+#include "jsonw.h"
+
+/* Read text as the envelope parser does; NULL when it is not JSON. */
+static json_t *load(const char *text, size_t len)
+{
+	json_error_t err;
+	json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+
+	if (!v && json_error_code(&err) == json_error_numeric_overflow)
+		v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
+			       JSON_DECODE_INT_AS_REAL, &err);
+	if (!v)
+		fprintf(stderr, "jansson: %s at %d: %.*s\n", err.text, err.position,
+			len > 400 ? 400 : (int)len, text);
+	return v;
+}
+
+/* What the writer made of v reads back equal to v. */
+static void check_roundtrip(const json_t *v, const char *text, size_t len)
+{
+	json_t *back;
+
+	FUZZ_CHECK(text != NULL && memchr(text, '\0', len) == NULL);
+	back = load(text, len);
+	FUZZ_CHECK(back != NULL);
+	FUZZ_CHECK(json_equal(v, back));
+	json_decref(back);
+}
+
+static void write_back(const struct ndl_envelope *env, struct ndl_jwb *w)
+{
+	char *compact;
+
+	/* the whole document; deeper than the writer's limit is an error */
+	ndl_jwb_reset(w);
+	ndl_json_write(w, env->root);
+	if (ndl_jwb_error(w))
+		FUZZ_CHECK(ndl_jwb_error(w) == NDL_JWB_DEPTH);
+	else
+		check_roundtrip(env->root, w->buf, w->len);
+
+	compact = ndl_json_compact(env->root);
+	FUZZ_CHECK(compact != NULL);
+	check_roundtrip(env->root, compact, strlen(compact));
+	free(compact);
+
+	/* a new dumpling from this one's metadata and payload */
+	ndl_envelope_begin(w, env->chef, env->kitchen, 1795322030150690000,
+			   env->driver && !strcmp(env->driver, "interval") ?
+			   NDL_DRIVER_INTERVAL : NDL_DRIVER_PACKET);
+	if (env->payload)
+		ndl_json_write(w, env->payload);
+	else
+		ndl_jw_null(ndl_jwb_jw(w));
+	ndl_envelope_end(w);
+	if (!ndl_jwb_error(w)) {
+		struct ndl_envelope again;
+
+		FUZZ_CHECK(ndl_jwb_complete(w));
+		FUZZ_CHECK(ndl_envelope_parse(&again, w->buf, w->len) == 0);
+		/* strings are read up to a NUL, as the writer was given them */
+		FUZZ_CHECK(strcmp(again.chef, env->chef) == 0);
+		FUZZ_CHECK((again.kitchen == NULL) == (env->kitchen == NULL));
+		FUZZ_CHECK(!env->kitchen || strcmp(again.kitchen, env->kitchen) == 0);
+		FUZZ_CHECK(again.creation_time == 1795322030.15069);
+		if (env->payload)
+			FUZZ_CHECK(json_equal(again.payload, env->payload));
+		ndl_envelope_clear(&again);
+	} else {
+		FUZZ_CHECK(ndl_jwb_error(w) == NDL_JWB_DEPTH);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ndl_jwb w;
+	static bool ready;
+	struct ndl_envelope env;
+	char *text;
+	int rc;
+
+	if (!ready) {
+		ndl_jwb_init(&w, 0);
+		ready = true;
+	}
+	text = (char *)fuzz_dup(data, size);
+	rc = ndl_envelope_parse(&env, text, size);
+	FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -EBADMSG);
+	if (rc == 0) {
+		FUZZ_CHECK(env.root != NULL && env.chef != NULL);
+		write_back(&env, &w);
+		ndl_envelope_clear(&env);
+		FUZZ_CHECK(env.root == NULL);
+	} else {
+		FUZZ_CHECK(env.root == NULL);
+	}
+	ndl_envelope_clear(NULL);
+	free(text);
+	return 0;
+}
