@@ -6,9 +6,9 @@
  * programs.
  *
  * Header-only (static inline functions, so a program need not use them
- * all), one chef at a time: dh_start() loads it
- * into a fresh kitchen whose sink keeps every dumpling in memory and whose
- * log lines are kept too; dh_stop() frees both.
+ * all), one chef at a time: dh_start() loads it into a fresh kitchen whose
+ * sink keeps every dumpling in memory and whose log lines are kept too;
+ * dh_stop() frees both.
  */
 #ifndef NDL_TESTS_DNS_HARNESS_H
 #define NDL_TESTS_DNS_HARNESS_H
