@@ -33,20 +33,23 @@ enum {
 	START_LINE_MIN = 13,
 };
 
-/* RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
- * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+/*
+ * RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+ * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA, as a bitmap of
+ * the 256 byte values (32 per word), since every payload's first bytes
+ * are tested against it.
+ */
+static const uint32_t tchar_bits[8] = {
+	0x00000000u,    /* 0x00-0x1f: controls */
+	0x03ff6cfau,    /* 0x20-0x3f: ! # $ % & ' * + - . 0-9 */
+	0xc7fffffeu,    /* 0x40-0x5f: A-Z ^ _ */
+	0x57ffffffu,    /* 0x60-0x7f: ` a-z | ~ */
+	0, 0, 0, 0,     /* 0x80-0xff */
+};
+
 static bool is_tchar(uint8_t c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '.': case '^': case '_': case '`': case '|':
-	case '~':
-		return true;
-	default:
-		return false;
-	}
+	return (tchar_bits[c >> 5] >> (c & 31)) & 1u;
 }
 
 /* Control characters other than HTAB (RFC 5234 CTL), never in a field. */

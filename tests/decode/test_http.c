@@ -273,6 +273,28 @@ START_TEST(test_bad_request_lines)
 }
 END_TEST
 
+/* A one-byte method is taken exactly when the byte is a tchar (RFC 9110 5.6.2). */
+START_TEST(test_method_tchars)
+{
+	char m[] = "X / HTTP/1.1\r\n\r\n";
+
+	for (unsigned int c = 0; c < 256; c++) {
+		bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", (int)c));
+
+		m[0] = (char)c;
+		ck_assert_msg((parse_n(m, sizeof(m) - 1) == 0) == tchar, "byte 0x%02x", c);
+		/* and as the second byte of a method */
+		if (c) {
+			char m2[] = "GX / HTTP/1.1\r\n\r\n";
+
+			m2[1] = (char)c;
+			ck_assert_msg((parse_n(m2, sizeof(m2) - 1) == 0) == tchar, "byte 0x%02x", c);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_method_and_target_limits)
 {
 	char *m = malloc(9000 + 64);
@@ -605,6 +627,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_request_lines);
 	tcase_add_loop_test(tc, test_bad_request_lines, 0,
 			    (int)(sizeof(bad_requests) / sizeof(bad_requests[0])));
+	tcase_add_test(tc, test_method_tchars);
 	tcase_add_test(tc, test_method_and_target_limits);
 	tcase_add_test(tc, test_status_lines);
 	tcase_add_loop_test(tc, test_bad_status_lines, 0,
