@@ -243,6 +243,26 @@ START_TEST(flows_evicted_least_recently_active)
 }
 END_TEST
 
+START_TEST(eviction_spares_recently_active_flow)
+{
+	static const char *const opts[] = { "HTTPRequestChef.max_pending_flows=2", NULL };
+
+	harness_start(chef_so, opts);
+	send_text(true, 40000, "GET /a1 HTTP/1.1\r\nHost: h\r\n\r\n", T1);
+	send_text(true, 40001, "GET /b1 HTTP/1.1\r\nHost: h\r\n\r\n", T1);
+	/* 40000 is active again, so 40001 is now the least recently active. */
+	send_text(true, 40000, "GET /a2 HTTP/1.1\r\nHost: h\r\n\r\n", T1);
+	send_text(true, 40002, "GET /c1 HTTP/1.1\r\nHost: h\r\n\r\n", T1);
+	ck_assert_uint_eq(harness_counter("evictions"), 1);
+	send_text(false, 40001, "HTTP/1.1 200 OK\r\n\r\n", T2);
+	send_text(false, 40000, "HTTP/1.1 200 OK\r\n\r\n", T2);
+	ck_assert_uint_eq(H.n, 6);
+	ck_assert_ptr_nonnull(strstr(H.dumplings[4], "\"method\":null"));
+	ck_assert_ptr_nonnull(strstr(H.dumplings[5], "\"uri\":\"/a1\""));
+	harness_stop();
+}
+END_TEST
+
 START_TEST(at_most_sixteen_waiting_per_flow)
 {
 	char path[16];
@@ -340,6 +360,7 @@ static Suite *httprequest_suite(void)
 	tcase_add_test(tc, absolute_form_and_no_host);
 	tcase_add_test(tc, ipv6_flow);
 	tcase_add_test(tc, flows_evicted_least_recently_active);
+	tcase_add_test(tc, eviction_spares_recently_active_flow);
 	tcase_add_test(tc, at_most_sixteen_waiting_per_flow);
 	tcase_add_test(tc, interim_response_keeps_request);
 	tcase_add_test(tc, new_connection_drops_waiting_requests);
