@@ -239,6 +239,14 @@ void ndl__chef_module_close(struct ndl_chef_module *m)
 	free(m);
 }
 
+/* The descriptor's flags; a 1.0 descriptor ends before the field. */
+uint32_t ndl__chef_flags(const struct ndl_chef_descriptor *d)
+{
+	size_t end = offsetof(struct ndl_chef_descriptor, flags) + sizeof(d->flags);
+
+	return d->struct_size >= end ? d->flags : 0;
+}
+
 struct ndl_chef_module *ndl__chef_catalog_find(const struct ndl_chef_catalog *cat,
 					       const char *name)
 {

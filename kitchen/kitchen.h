@@ -44,6 +44,9 @@ int ndl__chef_module_open(const char *path, struct ndl_chef_module **out,
 			  char *err, size_t errlen);
 void ndl__chef_module_close(struct ndl_chef_module *m);
 
+/* The descriptor's flags (NDL_CHEF_F_*), 0 for chefs built before ABI 1.1. */
+uint32_t ndl__chef_flags(const struct ndl_chef_descriptor *d);
+
 /* All chef modules found on the chef path, by name. */
 struct ndl_chef_catalog {
 	struct ndl_chef_module **modules;         /* owned */

@@ -149,7 +149,8 @@ static void print_help(void)
 "\n"
 "Chefs:\n"
 "  -c, --chef NAME         run chef NAME (or MODULE.NAME); repeat for several;\n"
-"                          default: every chef found\n"
+"                          default: every chef found except the opt-in ones\n"
+"                          (per-packet firehoses; -l marks them)\n"
 "  -m, --chef-module FILE  load the chef module FILE.so; repeat for several;\n"
 "                          when given, the default chef folder is not searched\n"
 "      --chef-path DIR     search DIR (and its subfolders) for chef modules,\n"
@@ -437,8 +438,9 @@ static void list_chefs(const struct ndl_chef_catalog *cat)
 {
 	for (size_t i = 0; i < cat->n; i++) {
 		const struct ndl_chef_module *m = cat->modules[i];
-		printf("%-20s %-8s %s  %s\n", m->desc->name, m->desc->version, m->path,
-		       m->desc->description);
+		printf("%-20s %-8s %s  %s%s\n", m->desc->name, m->desc->version, m->path,
+		       m->desc->description,
+		       ndl__chef_flags(m->desc) & NDL_CHEF_F_OPT_IN ? " (opt-in: runs only with -c)" : "");
 		for (size_t j = 0; m->desc->options && m->desc->options[j].key; j++) {
 			const struct ndl_chef_option *o = &m->desc->options[j];
 			printf("    -o %s.%s=%s  %s\n", m->desc->name, o->key,
@@ -839,6 +841,8 @@ int main(int argc, char **argv)
 		}
 	} else {
 		for (size_t i = 0; i < cat.n; i++) {
+			if (ndl__chef_flags(cat.modules[i]->desc) & NDL_CHEF_F_OPT_IN)
+				continue;
 			if (ndl__kitchen_add_chef(app.k, cat.modules[i], err, sizeof(err)) < 0) {
 				say(NDL_LOG_ERROR, "%s", err);
 				goto free_kitchen;

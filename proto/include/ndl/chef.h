@@ -574,7 +574,16 @@ struct ndl_chef_descriptor {
 	void (*on_interval)(struct ndl_chef_ctx *ctx);                           /* 1.0 */
 	/* Required. Release what init and the handlers allocated. */
 	void (*fini)(struct ndl_chef_ctx *ctx);                                  /* 1.0 */
+
+	uint32_t flags;              /* 1.1: NDL_CHEF_F_* bits */
 };
+
+/*
+ * Descriptor flags (1.1). NDL_CHEF_F_OPT_IN: the chef runs only when named
+ * with -c; a kitchen started without -c runs every chef found but these.
+ * For chefs that emit a dumpling for (nearly) every packet.
+ */
+#define NDL_CHEF_F_OPT_IN 0x1u
 
 /* The entry point every chef defines: NDL_CHEF_EXPORT const struct ... */
 typedef const struct ndl_chef_descriptor *(*ndl_chef_entry_fn)(void);
