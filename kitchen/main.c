@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <uv.h>
 #include <ndl/wire.h>
@@ -56,6 +60,8 @@ struct args {
 	bool promisc;
 	size_t outbox_count;
 	size_t outbox_bytes;
+	int hub_eater_port;     /* -1: the hub port + 1 */
+	bool capture_hub_traffic;
 	int verbosity;          /* -1 quiet, 0 default, 1 verbose, 2 debug */
 };
 
@@ -174,6 +180,13 @@ static void print_help(void)
 "                          replay waits\n"
 "      --outbox-bytes BYTES\n"
 "                          most bytes waiting for the hub (default %u)\n"
+"      --hub-eater-port PORT\n"
+"                          the hub's eater port (default: the hub port + 1)\n"
+"      --capture-hub-traffic\n"
+"                          also capture the hub's own traffic; by default live\n"
+"                          capture leaves out TCP to and from the hub's\n"
+"                          addresses on its kitchen and eater ports, so that\n"
+"                          dumplings about dumplings cannot feed on themselves\n"
 "\n"
 "Other:\n"
 "  -q, --quiet             print errors only, no statistics at exit\n"
@@ -270,6 +283,8 @@ enum long_only {
 	OPT_HELP,
 	OPT_OUTBOX_MAX,
 	OPT_OUTBOX_BYTES,
+	OPT_HUB_EATER_PORT,
+	OPT_CAPTURE_HUB_TRAFFIC,
 };
 
 static void parse_args(struct args *a, int argc, char **argv)
@@ -293,6 +308,8 @@ static void parse_args(struct args *a, int argc, char **argv)
 		{ "promisc", no_argument, NULL, OPT_PROMISC },
 		{ "outbox-max", required_argument, NULL, OPT_OUTBOX_MAX },
 		{ "outbox-bytes", required_argument, NULL, OPT_OUTBOX_BYTES },
+		{ "hub-eater-port", required_argument, NULL, OPT_HUB_EATER_PORT },
+		{ "capture-hub-traffic", no_argument, NULL, OPT_CAPTURE_HUB_TRAFFIC },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -304,6 +321,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 	a->kitchen_name = NDL_KITCHEN_DEFAULT_NAME;
 	a->hub = NULL;
 	a->filter = NDL_KITCHEN_DEFAULT_FILTER;
+	a->hub_eater_port = -1;
 	a->poke = NDL_KITCHEN_DEFAULT_POKE;
 	a->snaplen = NDL__CAPTURE_DEFAULT_SNAPLEN;
 	opterr = 0;
@@ -348,6 +366,10 @@ static void parse_args(struct args *a, int argc, char **argv)
 		case OPT_OUTBOX_BYTES:
 			a->outbox_bytes = (size_t)parse_int("--outbox-bytes", optarg, 1 << 20, 1LL << 34);
 			break;
+		case OPT_HUB_EATER_PORT:
+			a->hub_eater_port = (int)parse_int("--hub-eater-port", optarg, 0, 65535);
+			break;
+		case OPT_CAPTURE_HUB_TRAFFIC: a->capture_hub_traffic = true; break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': if (a->verbosity >= 0) a->verbosity++; break;
 		case OPT_VERSION:
@@ -447,6 +469,53 @@ static void list_chefs(const struct ndl_chef_catalog *cat)
 			       o->default_value ? o->default_value : "", o->help ? o->help : "");
 		}
 	}
+}
+
+/*
+ * The filter live capture uses: the user's, minus the hub's own traffic
+ * (TCP between any of the hub's addresses and its kitchen or eater port),
+ * unless --capture-hub-traffic. Without this, capturing on the interface
+ * that carries the hub connection (lo, any) makes every dumpling sent to the
+ * hub, or forwarded by it to a local eater, a packet that chefs turn into
+ * further dumplings. Writes into out; returns out.
+ */
+static const char *capture_filter(const struct app *app, char *out, size_t outlen)
+{
+	const char *user = app->a.filter ? app->a.filter : "";
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	char hosts[1024] = "";
+	size_t used = 0;
+	int eater_port = app->a.hub_eater_port >= 0 ? app->a.hub_eater_port : app->hub_port + 1;
+
+	snprintf(out, outlen, "%s", user);
+	if (app->a.read_file || app->a.to_stdout || app->a.capture_hub_traffic)
+		return out;
+	if (getaddrinfo(app->hub_host, NULL, &hints, &res) != 0)
+		return out;   /* connecting will say what is wrong */
+	for (struct addrinfo *ai = res; ai && used < sizeof(hosts); ai = ai->ai_next) {
+		char addr[INET6_ADDRSTRLEN];
+		const void *a = ai->ai_family == AF_INET6
+			? (const void *)&((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr
+			: (const void *)&((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr;
+
+		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    !inet_ntop(ai->ai_family, a, addr, sizeof(addr)) || strstr(hosts, addr))
+			continue;
+		used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%shost %s",
+					 used ? " or " : "", addr);
+	}
+	freeaddrinfo(res);
+	if (!hosts[0] || used >= sizeof(hosts))
+		return out;
+	if (eater_port > 0 && eater_port <= 65535 && eater_port != app->hub_port)
+		snprintf(out, outlen, "%s%s%snot (tcp and (%s) and (port %d or port %d))",
+			 user[0] ? "(" : "", user, user[0] ? ") and " : "", hosts,
+			 app->hub_port, eater_port);
+	else
+		snprintf(out, outlen, "%s%s%snot (tcp and (%s) and port %d)",
+			 user[0] ? "(" : "", user, user[0] ? ") and " : "", hosts, app->hub_port);
+	return out;
 }
 
 static const struct ndl_chef_module *find_chef(const struct ndl_chef_catalog *cat,
@@ -786,7 +855,7 @@ int main(int argc, char **argv)
 	struct ndl__capture_config ccfg;
 	struct ndl__capture_callbacks ccb;
 	struct ndl_sink sink;
-	char err[1024], iface[1024];
+	char err[1024], iface[1024], filter[2048];
 	char *hello = NULL;
 	int r, status = EXIT_FAIL;
 
@@ -888,7 +957,9 @@ int main(int argc, char **argv)
 		snprintf(iface, sizeof(iface), "%s", app.a.read_file);
 	ccfg.read_file = app.a.read_file;
 	ccfg.realtime = app.a.realtime;
-	ccfg.filter = app.a.filter;
+	ccfg.filter = capture_filter(&app, filter, sizeof(filter));
+	if (strcmp(ccfg.filter, app.a.filter ? app.a.filter : "") != 0)
+		say(NDL_LOG_INFO, "capture filter: %s", ccfg.filter);
 	ccfg.snaplen = app.a.snaplen;
 	ccfg.buffer_size = app.a.buffer_size;
 	ccfg.promisc = app.a.promisc;
