@@ -8,6 +8,7 @@
 #ifndef NDL_FUZZ_CHECKS_H
 #define NDL_FUZZ_CHECKS_H
 
+#include <stdbool.h>
 #include "decode.h"
 #include "fuzz.h"
 
@@ -57,26 +58,64 @@ static inline void fuzz_check_str(struct ndl_str s, const uint8_t *msg, size_t l
 		FUZZ_CHECK(s.len == 0);
 }
 
+/* RFC 9110 5.6.2: a token is one or more tchars. */
+static inline bool fuzz_is_token(struct ndl_str s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (s.len == 0)
+		return false;
+	for (uint32_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || (c && strchr(extra, c))))
+			return false;
+	}
+	return true;
+}
+
+/* No control character but HTAB; with trim, no SP or HTAB at either end. */
+static inline bool fuzz_is_field_text(struct ndl_str s, bool trim)
+{
+	for (uint32_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	if (trim && s.len)
+		return s.ptr[0] != ' ' && s.ptr[0] != '\t' &&
+		       s.ptr[s.len - 1] != ' ' && s.ptr[s.len - 1] != '\t';
+	return true;
+}
+
 static inline void fuzz_check_http(const struct ndl_http *h, const uint8_t *msg,
 				   size_t len)
 {
 	FUZZ_CHECK(h->error < NDL_HTTP_ERROR_COUNT);
 	FUZZ_CHECK(strcmp(ndl__http_error_name(h->error), "unknown") != 0);
 	FUZZ_CHECK(h->version_major == 1);
-	if (h->is_request) {
-		FUZZ_CHECK(h->method.ptr && h->method.len > 0 && h->target.ptr);
-		FUZZ_CHECK(h->method.ptr == (const char *)msg);
-	} else {
-		FUZZ_CHECK(h->status >= 100 && h->status <= 999);
-	}
 	fuzz_check_str(h->method, msg, len);
 	fuzz_check_str(h->target, msg, len);
 	fuzz_check_str(h->reason, msg, len);
+	if (h->is_request) {
+		/* RFC 9112 3: method SP request-target SP HTTP-version */
+		FUZZ_CHECK(h->method.ptr == (const char *)msg && fuzz_is_token(h->method));
+		FUZZ_CHECK(h->target.ptr && h->target.len > 0);
+		for (uint32_t i = 0; i < h->target.len; i++)
+			FUZZ_CHECK((unsigned char)h->target.ptr[i] > 0x20 && h->target.ptr[i] != 0x7f);
+	} else {
+		FUZZ_CHECK(h->status >= 100 && h->status <= 999);
+		FUZZ_CHECK(fuzz_is_field_text(h->reason, false));
+	}
 	FUZZ_CHECK(h->n_headers <= NDL_HTTP_MAX_HEADERS);
 	for (unsigned int i = 0; i < h->n_headers; i++) {
-		FUZZ_CHECK(h->headers[i].name.ptr && h->headers[i].name.len > 0);
+		/* RFC 9112 5: field-name ":" OWS field-value OWS */
 		fuzz_check_str(h->headers[i].name, msg, len);
 		fuzz_check_str(h->headers[i].value, msg, len);
+		FUZZ_CHECK(h->headers[i].name.ptr && fuzz_is_token(h->headers[i].name));
+		FUZZ_CHECK(fuzz_is_field_text(h->headers[i].value, true));
 	}
 	fuzz_check_str(h->host, msg, len);
 	fuzz_check_str(h->user_agent, msg, len);

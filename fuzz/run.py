@@ -43,8 +43,12 @@ def main():
     for d in (seeds, corpus, artifacts):
         os.makedirs(d, exist_ok=True)
 
-    r = subprocess.run([a.seeds_tool, a.kind, seeds] + folders,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        r = subprocess.run([a.seeds_tool, a.kind, seeds] + folders,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except OSError as e:
+        print(f"fuzz-{a.kind}: cannot run {a.seeds_tool}: {e.strerror}")
+        return 1
     print(r.stdout.strip())
     if r.returncode != 0:
         print(f"fuzz-{a.kind}: no seeds from {' '.join(folders)}; starting from nothing")
@@ -62,8 +66,12 @@ def main():
         cmd.append(f"-dict={a.dict}")
     cmd += [corpus, seeds]
     print("$ " + " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, errors="replace", env=env)
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", env=env)
+    except OSError as e:
+        print(f"fuzz-{a.kind}: cannot run {a.target}: {e.strerror}")
+        return 1
     lines = r.stdout.splitlines()
 
     if r.returncode != 0:
