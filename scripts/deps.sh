@@ -11,6 +11,10 @@ NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
 # integration tests, binutils (nm) and make for the ABI and example checks.
 # shellcheck disable=SC2034
 NDL_TEST_PKGS=(check python3 python3-websockets binutils make)
+# Fuzzing (fuzz/): clang, and the compiler runtime that holds libFuzzer
+# (libclang_rt.fuzzer) and clang's sanitizers.
+# shellcheck disable=SC2034
+NDL_FUZZ_PKGS=(clang libclang-rt-14-dev)
 
 ndl_missing_pkgs() {
 	local p missing=""
