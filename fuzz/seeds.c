@@ -403,12 +403,14 @@ int main(int argc, char **argv)
 	size_t k;
 
 	if (argc < 4 || !strcmp(argv[1], "--help")) {
-		fprintf(stderr,
+		bool help = argc >= 2 && !strcmp(argv[1], "--help");
+
+		fprintf(help ? stdout : stderr,
 			"usage: ndl-fuzz-seeds KIND OUTDIR FOLDER...\n"
 			"Write seeds for the fuzz target KIND (decode, dns, http, tls,\n"
 			"envelope, jsonw) into OUTDIR, which must exist, from the captures\n"
 			"and expected.jsonl files in and below each FOLDER.\n");
-		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+		return help ? 0 : 2;
 	}
 	for (k = 0; k < sizeof(kind_names) / sizeof(kind_names[0]); k++) {
 		if (!strcmp(argv[1], kind_names[k]))
