@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 #include <uv.h>
+#include <ndl/names.h>
 #include <ndl/wire.h>
 #include "capture.h"
 #include "decode.h"
@@ -793,7 +794,7 @@ static void print_stats(struct app *app)
 		if (!st->decode_errors[e])
 			continue;
 		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: decode errors:",
-			ndl__decode_error_name(e), (unsigned long long)st->decode_errors[e]);
+			ndl_decode_error_name(e), (unsigned long long)st->decode_errors[e]);
 		any = true;
 	}
 	if (any)
@@ -803,7 +804,7 @@ static void print_stats(struct app *app)
 		if (!st->dns_errors[e])
 			continue;
 		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: DNS errors:",
-			ndl__dns_error_name(e), (unsigned long long)st->dns_errors[e]);
+			ndl_dns_error_name(e), (unsigned long long)st->dns_errors[e]);
 		any = true;
 	}
 	if (any)
@@ -813,7 +814,7 @@ static void print_stats(struct app *app)
 		if (!st->http_errors[e])
 			continue;
 		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: HTTP errors:",
-			ndl__http_error_name(e), (unsigned long long)st->http_errors[e]);
+			ndl_http_error_name(e), (unsigned long long)st->http_errors[e]);
 		any = true;
 	}
 	if (any)
@@ -823,7 +824,7 @@ static void print_stats(struct app *app)
 		if (!st->tls_errors[e])
 			continue;
 		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: TLS errors:",
-			ndl__tls_error_name(e), (unsigned long long)st->tls_errors[e]);
+			ndl_tls_error_name(e), (unsigned long long)st->tls_errors[e]);
 		any = true;
 	}
 	if (any)

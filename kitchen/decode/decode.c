@@ -14,6 +14,7 @@
  * the error. What was decoded before the error stays in the packet.
  */
 #include <string.h>
+#include <ndl/names.h>
 #include "decode.h"
 #include "rd.h"
 
@@ -747,27 +748,8 @@ int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 	return err;
 }
 
-static const char *const decode_error_names[NDL_DECODE_ERROR_COUNT] = {
-	[NDL_DECODE_OK] = "ok",
-	[NDL_DECODE_TRUNCATED_LINK] = "truncated_link",
-	[NDL_DECODE_UNKNOWN_LINKTYPE] = "unknown_linktype",
-	[NDL_DECODE_TRUNCATED_ARP] = "truncated_arp",
-	[NDL_DECODE_TRUNCATED_IPV4] = "truncated_ipv4",
-	[NDL_DECODE_BAD_IPV4_HEADER] = "bad_ipv4_header",
-	[NDL_DECODE_TRUNCATED_IPV6] = "truncated_ipv6",
-	[NDL_DECODE_BAD_IPV6_HEADER] = "bad_ipv6_header",
-	[NDL_DECODE_TRUNCATED_TCP] = "truncated_tcp",
-	[NDL_DECODE_BAD_TCP_HEADER] = "bad_tcp_header",
-	[NDL_DECODE_TRUNCATED_UDP] = "truncated_udp",
-	[NDL_DECODE_BAD_UDP_LENGTH] = "bad_udp_length",
-	[NDL_DECODE_TRUNCATED_ICMP] = "truncated_icmp",
-	[NDL_DECODE_TOO_MANY_VLAN_TAGS] = "too_many_vlan_tags",
-};
-
-/* Contract in decode.h: a static string, "unknown" for values out of range. */
+/* Contract in decode.h. */
 const char *ndl__decode_error_name(unsigned int err)
 {
-	if (err >= NDL_DECODE_ERROR_COUNT || !decode_error_names[err])
-		return "unknown";
-	return decode_error_names[err];
+	return ndl_decode_error_name(err);
 }

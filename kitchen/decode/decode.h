@@ -22,7 +22,7 @@
 int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 		uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
 
-/* Stable lower_snake_case name of a decode error ("truncated_ipv4"), "ok" for 0. */
+/* ndl_decode_error_name() of <ndl/names.h> ("truncated_ipv4"), as a linkable function. */
 const char *ndl__decode_error_name(unsigned int err);
 
 /* Storage a parsed DNS message points into. One per kitchen, reused. */
@@ -51,10 +51,10 @@ int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 					   const struct ndl_packet *pkt);
 
-/* Stable name of a DNS error ("name_loop"), "ok" for 0. */
+/* ndl_dns_error_name() of <ndl/names.h> ("name_loop"), as a linkable function. */
 const char *ndl__dns_error_name(unsigned int err);
 
-/* Presentation name of an RR type ("A", "AAAA", "TYPE65280" for unknown) into out. */
+/* ndl_dns_type_name() of <ndl/names.h> ("AAAA", "TYPE65280"), as a linkable function. */
 const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen);
 
 /* Storage a parsed HTTP start points into. One per kitchen, reused. */
@@ -75,7 +75,7 @@ int ndl__http_parse(struct ndl__http_buf *buf, const uint8_t *msg, size_t len);
 const struct ndl_http *ndl__http_from_packet(struct ndl__http_buf *buf,
 					     const struct ndl_packet *pkt);
 
-/* Stable name of an HTTP parse error ("too_many_headers"), "ok" for 0. */
+/* ndl_http_error_name() of <ndl/names.h> ("too_many_headers"), as a linkable function. */
 const char *ndl__http_error_name(unsigned int err);
 
 /* Storage a parsed TLS hello points into. One per kitchen, reused. */
@@ -102,7 +102,7 @@ int ndl__tls_parse(struct ndl__tls_buf *buf, const uint8_t *msg, size_t len);
 const struct ndl_tls_hello *ndl__tls_from_packet(struct ndl__tls_buf *buf,
 						 const struct ndl_packet *pkt);
 
-/* Stable name of a TLS parse error ("truncated"), "ok" for 0. */
+/* ndl_tls_error_name() of <ndl/names.h> ("truncated"), as a linkable function. */
 const char *ndl__tls_error_name(unsigned int err);
 
 #endif /* NDL_KITCHEN_DECODE_H */

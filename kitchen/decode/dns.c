@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <ndl/names.h>
 #include "decode.h"
 #include "rd.h"
 
@@ -590,62 +591,14 @@ const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 	return &buf->dns;
 }
 
-static const char *const dns_error_names[NDL_DNS_ERROR_COUNT] = {
-	[NDL_DNS_OK] = "ok",
-	[NDL_DNS_TRUNCATED] = "truncated",
-	[NDL_DNS_BAD_NAME] = "bad_name",
-	[NDL_DNS_NAME_LOOP] = "name_loop",
-	[NDL_DNS_TOO_MANY_RECORDS] = "too_many_records",
-};
-
-/* Contract in decode.h: a static string, "unknown" for values out of range. */
+/* Contract in decode.h. */
 const char *ndl__dns_error_name(unsigned int err)
 {
-	if (err >= NDL_DNS_ERROR_COUNT || !dns_error_names[err])
-		return "unknown";
-	return dns_error_names[err];
+	return ndl_dns_error_name(err);
 }
 
-/* RR type mnemonics (IANA "Resource Record (RR) TYPEs" registry). */
-static const struct {
-	uint16_t type;
-	const char *name;
-} dns_types[] = {
-	{ 1, "A" }, { 2, "NS" }, { 3, "MD" }, { 4, "MF" }, { 5, "CNAME" },
-	{ 6, "SOA" }, { 7, "MB" }, { 8, "MG" }, { 9, "MR" }, { 10, "NULL" },
-	{ 11, "WKS" }, { 12, "PTR" }, { 13, "HINFO" }, { 14, "MINFO" },
-	{ 15, "MX" }, { 16, "TXT" }, { 17, "RP" }, { 18, "AFSDB" },
-	{ 19, "X25" }, { 20, "ISDN" }, { 21, "RT" }, { 22, "NSAP" },
-	{ 23, "NSAP-PTR" }, { 24, "SIG" }, { 25, "KEY" }, { 26, "PX" },
-	{ 27, "GPOS" }, { 28, "AAAA" }, { 29, "LOC" }, { 30, "NXT" },
-	{ 33, "SRV" }, { 35, "NAPTR" }, { 36, "KX" }, { 37, "CERT" },
-	{ 38, "A6" }, { 39, "DNAME" }, { 41, "OPT" }, { 42, "APL" },
-	{ 43, "DS" }, { 44, "SSHFP" }, { 45, "IPSECKEY" }, { 46, "RRSIG" },
-	{ 47, "NSEC" }, { 48, "DNSKEY" }, { 49, "DHCID" }, { 50, "NSEC3" },
-	{ 51, "NSEC3PARAM" }, { 52, "TLSA" }, { 53, "SMIMEA" }, { 55, "HIP" },
-	{ 59, "CDS" }, { 60, "CDNSKEY" }, { 61, "OPENPGPKEY" }, { 62, "CSYNC" },
-	{ 63, "ZONEMD" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 99, "SPF" },
-	{ 249, "TKEY" }, { 250, "TSIG" }, { 251, "IXFR" }, { 252, "AXFR" },
-	{ 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" }, { 256, "URI" },
-	{ 257, "CAA" },
-};
-
-/*
- * Contract in decode.h: writes the mnemonic (or "TYPE<n>", RFC 3597 5)
- * into out, cut to outlen, and returns out (NULL when out is NULL).
- */
+/* Contract in decode.h. */
 const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen)
 {
-	size_t i;
-
-	if (out == NULL || outlen == 0)
-		return out;
-	for (i = 0; i < sizeof(dns_types) / sizeof(dns_types[0]); i++) {
-		if (dns_types[i].type == type) {
-			snprintf(out, outlen, "%s", dns_types[i].name);
-			return out;
-		}
-	}
-	snprintf(out, outlen, "TYPE%u", (unsigned int)type);
-	return out;
+	return ndl_dns_type_name(type, out, outlen);
 }

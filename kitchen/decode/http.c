@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <ndl/names.h>
 #include "decode.h"
 #include "rd.h"
 
@@ -317,17 +318,8 @@ const struct ndl_http *ndl__http_from_packet(struct ndl__http_buf *buf,
 	return &buf->http;
 }
 
-static const char *const http_error_names[NDL_HTTP_ERROR_COUNT] = {
-	[NDL_HTTP_OK] = "ok",
-	[NDL_HTTP_TRUNCATED] = "truncated",
-	[NDL_HTTP_BAD_HEADER] = "bad_header",
-	[NDL_HTTP_TOO_MANY_HEADERS] = "too_many_headers",
-};
-
-/* Contract in decode.h: a static string, "unknown" for values out of range. */
+/* Contract in decode.h. */
 const char *ndl__http_error_name(unsigned int err)
 {
-	if (err >= NDL_HTTP_ERROR_COUNT || !http_error_names[err])
-		return "unknown";
-	return http_error_names[err];
+	return ndl_http_error_name(err);
 }

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <ndl/names.h>
 #include "decode.h"
 #include "rd.h"
 
@@ -476,18 +477,8 @@ const struct ndl_tls_hello *ndl__tls_from_packet(struct ndl__tls_buf *buf,
 	return &buf->hello;
 }
 
-static const char *const tls_error_names[NDL_TLS_ERROR_COUNT] = {
-	[NDL_TLS_OK] = "ok",
-	[NDL_TLS_TRUNCATED] = "truncated",
-	[NDL_TLS_BAD_RECORD] = "bad_record",
-	[NDL_TLS_BAD_HELLO] = "bad_hello",
-	[NDL_TLS_TOO_MANY] = "too_many",
-};
-
-/* Contract in decode.h: a static string, "unknown" for values out of range. */
+/* Contract in decode.h. */
 const char *ndl__tls_error_name(unsigned int err)
 {
-	if (err >= NDL_TLS_ERROR_COUNT || !tls_error_names[err])
-		return "unknown";
-	return tls_error_names[err];
+	return ndl_tls_error_name(err);
 }
