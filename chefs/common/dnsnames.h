@@ -2,12 +2,12 @@
 /*
  * dnsnames.h - DNS mnemonics and name helpers for the built-in chefs.
  *
- * Header-only, like lrumap.h: a chef links nothing of the kitchen's, so the
- * presentation names of RR types (IANA "Resource Record (RR) TYPEs"
- * registry; RFC 3597 section 5 for the TYPEnnn form), classes (RFC 1035
- * 3.2.4, RFC 2136 for NONE), RCODEs (IANA "DNS RCODEs", RFC 6891 for the
- * extended ones) and opcodes (IANA "DNS OpCodes") live here, and every chef
- * compiles its own copy of the few it uses.
+ * Header-only, like lrumap.h: a chef links nothing of the kitchen's. The
+ * names the kitchen prints too (RR types, RCODEs) are in <ndl/names.h>;
+ * the presentation names only chefs use, of classes (RFC 1035 3.2.4,
+ * RFC 2136 for NONE; RFC 3597 section 5 for the CLASSnnn form) and opcodes
+ * (IANA "DNS OpCodes"), live here, and every chef compiles its own copy of
+ * the few it uses.
  *
  * Names handed to chefs (struct ndl_dns_question.name) are in presentation
  * form (RFC 1035 5.1): labels joined by dots, '.' and '\\' inside a label
@@ -30,35 +30,8 @@ struct dns_mnemonic {
 	const char *name;
 };
 
-static const struct dns_mnemonic dns_type_table[] = {
-	{ 1, "A" }, { 2, "NS" }, { 3, "MD" }, { 4, "MF" }, { 5, "CNAME" },
-	{ 6, "SOA" }, { 7, "MB" }, { 8, "MG" }, { 9, "MR" }, { 10, "NULL" },
-	{ 11, "WKS" }, { 12, "PTR" }, { 13, "HINFO" }, { 14, "MINFO" },
-	{ 15, "MX" }, { 16, "TXT" }, { 17, "RP" }, { 18, "AFSDB" },
-	{ 19, "X25" }, { 20, "ISDN" }, { 21, "RT" }, { 22, "NSAP" },
-	{ 23, "NSAP-PTR" }, { 24, "SIG" }, { 25, "KEY" }, { 26, "PX" },
-	{ 27, "GPOS" }, { 28, "AAAA" }, { 29, "LOC" }, { 30, "NXT" },
-	{ 33, "SRV" }, { 35, "NAPTR" }, { 36, "KX" }, { 37, "CERT" },
-	{ 38, "A6" }, { 39, "DNAME" }, { 41, "OPT" }, { 42, "APL" },
-	{ 43, "DS" }, { 44, "SSHFP" }, { 45, "IPSECKEY" }, { 46, "RRSIG" },
-	{ 47, "NSEC" }, { 48, "DNSKEY" }, { 49, "DHCID" }, { 50, "NSEC3" },
-	{ 51, "NSEC3PARAM" }, { 52, "TLSA" }, { 53, "SMIMEA" }, { 55, "HIP" },
-	{ 59, "CDS" }, { 60, "CDNSKEY" }, { 61, "OPENPGPKEY" }, { 62, "CSYNC" },
-	{ 63, "ZONEMD" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 99, "SPF" },
-	{ 249, "TKEY" }, { 250, "TSIG" }, { 251, "IXFR" }, { 252, "AXFR" },
-	{ 253, "MAILB" }, { 254, "MAILA" }, { 255, "ANY" }, { 256, "URI" },
-	{ 257, "CAA" },
-};
-
 static const struct dns_mnemonic dns_class_table[] = {
 	{ 1, "IN" }, { 3, "CH" }, { 4, "HS" }, { 254, "NONE" }, { 255, "ANY" },
-};
-
-static const struct dns_mnemonic dns_rcode_table[] = {
-	{ 0, "NOERROR" }, { 1, "FORMERR" }, { 2, "SERVFAIL" }, { 3, "NXDOMAIN" },
-	{ 4, "NOTIMP" }, { 5, "REFUSED" }, { 6, "YXDOMAIN" }, { 7, "YXRRSET" },
-	{ 8, "NXRRSET" }, { 9, "NOTAUTH" }, { 10, "NOTZONE" }, { 11, "DSOTYPENI" },
-	{ 16, "BADVERS" }, { 23, "BADCOOKIE" },
 };
 
 static const struct dns_mnemonic dns_opcode_table[] = {
@@ -79,23 +52,8 @@ static inline const char *dns_mnemonic_find(const struct dns_mnemonic *table, si
 #define DNS_MNEMONIC_FIND(table, value) \
 	dns_mnemonic_find((table), sizeof(table) / sizeof((table)[0]), (value))
 
-/* Longest text the *_name() functions below write, with the NUL. */
+/* Longest text dns_class_name() writes, with the NUL. */
 #define DNS_MNEMONIC_MAX 16
-
-/*
- * The presentation name of RR type into out[0..outlen): "A", "AAAA", or
- * "TYPE65280" for a type without a mnemonic. Returns out.
- */
-static inline const char *dns_type_name(uint16_t type, char *out, size_t outlen)
-{
-	const char *s = DNS_MNEMONIC_FIND(dns_type_table, type);
-
-	if (s)
-		snprintf(out, outlen, "%s", s);
-	else
-		snprintf(out, outlen, "TYPE%u", (unsigned int)type);
-	return out;
-}
 
 /* The class's mnemonic ("IN", "CH") or "CLASS<n>" into out. Returns out. */
 static inline const char *dns_class_name(uint16_t rclass, char *out, size_t outlen)
@@ -107,12 +65,6 @@ static inline const char *dns_class_name(uint16_t rclass, char *out, size_t outl
 	else
 		snprintf(out, outlen, "CLASS%u", (unsigned int)rclass);
 	return out;
-}
-
-/* The RCODE's mnemonic ("NXDOMAIN"), NULL when it has none. */
-static inline const char *dns_rcode_name(unsigned int rcode)
-{
-	return DNS_MNEMONIC_FIND(dns_rcode_table, rcode);
 }
 
 /* The opcode's mnemonic ("UPDATE"), NULL when it has none. */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>
 
 #include "dnsnames.h"
 #include "lrumap.h"
@@ -132,10 +133,10 @@ static void record_lookup(struct ndl_chef_ctx *ctx, struct dnslookup_ctx *c,
  */
 static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
 {
-	char buf[DNS_MNEMONIC_MAX];
+	char buf[NDL_DNS_TYPE_NAME_MAX];
 
 	ndl_jw_key(w, "qtype");
-	ndl_jw_string(w, dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
+	ndl_jw_string(w, ndl_dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
 	ndl_jw_key(w, "is_response");
 	ndl_jw_bool(w, dns->qr != 0);
 	ndl_jw_key(w, "rcode");
@@ -145,7 +146,7 @@ static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
 	}
 	{
 		unsigned int rcode = dns_full_rcode(dns->rcode, dns->edns, dns->edns_ext_rcode);
-		const char *name = dns_rcode_name(rcode);
+		const char *name = ndl_dns_rcode_name(rcode);
 
 		if (name)
 			ndl_jw_string(w, name);
@@ -161,7 +162,7 @@ static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
 		ndl_jw_key(w, "name");
 		ndl_jw_string_n(w, rr->name, strnlen(rr->name, sizeof(rr->name)));
 		ndl_jw_key(w, "type");
-		ndl_jw_string(w, dns_type_name(rr->type, buf, sizeof(buf)));
+		ndl_jw_string(w, ndl_dns_type_name(rr->type, buf, sizeof(buf)));
 		ndl_jw_key(w, "ttl");
 		ndl_jw_uint(w, rr->ttl);
 		ndl_jw_key(w, "data");

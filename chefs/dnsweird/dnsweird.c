@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>
 
 #include "dnsnames.h"
 
@@ -147,11 +148,11 @@ static bool common_type(uint16_t type)
 
 static void check_type(struct dnsweird_ctx *c, const char *where, uint16_t type)
 {
-	char name[DNS_MNEMONIC_MAX];
+	char name[NDL_DNS_TYPE_NAME_MAX];
 
 	if (!common_type(type))
 		add_finding(c, CHECK_UNUSUAL_TYPE, "%s type %s", where,
-			    dns_type_name(type, name, sizeof(name)));
+			    ndl_dns_type_name(type, name, sizeof(name)));
 }
 
 static void check_class(struct dnsweird_ctx *c, const char *where, uint16_t rclass, bool mdns)
@@ -230,17 +231,6 @@ static void check_name(struct dnsweird_ctx *c, const char *name)
 		add_finding(c, CHECK_MANY_LABELS, "%zu labels (limit %zu)", labels, c->many_labels);
 }
 
-static const char *parse_error_name(uint32_t err)
-{
-	switch (err) {
-	case NDL_DNS_TRUNCATED: return "truncated";
-	case NDL_DNS_BAD_NAME: return "bad_name";
-	case NDL_DNS_NAME_LOOP: return "name_loop";
-	case NDL_DNS_TOO_MANY_RECORDS: return "too_many_records";
-	default: return NULL;
-	}
-}
-
 /* Run every check on dns; the findings land in c->findings. */
 static void check_message(struct dnsweird_ctx *c, const struct ndl_dns *dns, bool mdns)
 {
@@ -263,10 +253,8 @@ static void check_message(struct dnsweird_ctx *c, const struct ndl_dns *dns, boo
 	for (unsigned int i = 0; i < dns->n_questions && i < NDL_DNS_MAX_QUESTIONS; i++)
 		check_name(c, dns->questions[i].name);
 	if (dns->error != NDL_DNS_OK) {
-		const char *e = parse_error_name(dns->error);
-
-		if (e)
-			add_finding(c, CHECK_PARSE_ERROR, "%s", e);
+		if (dns->error < NDL_DNS_ERROR_COUNT)
+			add_finding(c, CHECK_PARSE_ERROR, "%s", ndl_dns_error_name(dns->error));
 		else
 			add_finding(c, CHECK_PARSE_ERROR, "error %u", (unsigned int)dns->error);
 	}
@@ -313,7 +301,7 @@ static void write_findings(struct ndl_chef_ctx *ctx, struct dnsweird_ctx *c,
 	struct ndl_jw *w = ctx->host->emit_begin(ctx, NDL_DRIVER_PACKET);
 	bool src_is_server = dns_port(pkt->sport) && !dns_port(pkt->dport);
 	bool dst_is_server = dns_port(pkt->dport) && !dns_port(pkt->sport);
-	char buf[DNS_MNEMONIC_MAX];
+	char buf[NDL_DNS_TYPE_NAME_MAX];
 
 	if (!w)
 		return;
@@ -347,7 +335,7 @@ static void write_findings(struct ndl_chef_ctx *ctx, struct dnsweird_ctx *c,
 		ndl_jw_null(w);
 	ndl_jw_key(w, "qtype");
 	if (dns->n_questions)
-		ndl_jw_string(w, dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
+		ndl_jw_string(w, ndl_dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
 	else
 		ndl_jw_null(w);
 	ndl_jw_key(w, "findings");

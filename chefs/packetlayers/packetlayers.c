@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>
 
 /* The chef's context, in ctx->state (zeroed by the kitchen). */
 struct packetlayers_ctx {
@@ -76,20 +77,6 @@ static void kv_http_version(struct ndl_jw *w, const struct ndl_http *h)
 
 	ndl_jw_key(w, "version");
 	ndl_jw_string(w, v);
-}
-
-/* Protocol version names (RFC 8446 B.1 and its predecessors), else 0x%04x. */
-static void write_tls_version(struct ndl_jw *w, uint16_t v)
-{
-	static const char *const names[] = { "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3" };
-	static const char digits[] = "0123456789abcdef";
-	char hex[7] = { '0', 'x', digits[v >> 12], digits[(v >> 8) & 15],
-			digits[(v >> 4) & 15], digits[v & 15], '\0' };
-
-	if (v >= 0x0300 && v <= 0x0304)
-		ndl_jw_string(w, names[v - 0x0300]);
-	else
-		ndl_jw_string(w, hex);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -319,12 +306,6 @@ static void write_dns_rrs(struct ndl_jw *w, const char *key, const struct ndl_dn
 /* DNS (RFC 1035 section 4.1), as the kitchen parsed it. */
 static void write_dns(struct ndl_jw *w, const struct view *v)
 {
-	static const char *const errors[NDL_DNS_ERROR_COUNT] = {
-		[NDL_DNS_TRUNCATED] = "truncated",
-		[NDL_DNS_BAD_NAME] = "bad_name",
-		[NDL_DNS_NAME_LOOP] = "name_loop",
-		[NDL_DNS_TOO_MANY_RECORDS] = "too_many_records",
-	};
 	const struct ndl_dns *d = v->dns;
 
 	ndl_jw_begin_object(w);
@@ -348,8 +329,7 @@ static void write_dns(struct ndl_jw *w, const struct view *v)
 	write_dns_rrs(w, "answers", d->answers, d->n_answers);
 	if (d->error != NDL_DNS_OK) {
 		ndl_jw_key(w, "error");
-		ndl_jw_string(w, d->error < NDL_DNS_ERROR_COUNT && errors[d->error] ?
-			      errors[d->error] : "unknown");
+		ndl_jw_string(w, ndl_dns_error_name(d->error));
 	}
 	ndl_jw_end_object(w);
 }
@@ -357,11 +337,6 @@ static void write_dns(struct ndl_jw *w, const struct view *v)
 /* HTTP/1.x start line and header fields (RFC 9112 sections 3-5). */
 static void write_http(struct ndl_jw *w, const struct view *v)
 {
-	static const char *const errors[NDL_HTTP_ERROR_COUNT] = {
-		[NDL_HTTP_TRUNCATED] = "truncated",
-		[NDL_HTTP_BAD_HEADER] = "bad_header",
-		[NDL_HTTP_TOO_MANY_HEADERS] = "too_many_headers",
-	};
 	const struct ndl_http *h = v->http;
 
 	ndl_jw_begin_object(w);
@@ -388,8 +363,7 @@ static void write_http(struct ndl_jw *w, const struct view *v)
 	ndl_jw_bool(w, h->headers_complete);
 	if (h->error != NDL_HTTP_OK) {
 		ndl_jw_key(w, "error");
-		ndl_jw_string(w, h->error < NDL_HTTP_ERROR_COUNT && errors[h->error] ?
-			      errors[h->error] : "unknown");
+		ndl_jw_string(w, ndl_http_error_name(h->error));
 	}
 	ndl_jw_end_object(w);
 }
@@ -398,6 +372,7 @@ static void write_http(struct ndl_jw *w, const struct view *v)
 static void write_tls(struct ndl_jw *w, const struct view *v)
 {
 	const struct ndl_tls_hello *t = v->tls;
+	char version[NDL_TLS_VERSION_NAME_MAX];
 
 	ndl_jw_begin_object(w);
 	ndl_jw_key(w, "type");
@@ -409,7 +384,7 @@ static void write_tls(struct ndl_jw *w, const struct view *v)
 		ndl_jw_uint(w, t->type);
 	kv_str(w, "sni", t->sni);
 	ndl_jw_key(w, "version");
-	write_tls_version(w, t->version);
+	ndl_jw_string(w, ndl_tls_version_name(t->version, version, sizeof(version)));
 	ndl_jw_end_object(w);
 }
 
@@ -443,24 +418,7 @@ static void write_padding(struct ndl_jw *w, const struct view *v)
 /* Why the kitchen stopped decoding; names as in its statistics. */
 static void write_decode_error(struct ndl_jw *w, const struct view *v)
 {
-	static const char *const names[NDL_DECODE_ERROR_COUNT] = {
-		[NDL_DECODE_TRUNCATED_LINK] = "truncated_link",
-		[NDL_DECODE_UNKNOWN_LINKTYPE] = "unknown_linktype",
-		[NDL_DECODE_TRUNCATED_ARP] = "truncated_arp",
-		[NDL_DECODE_TRUNCATED_IPV4] = "truncated_ipv4",
-		[NDL_DECODE_BAD_IPV4_HEADER] = "bad_ipv4_header",
-		[NDL_DECODE_TRUNCATED_IPV6] = "truncated_ipv6",
-		[NDL_DECODE_BAD_IPV6_HEADER] = "bad_ipv6_header",
-		[NDL_DECODE_TRUNCATED_TCP] = "truncated_tcp",
-		[NDL_DECODE_BAD_TCP_HEADER] = "bad_tcp_header",
-		[NDL_DECODE_TRUNCATED_UDP] = "truncated_udp",
-		[NDL_DECODE_BAD_UDP_LENGTH] = "bad_udp_length",
-		[NDL_DECODE_TRUNCATED_ICMP] = "truncated_icmp",
-		[NDL_DECODE_TOO_MANY_VLAN_TAGS] = "too_many_vlan_tags",
-	};
-	uint32_t e = v->pkt->decode_error;
-
-	ndl_jw_string(w, e < NDL_DECODE_ERROR_COUNT && names[e] ? names[e] : "unknown");
+	ndl_jw_string(w, ndl_decode_error_name(v->pkt->decode_error));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>
 
 #define TLS_CLIENT_HELLO 1
 #define TLS_SERVER_HELLO 2
@@ -52,26 +53,9 @@ struct tlshello_ctx {
 /* Protocol version names (RFC 8446 B.1 and its predecessors), else 0x%04x. */
 static void write_version(struct ndl_jw *w, uint16_t v)
 {
-	static const struct {
-		uint16_t value;
-		const char *name;
-	} names[] = {
-		{ 0x0304, "TLS 1.3" },
-		{ 0x0303, "TLS 1.2" },
-		{ 0x0302, "TLS 1.1" },
-		{ 0x0301, "TLS 1.0" },
-		{ 0x0300, "SSL 3.0" },
-	};
-	char hex[8];
+	char name[NDL_TLS_VERSION_NAME_MAX];
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i].value == v) {
-			ndl_jw_string(w, names[i].name);
-			return;
-		}
-	}
-	snprintf(hex, sizeof(hex), "0x%04x", v);
-	ndl_jw_string(w, hex);
+	ndl_jw_string(w, ndl_tls_version_name(v, name, sizeof(name)));
 }
 
 static void write_u16_list(struct ndl_jw *w, const char *key, const uint16_t *v, uint16_t n)
@@ -98,20 +82,11 @@ static void write_endpoint(struct ndl_jw *w, const char *key, int version,
 /* What went wrong while parsing, or null (enum ndl_tls_error). */
 static void write_error(struct ndl_jw *w, uint32_t err)
 {
-	static const char *const names[NDL_TLS_ERROR_COUNT] = {
-		[NDL_TLS_TRUNCATED] = "truncated",
-		[NDL_TLS_BAD_RECORD] = "bad_record",
-		[NDL_TLS_BAD_HELLO] = "bad_hello",
-		[NDL_TLS_TOO_MANY] = "too_many",
-	};
-
 	ndl_jw_key(w, "error");
 	if (err == NDL_TLS_OK)
 		ndl_jw_null(w);
-	else if (err < NDL_TLS_ERROR_COUNT && names[err])
-		ndl_jw_string(w, names[err]);
 	else
-		ndl_jw_string(w, "unknown");
+		ndl_jw_string(w, ndl_tls_error_name(err));
 }
 
 /* ------------------------------------------------------------------------ */
