@@ -32,41 +32,95 @@ START_TEST(test_error_enums_complete)
 }
 END_TEST
 
+/* Every name, as the stats, golden files and dumplings hold it. */
+static const struct {
+	const char *(*name)(unsigned int);
+	unsigned int value;
+	const char *want;
+} exact[] = {
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_LINK, "truncated_link" },
+	{ ndl_decode_error_name, NDL_DECODE_UNKNOWN_LINKTYPE, "unknown_linktype" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_ARP, "truncated_arp" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_IPV4, "truncated_ipv4" },
+	{ ndl_decode_error_name, NDL_DECODE_BAD_IPV4_HEADER, "bad_ipv4_header" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_IPV6, "truncated_ipv6" },
+	{ ndl_decode_error_name, NDL_DECODE_BAD_IPV6_HEADER, "bad_ipv6_header" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_TCP, "truncated_tcp" },
+	{ ndl_decode_error_name, NDL_DECODE_BAD_TCP_HEADER, "bad_tcp_header" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_UDP, "truncated_udp" },
+	{ ndl_decode_error_name, NDL_DECODE_BAD_UDP_LENGTH, "bad_udp_length" },
+	{ ndl_decode_error_name, NDL_DECODE_TRUNCATED_ICMP, "truncated_icmp" },
+	{ ndl_decode_error_name, NDL_DECODE_TOO_MANY_VLAN_TAGS, "too_many_vlan_tags" },
+	{ ndl_dns_error_name, NDL_DNS_TRUNCATED, "truncated" },
+	{ ndl_dns_error_name, NDL_DNS_BAD_NAME, "bad_name" },
+	{ ndl_dns_error_name, NDL_DNS_NAME_LOOP, "name_loop" },
+	{ ndl_dns_error_name, NDL_DNS_TOO_MANY_RECORDS, "too_many_records" },
+	{ ndl_http_error_name, NDL_HTTP_TRUNCATED, "truncated" },
+	{ ndl_http_error_name, NDL_HTTP_BAD_HEADER, "bad_header" },
+	{ ndl_http_error_name, NDL_HTTP_TOO_MANY_HEADERS, "too_many_headers" },
+	{ ndl_tls_error_name, NDL_TLS_TRUNCATED, "truncated" },
+	{ ndl_tls_error_name, NDL_TLS_BAD_RECORD, "bad_record" },
+	{ ndl_tls_error_name, NDL_TLS_BAD_HELLO, "bad_hello" },
+	{ ndl_tls_error_name, NDL_TLS_TOO_MANY, "too_many" },
+};
+
 START_TEST(test_error_names_exact)
 {
-	ck_assert_str_eq(ndl_decode_error_name(NDL_DECODE_TRUNCATED_IPV4), "truncated_ipv4");
-	ck_assert_str_eq(ndl_decode_error_name(NDL_DECODE_UNKNOWN_LINKTYPE), "unknown_linktype");
-	ck_assert_str_eq(ndl_decode_error_name(NDL_DECODE_TOO_MANY_VLAN_TAGS),
-			 "too_many_vlan_tags");
-	ck_assert_str_eq(ndl_dns_error_name(NDL_DNS_NAME_LOOP), "name_loop");
-	ck_assert_str_eq(ndl_dns_error_name(NDL_DNS_TOO_MANY_RECORDS), "too_many_records");
-	ck_assert_str_eq(ndl_http_error_name(NDL_HTTP_TRUNCATED), "truncated");
-	ck_assert_str_eq(ndl_http_error_name(NDL_HTTP_TOO_MANY_HEADERS), "too_many_headers");
-	ck_assert_str_eq(ndl_tls_error_name(NDL_TLS_BAD_HELLO), "bad_hello");
-	ck_assert_str_eq(ndl_tls_error_name(NDL_TLS_TOO_MANY), "too_many");
+	ck_assert_str_eq(exact[_i].name(exact[_i].value), exact[_i].want);
 }
 END_TEST
 
-START_TEST(test_dns_type_name)
+/* Name-into-buffer functions: RR types and TLS versions. */
+static const char *type_name(unsigned int v, char *buf, size_t len)
 {
+	return ndl_dns_type_name((uint16_t)v, buf, len);
+}
+
+static const char *version_name(unsigned int v, char *buf, size_t len)
+{
+	return ndl_tls_version_name((uint16_t)v, buf, len);
+}
+
+static const struct {
+	const char *(*name)(unsigned int, char *, size_t);
+	unsigned int value;
+	const char *want;
+} written[] = {
+	{ type_name, 1, "A" }, { type_name, 28, "AAAA" }, { type_name, 23, "NSAP-PTR" },
+	{ type_name, 51, "NSEC3PARAM" }, { type_name, 257, "CAA" },
+	{ type_name, 0, "TYPE0" }, { type_name, 65535, "TYPE65535" },
+	{ version_name, 0x0304, "TLS 1.3" }, { version_name, 0x0303, "TLS 1.2" },
+	{ version_name, 0x0302, "TLS 1.1" }, { version_name, 0x0301, "TLS 1.0" },
+	{ version_name, 0x0300, "SSL 3.0" }, { version_name, 0x0305, "0x0305" },
+	{ version_name, 0x7f1c, "0x7f1c" }, { version_name, 0xfafa, "0xfafa" },
+};
+
+START_TEST(test_written_names)
+{
+	/* The larger of NDL_DNS_TYPE_NAME_MAX and NDL_TLS_VERSION_NAME_MAX. */
 	char buf[NDL_DNS_TYPE_NAME_MAX];
+
+	ck_assert_uint_ge(sizeof(buf), NDL_TLS_VERSION_NAME_MAX);
+	ck_assert_ptr_eq(written[_i].name(written[_i].value, buf, sizeof(buf)), buf);
+	ck_assert_str_eq(buf, written[_i].want);
+	ck_assert_uint_lt(strlen(buf), written[_i].name == type_name ?
+			  NDL_DNS_TYPE_NAME_MAX : NDL_TLS_VERSION_NAME_MAX);
+}
+END_TEST
+
+START_TEST(test_written_names_cut)
+{
 	char tiny[5];
 	volatile size_t tiny_len = sizeof(tiny);   /* a cut the compiler cannot foresee */
 
-	ck_assert_ptr_eq(ndl_dns_type_name(1, buf, sizeof(buf)), buf);
-	ck_assert_str_eq(buf, "A");
-	ck_assert_str_eq(ndl_dns_type_name(28, buf, sizeof(buf)), "AAAA");
-	ck_assert_str_eq(ndl_dns_type_name(23, buf, sizeof(buf)), "NSAP-PTR");
-	ck_assert_str_eq(ndl_dns_type_name(51, buf, sizeof(buf)), "NSEC3PARAM");
-	ck_assert_str_eq(ndl_dns_type_name(257, buf, sizeof(buf)), "CAA");
-	ck_assert_str_eq(ndl_dns_type_name(0, buf, sizeof(buf)), "TYPE0");
-	ck_assert_str_eq(ndl_dns_type_name(65535, buf, sizeof(buf)), "TYPE65535");
-	/* Cut to the buffer, still terminated; nothing written without room. */
 	ck_assert_str_eq(ndl_dns_type_name(65280, tiny, tiny_len), "TYPE");
+	ck_assert_str_eq(ndl_tls_version_name(0x0304, tiny, tiny_len), "TLS ");
 	tiny[0] = 'x';
 	ck_assert_ptr_eq(ndl_dns_type_name(1, tiny, 0), tiny);
+	ck_assert_ptr_eq(ndl_tls_version_name(0x0304, tiny, 0), tiny);
 	ck_assert_int_eq(tiny[0], 'x');
 	ck_assert_ptr_null(ndl_dns_type_name(1, NULL, 0));
+	ck_assert_ptr_null(ndl_tls_version_name(0x0304, NULL, 0));
 }
 END_TEST
 
@@ -82,32 +136,16 @@ START_TEST(test_dns_rcode_name)
 }
 END_TEST
 
-START_TEST(test_tls_version_name)
-{
-	char buf[NDL_TLS_VERSION_NAME_MAX];
-
-	ck_assert_ptr_eq(ndl_tls_version_name(0x0304, buf, sizeof(buf)), buf);
-	ck_assert_str_eq(buf, "TLS 1.3");
-	ck_assert_str_eq(ndl_tls_version_name(0x0303, buf, sizeof(buf)), "TLS 1.2");
-	ck_assert_str_eq(ndl_tls_version_name(0x0301, buf, sizeof(buf)), "TLS 1.0");
-	ck_assert_str_eq(ndl_tls_version_name(0x0300, buf, sizeof(buf)), "SSL 3.0");
-	ck_assert_str_eq(ndl_tls_version_name(0x0305, buf, sizeof(buf)), "0x0305");
-	ck_assert_str_eq(ndl_tls_version_name(0x7f1c, buf, sizeof(buf)), "0x7f1c");
-	ck_assert_str_eq(ndl_tls_version_name(0xfafa, buf, sizeof(buf)), "0xfafa");
-	ck_assert_ptr_null(ndl_tls_version_name(0x0304, NULL, 0));
-}
-END_TEST
-
 static Suite *names_suite(void)
 {
 	Suite *s = suite_create("names");
 	TCase *tc = tcase_create("names");
 
 	tcase_add_test(tc, test_error_enums_complete);
-	tcase_add_test(tc, test_error_names_exact);
-	tcase_add_test(tc, test_dns_type_name);
+	tcase_add_loop_test(tc, test_error_names_exact, 0, (int)(sizeof(exact) / sizeof(exact[0])));
+	tcase_add_loop_test(tc, test_written_names, 0, (int)(sizeof(written) / sizeof(written[0])));
+	tcase_add_test(tc, test_written_names_cut);
 	tcase_add_test(tc, test_dns_rcode_name);
-	tcase_add_test(tc, test_tls_version_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
