@@ -8,9 +8,10 @@
 NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
 	libwebsockets-evlib-uv libjansson-dev libuv1-dev)
 # Testing: check for unit tests, Debian's Python with websockets for the
-# integration tests, binutils (nm) and make for the ABI and example checks.
+# integration tests, binutils (nm) and make for the ABI and example checks,
+# tshark as the reference decoder of tests/reference.
 # shellcheck disable=SC2034
-NDL_TEST_PKGS=(check python3 python3-websockets binutils make)
+NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark)
 # Fuzzing (fuzz/): clang, and the compiler runtime that holds libFuzzer
 # (libclang_rt.fuzzer) and clang's sanitizers.
 # shellcheck disable=SC2034
@@ -40,6 +41,11 @@ ndl_install_pkgs() {
 		fi
 	fi
 	echo "==> installing Debian packages:$missing"
+	# wireshark-common (tshark) would ask whether non-root users may
+	# capture; answer no beforehand, so an install without a terminal
+	# (CI) cannot stop on the question.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		$sudo debconf-set-selections
 	$sudo apt-get update -qq
 	# shellcheck disable=SC2086 # one word per package
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
