@@ -90,8 +90,17 @@ static void caplog(struct ndl__capture *c, enum ndl_log_level level, const char 
 static ndl_time_ns ts_of(const struct source *s, const struct pcap_pkthdr *h)
 {
 	ndl_time_ns frac = (ndl_time_ns)h->ts.tv_usec;
+	ndl_time_ns sec = (ndl_time_ns)h->ts.tv_sec;
 
-	return (ndl_time_ns)h->ts.tv_sec * 1000000000LL + (s->nano ? frac : frac * 1000);
+	/*
+	 * A pcap file stores the seconds as an unsigned 32-bit number, good
+	 * until 2106 (draft-ietf-opsawg-pcap section 5); libpcap 1.10 reads
+	 * them signed, so a packet from 2038 on comes back before 1970. In a
+	 * file, take such seconds back as the unsigned count they are.
+	 */
+	if (s->cap->replay && sec < 0 && sec >= INT32_MIN)
+		sec += (ndl_time_ns)1 << 32;
+	return sec * 1000000000LL + (s->nano ? frac : frac * 1000);
 }
 
 char *ndl__capture_list_devices(char *out, size_t outlen)

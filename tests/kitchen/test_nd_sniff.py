@@ -183,6 +183,17 @@ def test_odd_linktype():
         check(rc == 0 and out.count("\n") >= 2, f"tcpdump's 802.15.4 capture replays: {err!r}")
 
 
+def test_times_after_2038():
+    # pcap stores seconds unsigned in 32 bits; libpcap reads them signed,
+    # and the kitchen must not turn 2038..2106 into dates before 1970.
+    path = os.path.join(tmp, "y2038.pcap")
+    write_pcap(path, [(0x80000000, 0, dns_frame(1)), (0xffffffff, 500000, dns_frame(2))])
+    rc, out, err = run("--stdout", "-q", "-m", EMIT, "-r", path, "-p", "86400")
+    got = [envelope(x) for x in out.splitlines()]
+    check(rc == 0 and [g[1] for g in got if g[0] == "packet"] == [2147483648.0, 4294967295.5],
+          f"packet times from 2038 and 2106 read as unsigned seconds: {rc} {got} {err}")
+
+
 def tcp_frame(payload):
     """Ethernet + IPv4 + TCP 40000 -> 8443 carrying payload."""
     tcp = struct.pack("!HHIIBBHHH", 40000, 8443, 1, 0, 0x50, 0x18, 512, 0, 0) + payload
@@ -335,7 +346,7 @@ def test_live_sigterm():
 
 for t in [test_help_and_version, test_chef_list, test_cli_errors, test_default_chef_dir,
           test_stdout_replay,
-          test_odd_linktype, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_kicks,
+          test_odd_linktype, test_times_after_2038, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_kicks,
           test_live_sigterm]:
     t()
 
