@@ -108,6 +108,9 @@ CASES = {
     "sflow-ipv6": ("shared/sflow-print-v6.pcap", dict(dns=0, http=0, tls=0, flows=1, packets=25)),
     "quic-ipv6": ("shared/quic_vn.pcap", dict(dns=0, http=0, tls=0, flows=1, packets=25)),
     "babel-ipv6": ("shared/babel_rfc6126bis.pcap", dict(dns=0, http=0, tls=0, flows=2, packets=130)),
+    # pcap's unsigned 32-bit seconds past 2038, up to their last second in 2106.
+    "time-2038": ("shared/time_2038_overflow.pcap", dict(dns=1, http=0, tls=0, flows=1, packets=1)),
+    "time-2106": ("shared/time_2106_max.pcap", dict(dns=1, http=0, tls=0, flows=1, packets=1)),
 }
 
 
