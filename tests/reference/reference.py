@@ -57,7 +57,6 @@ when tshark is missing on a developer machine; in CI (CI=true) a missing
 tshark fails.
 """
 
-import base64
 import decimal
 import hashlib
 import ipaddress
@@ -197,7 +196,8 @@ class Packet:
         self.wirelen = int(frame.get("frame.len"))
         self.protocols = frame.get("frame.protocols").split(":")
         self.tuple = None        # (proto, src, sport, dst, dport)
-        self.transport = None    # the tcp or udp layer of that tuple
+        self.transport = None    # "tcp" or "udp": the tuple's transport
+        self.app = None          # the protocol right after that transport
         self.tcp_flags = 0
         self._outer_transport()
 
@@ -224,10 +224,7 @@ class Packet:
         self.transport = protos[j]
         if protos[j] == "tcp":
             self.tcp_flags = int(tp.get("tcp.flags", "0"), 16)
-        # The application layer right after that transport, if any.
         self.app = protos[j + 1] if j + 1 < len(protos) else None
-
-    app = None
 
 
 # ---------------------------------------------------------------------------
