@@ -3,15 +3,16 @@
 # Sourced by the other scripts: the Debian packages this project needs, and
 # a function that installs the missing ones.
 
-# Building and running.
+# Building and running (libssl-dev: libcrypto's MD5 for TLSClientHelloChef's JA3).
 # shellcheck disable=SC2034
 NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
-	libwebsockets-evlib-uv libjansson-dev libuv1-dev)
+	libwebsockets-evlib-uv libjansson-dev libuv1-dev libssl-dev)
 # Testing: check for unit tests, Debian's Python with websockets for the
 # integration tests, binutils (nm) and make for the ABI and example checks,
-# tshark as the reference decoder of tests/reference.
+# tshark as the reference decoder of tests/reference, iproute2 for the tests
+# that make network namespaces.
 # shellcheck disable=SC2034
-NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark)
+NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark iproute2)
 # Fuzzing (fuzz/): clang, and the compiler runtime that holds libFuzzer
 # (libclang_rt.fuzzer) and clang's sanitizers.
 # shellcheck disable=SC2034
