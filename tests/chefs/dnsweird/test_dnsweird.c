@@ -6,33 +6,30 @@
  *
  * Usage: test_dnsweird DNSWEIRD_SO
  */
-#include <errno.h>
-#include "dns_harness.h"
+#include "chef_harness.h"
 
-static const char *so;
-
-static const struct dh_end CLIENT = { .version = 4, .ip = { 192, 0, 2, 1 }, .port = 40000 };
-static const struct dh_end SERVER = { .version = 4, .ip = { 192, 0, 2, 2 }, .port = 53 };
+static const struct h_end CLIENT = { .version = 4, .ip = { 192, 0, 2, 1 }, .port = 40000 };
+static const struct h_end SERVER = { .version = 4, .ip = { 192, 0, 2, 2 }, .port = 53 };
 
 #define ENDS "\"client\":\"192.0.2.1:40000\",\"server\":\"192.0.2.2:53\""
 
 /* A query (to SERVER) or response (from it) with one question, fed at ts. */
-static void feed_dns(uint16_t flags, const struct dh_q *q, size_t nq, const struct dh_rr *an,
+static void feed_dns(uint16_t flags, const struct h_q *q, size_t nq, const struct h_rr *an,
 		     size_t nan, ndl_time_ns ts)
 {
-	struct dh_buf m, f;
+	struct hframe m, f;
 
-	dh_dns(&m, 0x1234, flags, q, nq, an, nan);
+	h_dns(&m, 0x1234, flags, q, nq, an, nan);
 	if (flags & 0x8000)
-		dh_udp_frame(&f, NULL, &SERVER, &CLIENT, m.b, m.len);
+		h_udp_frame(&f, NULL, &SERVER, &CLIENT, m.b, m.len);
 	else
-		dh_udp_frame(&f, NULL, &CLIENT, &SERVER, m.b, m.len);
-	dh_feed(&f, ts);
+		h_udp_frame(&f, NULL, &CLIENT, &SERVER, m.b, m.len);
+	h_feed(&f, ts);
 }
 
 static void feed_query(const char *name, uint16_t qtype, ndl_time_ns ts)
 {
-	const struct dh_q q = { .name = name, .qtype = qtype };
+	const struct h_q q = { .name = name, .qtype = qtype };
 
 	feed_dns(0x0100, &q, 1, NULL, 0, ts);
 }
@@ -42,135 +39,135 @@ static void feed_query(const char *name, uint16_t qtype, ndl_time_ns ts)
 START_TEST(plain_messages_pass)
 {
 	static const uint8_t a[4] = { 192, 0, 2, 80 };
-	const struct dh_q q = { .name = "www.example.com", .qtype = 1 };
-	const struct dh_rr an = { .name = "www.example.com", .type = 1, .ttl = 60,
+	const struct h_q q = { .name = "www.example.com", .qtype = 1 };
+	const struct h_rr an = { .name = "www.example.com", .type = 1, .ttl = 60,
 				  .rdata = a, .rdlen = 4 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x0100, &q, 1, NULL, 0, T1);
 	feed_dns(0x8180, &q, 1, &an, 1, T2);
-	ck_assert_uint_eq(DH.n, 0);
-	ndl__kitchen_interval(DH.k);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "interval", T2,
+	ck_assert_uint_eq(H.n, 0);
+	ndl__kitchen_interval(H.k);
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "interval", T2,
 		  "{\"messages_checked\":2,\"messages_flagged\":0,\"by_check\":{"
 		  "\"z_bit_set\":0,\"truncated\":0,\"unusual_type\":0,\"unusual_class\":0,"
 		  "\"long_label\":0,\"high_entropy_label\":0,\"many_labels\":0,"
 		  "\"parse_error\":0,\"opcode_not_query\":0,\"answer_in_query\":0}}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(z_bit_set)
 {
-	const struct dh_q q = { .name = "www.example.com", .qtype = 1 };
+	const struct h_q q = { .name = "www.example.com", .qtype = 1 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x0140, &q, 1, NULL, 0, T1);    /* RD and the reserved bit */
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T1,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":4660,\"qname\":\"www.example.com\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"z_bit_set\",\"detail\":\"flags 0x0140\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(truncated_response)
 {
-	const struct dh_q q = { .name = "big.example", .qtype = 16 };
+	const struct h_q q = { .name = "big.example", .qtype = 16 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x8380, &q, 1, NULL, 0, T2);    /* QR TC RD RA */
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,\"qname\":\"big.example\","
 		  "\"qtype\":\"TXT\",\"findings\":[{\"check\":\"truncated\","
 		  "\"detail\":\"TC bit set in a response\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(unusual_types)
 {
 	static const uint8_t hinfo[4] = { 1, 'x', 1, 'y' };
-	const struct dh_q q = { .name = "odd.example", .qtype = 65280 };
-	const struct dh_rr an[] = {
+	const struct h_q q = { .name = "odd.example", .qtype = 65280 };
+	const struct h_rr an[] = {
 		{ .name = "odd.example", .type = 13, .ttl = 5, .rdata = hinfo, .rdlen = 4 },
 		{ .name = "odd.example", .type = 13, .ttl = 5, .rdata = hinfo, .rdlen = 4 },
 	};
 	static const uint16_t common[] = { 1, 2, 5, 6, 12, 15, 16, 28, 33, 43, 46, 47, 48,
 					   50, 64, 65, 257 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	/* Every type of the common list passes. */
 	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
 		feed_query("fine.example", common[i], T1);
-	ck_assert_uint_eq(DH.n, 0);
+	ck_assert_uint_eq(H.n, 0);
 	/* One finding per distinct type, however many records have it. */
 	feed_dns(0x8180, &q, 1, an, 2, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,\"qname\":\"odd.example\","
 		  "\"qtype\":\"TYPE65280\",\"findings\":["
 		  "{\"check\":\"unusual_type\",\"detail\":\"question type TYPE65280\"},"
 		  "{\"check\":\"unusual_type\",\"detail\":\"answer type HINFO\"}]}");
 	feed_query("any.example", 255, T3);
-	dh_assert(1, "packet", T3,
+	harness_assert_driver(1, "packet", T3,
 		  "{\"time\":" T3S "," ENDS ",\"id\":4660,\"qname\":\"any.example\","
 		  "\"qtype\":\"ANY\",\"findings\":["
 		  "{\"check\":\"unusual_type\",\"detail\":\"question type ANY\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(unusual_classes)
 {
-	const struct dh_q chaos = { .name = "version.bind", .qtype = 16, .qclass = 3 };
-	const struct dh_q hs = { .name = "x.example", .qtype = 1, .qclass = 4 };
-	const struct dh_q mdns_q = { .name = "printer.local", .qtype = 1, .qclass = 0x8001 };
+	const struct h_q chaos = { .name = "version.bind", .qtype = 16, .qclass = 3 };
+	const struct h_q hs = { .name = "x.example", .qtype = 1, .qclass = 4 };
+	const struct h_q mdns_q = { .name = "printer.local", .qtype = 1, .qclass = 0x8001 };
 	static const uint8_t a[4] = { 192, 0, 2, 9 };
-	const struct dh_rr odd = { .name = "x.example", .type = 1, .rclass = 77, .ttl = 1,
+	const struct h_rr odd = { .name = "x.example", .type = 1, .rclass = 77, .ttl = 1,
 				   .rdata = a, .rdlen = 4 };
-	struct dh_end m1 = { .version = 4, .ip = { 192, 0, 2, 7 }, .port = 5353 };
-	struct dh_end m2 = { .version = 4, .ip = { 224, 0, 0, 251 }, .port = 5353 };
-	struct dh_buf m, f;
+	struct h_end m1 = { .version = 4, .ip = { 192, 0, 2, 7 }, .port = 5353 };
+	struct h_end m2 = { .version = 4, .ip = { 224, 0, 0, 251 }, .port = 5353 };
+	struct hframe m, f;
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x0100, &chaos, 1, NULL, 0, T1);
 	feed_dns(0x8180, &hs, 1, &odd, 1, T2);
 	/* mDNS: the top bit of the class asks for a unicast answer (RFC 6762). */
-	dh_dns(&m, 0, 0, &mdns_q, 1, NULL, 0);
-	dh_udp_frame(&f, NULL, &m1, &m2, m.b, m.len);
-	dh_feed(&f, T3);
-	ck_assert_uint_eq(DH.n, 2);
-	dh_assert(0, "packet", T1,
+	h_dns(&m, 0, 0, &mdns_q, 1, NULL, 0);
+	h_udp_frame(&f, NULL, &m1, &m2, m.b, m.len);
+	h_feed(&f, T3);
+	ck_assert_uint_eq(H.n, 2);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":4660,\"qname\":\"version.bind\","
 		  "\"qtype\":\"TXT\",\"findings\":["
 		  "{\"check\":\"unusual_class\",\"detail\":\"question class CH\"}]}");
-	dh_assert(1, "packet", T2,
+	harness_assert_driver(1, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,\"qname\":\"x.example\","
 		  "\"qtype\":\"A\",\"findings\":["
 		  "{\"check\":\"unusual_class\",\"detail\":\"question class HS\"},"
 		  "{\"check\":\"unusual_class\",\"detail\":\"answer class CLASS77\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(long_label)
 {
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	/* 40 bytes: at the limit, fine. */
 	feed_query("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", 1, T1);
-	ck_assert_uint_eq(DH.n, 0);
+	ck_assert_uint_eq(H.n, 0);
 	feed_query("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", 1, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"long_label\","
 		  "\"detail\":\"label of 41 bytes (limit 40): "
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
@@ -183,48 +180,48 @@ START_TEST(long_label_option_and_escapes)
 		5, 'a', '.', 'b', '\\', 'c', 6, 'a', 'b', 'c', 'd', 'e', 'f', 0,
 		0, 1, 0, 1,
 	};
-	struct dh_buf f;
+	struct hframe f;
 
-	dh_start(so, opts);
-	dh_udp_frame(&f, NULL, &CLIENT, &SERVER, msg, sizeof(msg));
-	dh_feed(&f, T1);
-	ck_assert_uint_eq(DH.n, 1);
+	harness_start(chef_so, opts);
+	h_udp_frame(&f, NULL, &CLIENT, &SERVER, msg, sizeof(msg));
+	h_feed(&f, T1);
+	ck_assert_uint_eq(H.n, 1);
 	/* The label is shown as the name writes it: escapes kept. */
-	dh_assert(0, "packet", T1,
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"a\\\\.b\\\\\\\\c.abcdef\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"long_label\","
 		  "\"detail\":\"label of 6 bytes (limit 5): abcdef\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(high_entropy_label)
 {
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	/* 15 distinct bytes: 3.91 bits, but shorter than entropy_min_length. */
 	feed_query("abcdefghijklmno.example", 1, T1);
 	/* 16 bytes, 8 distinct once case is folded: 3 bits. */
 	feed_query("AbCdEfGhaBcDeFgH.example", 1, T1);
 	/* Long but plain. */
 	feed_query("downloads-downloads.example", 1, T1);
-	ck_assert_uint_eq(DH.n, 0);
+	ck_assert_uint_eq(H.n, 0);
 	/* 32 distinct bytes: 5 bits per byte, as a base32 tunnel looks. */
 	feed_query("0123456789abcdefghijklmnopqrstuv.t.example", 16, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"0123456789abcdefghijklmnopqrstuv.t.example\","
 		  "\"qtype\":\"TXT\",\"findings\":[{\"check\":\"high_entropy_label\","
 		  "\"detail\":\"5.00 bits/byte over 32 bytes: 0123456789abcdefghijklmnopqrstuv\"}]}");
 	/* 16 distinct: exactly 4 bits, over the default 3.8. */
 	feed_query("abcdefghijklmnop.example", 1, T3);
-	dh_assert(1, "packet", T3,
+	harness_assert_driver(1, "packet", T3,
 		  "{\"time\":" T3S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"abcdefghijklmnop.example\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"high_entropy_label\","
 		  "\"detail\":\"4.00 bits/byte over 16 bytes: abcdefghijklmnop\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
@@ -233,13 +230,13 @@ START_TEST(entropy_options)
 	static const char *const opts[] = { "DNSWeirdChef.entropy_threshold=4.5",
 					    "DNSWeirdChef.entropy_min_length=10", NULL };
 
-	dh_start(so, opts);
+	harness_start(chef_so, opts);
 	feed_query("abcdefghijklmnop.example", 1, T1);     /* 4 bits < 4.5 */
-	ck_assert_uint_eq(DH.n, 0);
+	ck_assert_uint_eq(H.n, 0);
 	feed_query("0123456789abcdefghijklmnopqrstuv.example", 1, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	ck_assert_ptr_nonnull(strstr(DH.dumplings[0], "\"detail\":\"5.00 bits/byte over 32 bytes"));
-	dh_stop();
+	ck_assert_uint_eq(H.n, 1);
+	ck_assert_ptr_nonnull(strstr(H.dumplings[0], "\"detail\":\"5.00 bits/byte over 32 bytes"));
+	harness_stop();
 }
 END_TEST
 
@@ -247,22 +244,22 @@ START_TEST(many_labels)
 {
 	char rev[128] = "";
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_query("a.b.c.d.e.f.g.h.i.j.k.l", 1, T1);   /* 12: at the limit */
 	/* An IPv6 reverse name has 34 labels and is exempt (RFC 3596 2.5). */
 	for (int i = 0; i < 32; i++)
 		strcat(rev, "1.");
 	strcat(rev, "ip6.arpa");
 	feed_query(rev, 12, T1);
-	ck_assert_uint_eq(DH.n, 0);
+	ck_assert_uint_eq(H.n, 0);
 	feed_query("a.b.c.d.e.f.g.h.i.j.k.l.m", 1, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"a.b.c.d.e.f.g.h.i.j.k.l.m\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"many_labels\","
 		  "\"detail\":\"13 labels (limit 12)\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
@@ -273,73 +270,73 @@ START_TEST(parse_errors)
 	/* A question name pointing at itself: a loop. */
 	static const uint8_t loop[] = { 0xab, 0xce, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 					0xc0, 12, 0, 1, 0, 1 };
-	struct dh_buf f;
+	struct hframe f;
 
-	dh_start(so, NULL);
-	dh_udp_frame(&f, NULL, &CLIENT, &SERVER, cut, sizeof(cut));
-	dh_feed(&f, T1);
-	dh_udp_frame(&f, NULL, &CLIENT, &SERVER, loop, sizeof(loop));
-	dh_feed(&f, T2);
-	ck_assert_uint_eq(DH.n, 2);
-	dh_assert(0, "packet", T1,
+	harness_start(chef_so, NULL);
+	h_udp_frame(&f, NULL, &CLIENT, &SERVER, cut, sizeof(cut));
+	h_feed(&f, T1);
+	h_udp_frame(&f, NULL, &CLIENT, &SERVER, loop, sizeof(loop));
+	h_feed(&f, T2);
+	ck_assert_uint_eq(H.n, 2);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":43981,\"qname\":null,\"qtype\":null,"
 		  "\"findings\":[{\"check\":\"parse_error\",\"detail\":\"truncated\"}]}");
-	dh_assert(1, "packet", T2,
+	harness_assert_driver(1, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":43982,\"qname\":null,\"qtype\":null,"
 		  "\"findings\":[{\"check\":\"parse_error\",\"detail\":\"name_loop\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(opcode_not_query)
 {
-	const struct dh_q q = { .name = "zone.example", .qtype = 6 };
+	const struct h_q q = { .name = "zone.example", .qtype = 6 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x2800, &q, 1, NULL, 0, T1);    /* opcode 5 */
 	feed_dns(0x1800, &q, 1, NULL, 0, T2);    /* opcode 3: unassigned */
-	ck_assert_uint_eq(DH.n, 2);
-	dh_assert(0, "packet", T1,
+	ck_assert_uint_eq(H.n, 2);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":4660,\"qname\":\"zone.example\","
 		  "\"qtype\":\"SOA\",\"findings\":[{\"check\":\"opcode_not_query\","
 		  "\"detail\":\"UPDATE\"}]}");
-	dh_assert(1, "packet", T2,
+	harness_assert_driver(1, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,\"qname\":\"zone.example\","
 		  "\"qtype\":\"SOA\",\"findings\":[{\"check\":\"opcode_not_query\","
 		  "\"detail\":\"opcode 3\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(answer_in_query)
 {
 	static const uint8_t a[4] = { 192, 0, 2, 66 };
-	const struct dh_q q = { .name = "push.example", .qtype = 1 };
-	const struct dh_rr an = { .name = "push.example", .type = 1, .ttl = 9,
+	const struct h_q q = { .name = "push.example", .qtype = 1 };
+	const struct h_rr an = { .name = "push.example", .type = 1, .ttl = 9,
 				  .rdata = a, .rdlen = 4 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_dns(0x0100, &q, 1, &an, 1, T1);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T1,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":4660,\"qname\":\"push.example\","
 		  "\"qtype\":\"A\",\"findings\":[{\"check\":\"answer_in_query\","
 		  "\"detail\":\"ancount 1\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(findings_in_order_and_summary)
 {
-	const struct dh_q q = { .name = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH.example",
+	const struct h_q q = { .name = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH.example",
 				.qtype = 10, .qclass = 255 };
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	feed_query("www.example.com", 1, T1);
 	/* Z, TC, opcode 2, a NULL question of class ANY with a long random label. */
 	feed_dns(0x1340, &q, 1, NULL, 0, T2);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T2,
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T2,
 		  "{\"time\":" T2S "," ENDS ",\"id\":4660,"
 		  "\"qname\":\"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH.example\","
 		  "\"qtype\":\"NULL\",\"findings\":["
@@ -353,68 +350,68 @@ START_TEST(findings_in_order_and_summary)
 		  "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH\"},"
 		  "{\"check\":\"opcode_not_query\",\"detail\":\"STATUS\"}]}");
 	feed_dns(0x0140, &q, 1, NULL, 0, T3);
-	ndl__kitchen_interval(DH.k);
-	ck_assert_uint_eq(DH.n, 3);
-	dh_assert(2, "interval", T3,
+	ndl__kitchen_interval(H.k);
+	ck_assert_uint_eq(H.n, 3);
+	harness_assert_driver(2, "interval", T3,
 		  "{\"messages_checked\":3,\"messages_flagged\":2,\"by_check\":{"
 		  "\"z_bit_set\":2,\"truncated\":1,\"unusual_type\":2,\"unusual_class\":2,"
 		  "\"long_label\":2,\"high_entropy_label\":2,\"many_labels\":0,"
 		  "\"parse_error\":0,\"opcode_not_query\":1,\"answer_in_query\":0}}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(src_dst_and_ipv6)
 {
-	const struct dh_q q = { .name = "peer.example", .qtype = 1 };
-	struct dh_end a = { .version = 4, .ip = { 192, 0, 2, 1 }, .port = 53 };
-	struct dh_end b = { .version = 4, .ip = { 192, 0, 2, 2 }, .port = 53 };
-	struct dh_end c6 = { .version = 6, .ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .port = 40000 };
-	struct dh_end s6 = { .version = 6, .ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 }, .port = 53 };
-	struct dh_buf m, f;
+	const struct h_q q = { .name = "peer.example", .qtype = 1 };
+	struct h_end a = { .version = 4, .ip = { 192, 0, 2, 1 }, .port = 53 };
+	struct h_end b = { .version = 4, .ip = { 192, 0, 2, 2 }, .port = 53 };
+	struct h_end c6 = { .version = 6, .ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, .port = 40000 };
+	struct h_end s6 = { .version = 6, .ip = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 }, .port = 53 };
+	struct hframe m, f;
 
-	dh_start(so, NULL);
+	harness_start(chef_so, NULL);
 	/* Port 53 on both sides: which is the server is not known. */
-	dh_dns(&m, 7, 0x0140, &q, 1, NULL, 0);
-	dh_udp_frame(&f, NULL, &a, &b, m.b, m.len);
-	dh_feed(&f, T1);
+	h_dns(&m, 7, 0x0140, &q, 1, NULL, 0);
+	h_udp_frame(&f, NULL, &a, &b, m.b, m.len);
+	h_feed(&f, T1);
 	/* A response over IPv6. */
-	dh_dns(&m, 8, 0x81c0, &q, 1, NULL, 0);
-	dh_udp_frame(&f, NULL, &s6, &c6, m.b, m.len);
-	dh_feed(&f, T2);
-	ck_assert_uint_eq(DH.n, 2);
-	dh_assert(0, "packet", T1,
+	h_dns(&m, 8, 0x81c0, &q, 1, NULL, 0);
+	h_udp_frame(&f, NULL, &s6, &c6, m.b, m.len);
+	h_feed(&f, T2);
+	ck_assert_uint_eq(H.n, 2);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S ",\"src\":\"192.0.2.1:53\",\"dst\":\"192.0.2.2:53\",\"id\":7,"
 		  "\"qname\":\"peer.example\",\"qtype\":\"A\",\"findings\":["
 		  "{\"check\":\"z_bit_set\",\"detail\":\"flags 0x0140\"}]}");
-	dh_assert(1, "packet", T2,
+	harness_assert_driver(1, "packet", T2,
 		  "{\"time\":" T2S ",\"client\":\"[2001:db8::1]:40000\","
 		  "\"server\":\"[2001:db8::2]:53\",\"id\":8,"
 		  "\"qname\":\"peer.example\",\"qtype\":\"A\",\"findings\":["
 		  "{\"check\":\"z_bit_set\",\"detail\":\"flags 0x81c0\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
 START_TEST(dns_over_tcp)
 {
-	const struct dh_q q = { .name = "tcp.example", .qtype = 99 };
-	struct dh_buf m, t, f;
-	struct dh_end s = SERVER;
+	const struct h_q q = { .name = "tcp.example", .qtype = 99 };
+	struct hframe m, t, f;
+	struct h_end s = SERVER;
 
-	dh_start(so, NULL);
-	dh_dns(&m, 9, 0x0100, &q, 1, NULL, 0);
+	harness_start(chef_so, NULL);
+	h_dns(&m, 9, 0x0100, &q, 1, NULL, 0);
 	t.len = 0;
-	dh_put16(&t, (uint16_t)m.len);           /* RFC 7766 8 */
-	dh_putn(&t, m.b, m.len);
-	dh_tcp_frame(&f, &CLIENT, &s, 0x18, t.b, t.len);
-	dh_feed(&f, T1);
-	ck_assert_uint_eq(DH.n, 1);
-	dh_assert(0, "packet", T1,
+	h_put16(&t, (uint16_t)m.len);           /* RFC 7766 8 */
+	h_putn(&t, m.b, m.len);
+	h_tcp_frame(&f, &CLIENT, &s, 0x18, t.b, t.len);
+	h_feed(&f, T1);
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_driver(0, "packet", T1,
 		  "{\"time\":" T1S "," ENDS ",\"id\":9,\"qname\":\"tcp.example\","
 		  "\"qtype\":\"SPF\",\"findings\":[{\"check\":\"unusual_type\","
 		  "\"detail\":\"question type SPF\"}]}");
-	dh_stop();
+	harness_stop();
 }
 END_TEST
 
@@ -433,16 +430,8 @@ START_TEST(options_validated)
 		"DNSWeirdChef.many_labels=128",
 		"DNSWeirdChef.no_such_option=1",
 	};
-	char err[512];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		const char *opts[] = { bad[i], NULL };
-
-		err[0] = '\0';
-		ck_assert_msg(dh_try_start(so, opts, err, sizeof(err)) == -EINVAL,
-			      "%s accepted", bad[i]);
-		ck_assert_msg(err[0] != '\0', "no reason given for %s", bad[i]);
-	}
+	harness_assert_refused(chef_so, bad, sizeof(bad) / sizeof(bad[0]), true);
 }
 END_TEST
 
@@ -474,17 +463,5 @@ static Suite *dnsweird_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DNSWEIRD_SO\n", argv[0]);
-		return 2;
-	}
-	so = argv[1];
-	sr = srunner_create(dnsweird_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_main(argc, argv, "DNSWEIRD_SO", dnsweird_suite);
 }

@@ -8,18 +8,6 @@
  */
 #include "chef_harness.h"
 
-#define T1 1795322030150690000LL
-#define T1S "1795322030.150690"
-
-static const char *chef_so;
-
-static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t IP_A[4] = { 192, 0, 2, 1 };
-static const uint8_t IP_B[4] = { 192, 0, 2, 2 };
-static const uint8_t IP6_A[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-static const uint8_t IP6_B[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-
 #define ETHER_IPV4 "\"ether\":{\"src\":\"02:00:00:00:00:0a\",\"dst\":\"02:00:00:00:00:0b\",\"type\":2048}"
 #define ETHER_IPV6 "\"ether\":{\"src\":\"02:00:00:00:00:0a\",\"dst\":\"02:00:00:00:00:0b\",\"type\":34525}"
 
@@ -179,20 +167,10 @@ END_TEST
 
 START_TEST(arp_request)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct hframe f;
 
 	harness_start(chef_so, NULL);
-	h_eth(&f, bcast, MAC_A, 0x0806, NULL);
-	h_put16(&f, 1);
-	h_put16(&f, 0x0800);
-	h_put8(&f, 6);
-	h_put8(&f, 4);
-	h_put16(&f, 1);
-	h_putn(&f, MAC_A, 6);
-	h_putn(&f, IP_A, 4);
-	h_putn(&f, (const uint8_t[6]){ 0 }, 6);
-	h_putn(&f, IP_B, 4);
+	h_arp(&f, 1, MAC_A, IP_A, MAC_ZERO, IP_B);
 	h_feed(&f, T1);
 	ck_assert_uint_eq(H.n, 1);
 	assert_layers(0, &f, "\"ether\":{\"src\":\"02:00:00:00:00:0a\",\"dst\":\"ff:ff:ff:ff:ff:ff\","
@@ -323,16 +301,11 @@ END_TEST
 START_TEST(linux_cooked_and_null_links)
 {
 	struct h_ipv4 ip = ipv4_hdr(17);
-	struct hframe f = { .len = 0 };
+	struct hframe f;
 
 	harness_start(chef_so, NULL);
-	/* Linux cooked v1: packet type, ARPHRD_ETHER, address length 6, address, protocol. */
-	h_put16(&f, 4);
-	h_put16(&f, 1);
-	h_put16(&f, 6);
-	h_putn(&f, MAC_A, 6);
-	h_put16(&f, 0);
-	h_put16(&f, 0x0800);
+	/* Linux cooked v1: sent by another host (packet type 4), from MAC_A. */
+	h_sll(&f, 4, MAC_A, 0x0800);
 	h_ipv4(&f, &ip);
 	h_udp(&f, 1, 2, NULL, 0);
 	h_ip_done(&f);
@@ -527,17 +500,5 @@ static Suite *packetlayers_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PACKETLAYERS_SO\n", argv[0]);
-		return 2;
-	}
-	chef_so = argv[1];
-	sr = srunner_create(packetlayers_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_main(argc, argv, "PACKETLAYERS_SO", packetlayers_suite);
 }

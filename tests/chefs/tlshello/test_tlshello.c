@@ -10,18 +10,8 @@
  */
 #include "chef_harness.h"
 
-#define T1 1795322030150690000LL
-#define T1S "1795322030.150690"
-
 #define CLIENT "{\"ip\":\"192.0.2.1\",\"port\":40000}"
 #define SERVER "{\"ip\":\"192.0.2.2\",\"port\":443}"
-
-static const char *chef_so;
-
-static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
-static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
-static const uint8_t IP_A[4] = { 192, 0, 2, 1 };
-static const uint8_t IP_B[4] = { 192, 0, 2, 2 };
 
 /* ------------------------------------------------------------------------ */
 /* Building hellos (RFC 8446 4.1.2, 4.2; RFC 5246 7.4.1.2)                   */
@@ -315,17 +305,5 @@ static Suite *tlshello_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s TLSHELLO_SO\n", argv[0]);
-		return 2;
-	}
-	chef_so = argv[1];
-	sr = srunner_create(tlshello_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return harness_main(argc, argv, "TLSHELLO_SO", tlshello_suite);
 }
