@@ -96,6 +96,7 @@ struct ndl_kitchen {
 	struct chef *open;                    /* chef with a dumpling open, or NULL */
 	enum ndl_driver open_driver;
 	size_t payload_start;                 /* writer length after the envelope prefix */
+	uint64_t next_seq;                    /* metadata.seq of the next dumpling, from 1 */
 
 	void (*log)(void *arg, enum ndl_log_level level, const char *line);
 	void *log_arg;
@@ -225,7 +226,9 @@ static struct ndl_jw *host_emit_begin(struct ndl_chef_ctx *ctx, enum ndl_driver 
 		return NULL;
 	}
 	t = (driver == NDL_DRIVER_PACKET && k->in_packet) ? k->pkt.ts : ndl__kitchen_now(k);
-	ndl_envelope_begin(&k->jwb, c->d->name, k->name, t, driver);
+	/* The number is taken only once the dumpling is whole (emit_end), so a
+	 * malformed one leaves no gap; one lost later does (docs/protocol.md 4). */
+	ndl_envelope_begin_seq(&k->jwb, c->d->name, k->name, t, driver, k->next_seq);
 	k->open = c;
 	k->open_driver = driver;
 	k->payload_start = k->jwb.len;
@@ -262,6 +265,7 @@ static int host_emit_end(struct ndl_chef_ctx *ctx, struct ndl_jw *w)
 		return -EINVAL;
 	}
 	c->consecutive_errors = 0;
+	k->next_seq++;
 	r = k->sink.write(k->sink.arg, k->jwb.buf, k->jwb.len, k->open_driver);
 	if (r < 0) {
 		count_drop(c);
@@ -440,6 +444,7 @@ struct ndl_kitchen *ndl__kitchen_new(const char *name, struct ndl_sink sink)
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return NULL;
+	k->next_seq = 1;
 	k->name = strdup(name);
 	if (!k->name) {
 		free(k);

@@ -6,6 +6,8 @@
  * JSON is RFC 8259.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +60,16 @@ void ndl_envelope_clear(struct ndl_envelope *env)
 void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			ndl_time_ns creation_time, enum ndl_driver driver)
 {
+	ndl_envelope_begin_seq(w, chef, kitchen, creation_time, driver, 0);
+}
+
+void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
+			    ndl_time_ns creation_time, enum ndl_driver driver,
+			    uint64_t seq)
+{
+	char num[32];
+	int n;
+
 	/* The fixed parts are appended whole; the writer then stands where
 	 * it would after key("payload") inside one object. */
 	ndl_jwb_reset(w);
@@ -75,15 +87,21 @@ void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen
 	ndl__jwb_put_time(w, creation_time);
 	switch (driver) {
 	case NDL_DRIVER_PACKET:
-		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_PACKET "\"},\"payload\":");
+		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_PACKET "\"");
 		break;
 	case NDL_DRIVER_INTERVAL:
-		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_INTERVAL "\"},\"payload\":");
+		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_INTERVAL "\"");
 		break;
 	default:
-		APPEND(w, ",\"driver\":null},\"payload\":");
+		APPEND(w, ",\"driver\":null");
 		break;
 	}
+	if (seq > 0) {
+		/* extension: the kitchen's sequence number (docs/protocol.md 4) */
+		n = snprintf(num, sizeof(num), ",\"seq\":%" PRIu64, seq);
+		ndl_jwb_append(w, num, (size_t)n);
+	}
+	APPEND(w, "},\"payload\":");
 	ndl__jwb_member_value_due(w);
 }
 

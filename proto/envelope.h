@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * envelope.h - reading and writing the dumpling envelope
- *   {"metadata": {"chef", "kitchen", "creation_time", "driver"}, "payload"}
+ *   {"metadata": {"chef", "kitchen", "creation_time", "driver"[, "seq"]}, "payload"}
  * and the hellos (docs/protocol.md).
  */
 #ifndef NDL_PROTO_ENVELOPE_H
 #define NDL_PROTO_ENVELOPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <ndl/chef.h>
 #include "jsonw.h"
@@ -47,6 +48,15 @@ void ndl_envelope_clear(struct ndl_envelope *env);
  */
 void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			ndl_time_ns creation_time, enum ndl_driver driver);
+/*
+ * As ndl_envelope_begin, and when seq > 0 the extension member "seq":seq
+ * (an integer) follows "driver" inside metadata:
+ *   ...,"driver":"packet","seq":42},"payload":
+ * seq 0 writes exactly what ndl_envelope_begin writes. Thread: w's owner.
+ */
+void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
+			    ndl_time_ns creation_time, enum ndl_driver driver,
+			    uint64_t seq);
 /* Close the envelope begun by ndl_envelope_begin (after the payload). */
 void ndl_envelope_end(struct ndl_jwb *w);
 

@@ -66,7 +66,9 @@ async def kitchen_to_reference_hub():
     for msg in received:
         d = validate_like_0_5_1(msg)
         meta = d["metadata"]
-        assert list(meta) == ["chef", "kitchen", "creation_time", "driver"], meta
+        # the 0.5.1 keys first, in their order; then only our extension "seq"
+        assert list(meta)[:4] == ["chef", "kitchen", "creation_time", "driver"], meta
+        assert list(meta)[4:] == ["seq"] and isinstance(meta["seq"], int), meta
         assert meta["kitchen"] == "compat_kitchen" and meta["driver"] in ("packet", "interval")
         assert isinstance(meta["creation_time"], float)
     hello = hellos[0]

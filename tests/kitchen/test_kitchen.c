@@ -334,7 +334,7 @@ START_TEST(core_exact_envelope)
 	ck_assert_int_eq(sink.last_driver, NDL_DRIVER_PACKET);
 	ck_assert_str_eq(sink.last,
 		"{\"metadata\":{\"chef\":\"EmitChef\",\"kitchen\":\"test_kitchen\","
-		"\"creation_time\":1700000000.123456,\"driver\":\"packet\"},"
+		"\"creation_time\":1700000000.123456,\"driver\":\"packet\",\"seq\":1},"
 		"\"payload\":{\"len\":71}}");
 	/* replay clock: the newest packet; intervals are stamped with it */
 	ndl__kitchen_packet(k, 1, dns_frame, 20, sizeof(dns_frame), TS0 + 2000000000LL);
@@ -344,11 +344,12 @@ START_TEST(core_exact_envelope)
 	ck_assert_int_eq(sink.last_driver, NDL_DRIVER_INTERVAL);
 	ck_assert_str_eq(sink.last,
 		"{\"metadata\":{\"chef\":\"EmitChef\",\"kitchen\":\"test_kitchen\","
-		"\"creation_time\":1700000002.123456,\"driver\":\"interval\"},"
+		"\"creation_time\":1700000002.123456,\"driver\":\"interval\",\"seq\":4},"
 		"\"payload\":{\"packets\":3}}");
 	ndl__kitchen_set_clock(k, TS0 + 5000000000LL);
 	ndl__kitchen_interval(k);
 	ck_assert_ptr_nonnull(strstr(sink.last, "\"creation_time\":1700000005.123456"));
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"seq\":5}"));
 
 	st = ndl__kitchen_stats(k);
 	ck_assert_uint_eq(st->packets, 3);
@@ -396,6 +397,8 @@ START_TEST(core_malformed)
 	/* interval dumplings of the same chef are fine: not consecutive failures */
 	ndl__kitchen_interval(k);
 	ck_assert_int_eq(sink.calls, 1);
+	/* a malformed dumpling takes no number: the eater sees no gap */
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"seq\":1}"));
 	/* one hundred in a row disable the chef; the log is rate-limited */
 	for (int i = 0; i < 120; i++)
 		ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
@@ -444,9 +447,12 @@ START_TEST(core_sink_full)
 	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 0, &cs), 0);
 	ck_assert(!cs.disabled);
 	ck_assert_uint_eq(cs.malformed, 0);
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"seq\":150}"));
 	sink.rc = 0;
 	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
 	ck_assert_uint_eq(st->dumplings, 1);
+	/* the 150 refused by the sink leave a gap the eater can see */
+	ck_assert_ptr_nonnull(strstr(sink.last, "\"seq\":151}"));
 	ndl__kitchen_free(k);
 }
 END_TEST
@@ -716,7 +722,7 @@ START_TEST(core_old_minor_chef)
 	ck_assert_int_eq(sink.calls, 1);
 	ck_assert_str_eq(sink.last,
 		"{\"metadata\":{\"chef\":\"OldChef\",\"kitchen\":\"old\","
-		"\"creation_time\":1700000000.123456,\"driver\":\"packet\"},"
+		"\"creation_time\":1700000000.123456,\"driver\":\"packet\",\"seq\":1},"
 		"\"payload\":{\"len\":71}}");
 	ck_assert_uint_eq(chef_counter(k, "OldChef", "dns"), 1);
 	ck_assert_uint_eq(chef_counter(k, "OldChef", "host_1_1"), 0);

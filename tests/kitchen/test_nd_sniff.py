@@ -159,8 +159,10 @@ def test_stdout_replay():
     check(got == EXPECTED, f"replay dumplings in capture time:\n{got}\nwant\n{EXPECTED}")
     first = json.loads(lines[0])
     check(first["metadata"] == {"chef": "EmitChef", "kitchen": "k1",
-                                "creation_time": T0 + 0.0, "driver": "packet"},
+                                "creation_time": T0 + 0.0, "driver": "packet", "seq": 1},
           f"metadata of a packet dumpling: {first['metadata']}")
+    seqs = [json.loads(x)["metadata"]["seq"] for x in lines]
+    check(seqs == list(range(1, len(lines) + 1)), f"seq numbers 1, 2, ... in order: {seqs}")
     check(lines[0].startswith('{"metadata":{"chef":"EmitChef","kitchen":"k1",'),
           "envelope key order and compact form")
     check("3 packets" in err and "6 dumplings written" in err, f"stats at exit: {err!r}")

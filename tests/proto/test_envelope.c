@@ -471,6 +471,44 @@ START_TEST(test_json_write_into_envelope)
 }
 END_TEST
 
+START_TEST(test_begin_seq)
+{
+	struct ndl_envelope env;
+	json_t *meta;
+	const char *key;
+	json_t *v;
+	const char *want[] = { "chef", "kitchen", "creation_time", "driver", "seq" };
+	size_t i = 0;
+
+	/* seq follows driver; seq 0 writes the 0.5.1 envelope */
+	ndl_envelope_begin_seq(&W, "C", "k", T0, NDL_DRIVER_PACKET, 18446744073709551615ULL);
+	ck_assert_str_eq(W.buf, "{\"metadata\":{\"chef\":\"C\",\"kitchen\":\"k\","
+			 "\"creation_time\":1795322030.150690,\"driver\":\"packet\","
+			 "\"seq\":18446744073709551615},\"payload\":");
+	ndl_envelope_begin_seq(&W, "C", NULL, T0, NDL_DRIVER_INTERVAL, 1);
+	ndl_jw_int(J, 5);
+	ndl_envelope_end(&W);
+	ck_assert_int_eq(ndl_jwb_error(&W), 0);
+	ck_assert(ndl_jwb_complete(&W));
+	ck_assert_str_eq(W.buf, "{\"metadata\":{\"chef\":\"C\",\"kitchen\":null,"
+			 "\"creation_time\":1795322030.150690,\"driver\":\"interval\","
+			 "\"seq\":1},\"payload\":5}");
+	ck_assert_int_eq(ndl_envelope_parse(&env, W.buf, W.len), 0);
+	meta = json_object_get(env.root, "metadata");
+	json_object_foreach(meta, key, v) {
+		ck_assert_uint_lt(i, 5);
+		ck_assert_str_eq(key, want[i]);
+		i++;
+	}
+	ck_assert_uint_eq(i, 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(meta, "seq")), 1);
+	ndl_envelope_clear(&env);
+	ndl_envelope_begin_seq(&W, "C", "k", T0, NDL_DRIVER_PACKET, 0);
+	ck_assert_str_eq(W.buf, "{\"metadata\":{\"chef\":\"C\",\"kitchen\":\"k\","
+			 "\"creation_time\":1795322030.150690,\"driver\":\"packet\"},\"payload\":");
+}
+END_TEST
+
 static Suite *envelope_suite(void)
 {
 	Suite *s = suite_create("envelope");
@@ -491,6 +529,7 @@ static Suite *envelope_suite(void)
 	tc = tcase_create("parse");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_parse_written);
+	tcase_add_test(tc, test_begin_seq);
 	tcase_add_test(tc, test_parse_python_style);
 	tcase_add_test(tc, test_parse_kitchen_null_and_int_time);
 	tcase_add_test(tc, test_parse_minimal);
