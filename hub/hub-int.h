@@ -15,6 +15,7 @@
 #include "hub.h"
 #include "log.h"
 #include "msgq.h"
+#include "sub.h"
 #include "ws.h"
 
 #define NDL_HUB_MAX_ADDRS 4         /* distinct addresses a name may resolve to */
@@ -60,6 +61,9 @@ struct ndl_hub_conn {
 	uint64_t dropped;           /* eater: dumplings dropped because q was full */
 	uint64_t sent;              /* eater: dumplings written */
 	uint64_t ignored;           /* eater: frames ignored after the hello */
+	uint64_t not_subscribed;    /* eater: dumplings not sent because of sub */
+	struct ndl_hub_sub sub;     /* eater: what it wants; empty means all */
+	bool rx_skip;               /* eater: discarding an oversized message */
 };
 
 /* One listening vhost: a role on one address. */
@@ -90,6 +94,7 @@ struct ndl_hub {
 	uint64_t total_in;
 	uint64_t total_out;
 	uint64_t total_dropped;
+	uint64_t total_not_subscribed;
 	uint64_t rejections[NDL_HUB_REJ_COUNT];
 	struct ndl_hub_ratelimit reject_rl;
 

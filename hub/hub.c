@@ -43,6 +43,7 @@ static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_NOT_DUMPLING] = "not_a_dumpling",
 	[NDL_HUB_REJ_EATER_FRAME] = "eater_frame_ignored",
 	[NDL_HUB_REJ_TOO_MANY_CLIENTS] = "too_many_clients",
+	[NDL_HUB_REJ_BAD_SUBSCRIBE] = "bad_subscription",
 };
 
 static const char *const role_names[2] = { "kitchen", "eater" };
@@ -197,8 +198,13 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
 
 /* ---- fan-out ---- */
 
-/* Queue m for every greeted eater; the caller keeps its reference. */
-static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m)
+/*
+ * Queue m for every greeted eater whose subscription wants a dumpling with
+ * these envelope fields (kitchen and driver may be NULL); the caller keeps
+ * its reference.
+ */
+static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef,
+		    const char *kitchen, const char *driver)
 {
 	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
 	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
@@ -206,6 +212,12 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m)
 
 		if (e->close_code)
 			continue;
+		if (ndl__hub_sub_active(&e->sub) &&
+		    !ndl__hub_sub_match(&e->sub, chef, kitchen, driver)) {
+			e->not_subscribed++;
+			hub->total_not_subscribed++;
+			continue;
+		}
 		if (ndl__hub_msgq_push(&e->q, m) < 0) {
 			e->dropped++;
 			hub->total_dropped++;
@@ -280,6 +292,15 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 				    "hello has no string kitchen_name" :
 				    "hello has no string eater_name");
 	}
+	if (c->role == NDL_HUB_EATER && json_object_get(j, "subscribe")) {
+		const char *why;
+		int r = ndl__hub_sub_parse(&c->sub, json_object_get(j, "subscribe"), &why);
+
+		if (r < 0) {
+			json_decref(j);
+			return reject_close(c, NDL_HUB_REJ_BAD_SUBSCRIBE, NDL_CLOSE_POLICY, why);
+		}
+	}
 	c->hello = j;
 	c->name = json_string_value(name);
 	c->greeted = true;
@@ -298,11 +319,11 @@ static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 
 	r = ndl_envelope_parse(&env, (const char *)ndl__hub_msg_payload(m), m->len);
 	if (r == 0) {
-		ndl_envelope_clear(&env);
 		c->dumplings_in++;
 		hub->total_in++;
 		ndl__hub_msg_trim(&m);
-		fan_out(hub, m);
+		fan_out(hub, m, env.chef, env.kitchen, env.driver);
+		ndl_envelope_clear(&env);
 		ndl__hub_msg_unref(m);
 		return 0;
 	}
@@ -313,6 +334,47 @@ static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	}
 	return reject_close(c, NDL_HUB_REJ_NOT_JSON, NDL_CLOSE_INVALID_PAYLOAD,
 			    "dumpling is not valid JSON");
+}
+
+/* An eater message after the hello that is not a subscription. */
+static void eater_ignored(struct ndl_hub_conn *c)
+{
+	c->ignored++;
+	c->hub->rejections[NDL_HUB_REJ_EATER_FRAME]++;
+}
+
+/*
+ * A whole eater message after the hello: {"subscribe": {...}} replaces the
+ * subscription; a bad one is counted and the old one kept. Anything else is
+ * ignored and counted, as netdumplings eaters never talk after the hello.
+ */
+static int on_eater_message(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
+{
+	struct ndl_hub_sub sub;
+	const char *why;
+	json_t *j, *v;
+	char label[160];
+	int r;
+
+	j = json_loadb((const char *)ndl__hub_msg_payload(m), m->len, JSON_DECODE_ANY, NULL);
+	ndl__hub_msg_unref(m);
+	v = json_object_get(j, "subscribe");   /* NULL when j is NULL or no object */
+	if (!v) {
+		json_decref(j);
+		eater_ignored(c);
+		return 0;
+	}
+	r = ndl__hub_sub_parse(&sub, v, &why);
+	json_decref(j);
+	if (r < 0) {
+		count_reject(c->hub, c, NDL_HUB_REJ_BAD_SUBSCRIBE, why);
+		return 0;
+	}
+	ndl__hub_sub_clear(&c->sub);
+	c->sub = sub;
+	ndl__hub_log(NDL_HUB_LOG_DEBUG, "%s changed its subscription",
+		     conn_label(c, label, sizeof(label)));
+	return 0;
 }
 
 static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
@@ -329,20 +391,30 @@ static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
 		return reject_close(c, NDL_HUB_REJ_BINARY, NDL_CLOSE_UNSUPPORTED,
 				    "binary frames are not accepted");
 	}
-	if (c->role == NDL_HUB_EATER && c->greeted) {
-		/* After its hello an eater only listens; count what it says. */
+	if (c->role == NDL_HUB_EATER && c->greeted && c->rx_skip) {
 		if (lws_is_final_fragment(c->wsi)) {
-			c->ignored++;
-			hub->rejections[NDL_HUB_REJ_EATER_FRAME]++;
+			c->rx_skip = false;
+			eater_ignored(c);
 		}
 		return 0;
 	}
 
 	limit = hub->cfg.max_frame;
-	if (!c->greeted && limit > NDL_HUB_HELLO_MAX)
+	if ((!c->greeted || c->role == NDL_HUB_EATER) && limit > NDL_HUB_HELLO_MAX)
 		limit = NDL_HUB_HELLO_MAX;
 	have = c->rx ? c->rx->len : 0;
 	remaining = lws_remaining_packet_payload(c->wsi);
+	if (c->role == NDL_HUB_EATER && c->greeted &&
+	    (len > limit - have || remaining > limit - have - len)) {
+		/* Too big for a subscription: not one, so ignored as before. */
+		ndl__hub_msg_unref(c->rx);
+		c->rx = NULL;
+		if (lws_is_final_fragment(c->wsi))
+			eater_ignored(c);
+		else
+			c->rx_skip = true;
+		return 0;
+	}
 	if (len > limit - have || remaining > limit - have - len) {
 		ndl__hub_msg_unref(c->rx);
 		c->rx = NULL;
@@ -372,7 +444,9 @@ static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
 
 	m = c->rx;
 	c->rx = NULL;
-	return c->greeted ? on_dumpling(c, m) : on_hello(c, m);
+	if (!c->greeted)
+		return on_hello(c, m);
+	return c->role == NDL_HUB_EATER ? on_eater_message(c, m) : on_dumpling(c, m);
 }
 
 /* ---- connection life ---- */
@@ -438,6 +512,7 @@ static void conn_close(struct ndl_hub_conn *c)
 	ndl__hub_msg_unref(c->rx);
 	c->rx = NULL;
 	ndl__hub_msgq_clear(&c->q);
+	ndl__hub_sub_clear(&c->sub);
 	json_decref(c->hello);
 	c->hello = NULL;
 	c->name = NULL;
@@ -510,7 +585,7 @@ static void status_tick(uv_timer_t *t)
 		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory building the status dumpling");
 		return;
 	}
-	fan_out(hub, m);
+	fan_out(hub, m, NDL_STATUS_CHEF, NULL, NDL_DRIVER_NAME_INTERVAL);
 	ndl__hub_msg_unref(m);
 }
 

@@ -30,6 +30,10 @@ static json_t *client_entry(const struct ndl_hub_conn *c)
 		r |= put(info, "queued", json_integer((json_int_t)c->q.count));
 		r |= put(info, "dropped", json_integer((json_int_t)c->dropped));
 		r |= put(info, "sent", json_integer((json_int_t)c->sent));
+		r |= put(info, "not_subscribed",
+			 json_integer((json_int_t)c->not_subscribed));
+		r |= put(info, "subscribe", c->sub.json ? json_deep_copy(c->sub.json) :
+			 json_object());
 	}
 	r |= put(e, c->role == NDL_HUB_KITCHEN ? "info_from_kitchen" : "info_from_eater",
 		 json_incref(c->hello));
@@ -88,6 +92,8 @@ static json_t *status_payload(struct ndl_hub *hub)
 	r |= put(p, "total_dumplings_rejected", json_integer((json_int_t)rejected));
 	r |= put(p, "total_dumplings_dropped", json_integer((json_int_t)hub->total_dropped));
 	r |= put(p, "rejections", rej);
+	r |= put(p, "total_dumplings_not_subscribed",
+		 json_integer((json_int_t)hub->total_not_subscribed));
 	rej = NULL;
 	if (r)
 		goto fail;

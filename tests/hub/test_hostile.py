@@ -26,6 +26,7 @@ EXPECTED = {
     "not_a_dumpling": 4,
     "eater_frame_ignored": 1,
     "too_many_clients": 0,
+    "bad_subscription": 0,
 }
 
 
