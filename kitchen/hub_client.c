@@ -28,11 +28,16 @@
 #define CLOSE_WAIT_S 5
 /* Longest wait for libwebsockets to let go of the loop, in ms. */
 #define TEARDOWN_MS 5000
+/* First reconnect delay, in ms; it doubles up to the configured maximum. */
+#define RECONNECT_FIRST_MS 100
+/* At most one "cannot connect" line per this many ms. */
+#define FAIL_LOG_MS 1000
 
 enum hub_state {
 	HUB_CONNECTING,
 	HUB_OPEN,
 	HUB_CLOSING,     /* close asked: flushing, then the close frame */
+	HUB_AWAY,        /* no connection: waiting to reconnect */
 	HUB_CLOSED,
 };
 
@@ -52,6 +57,17 @@ struct ndl__hub_client {
 	char *host;
 	int port;
 	char host_header[300];
+	char *hello;                  /* sent first on every connection */
+
+	bool reconnect;               /* reconnect instead of reporting a lost link */
+	uint64_t reconnect_max_ms;
+	uint64_t backoff_ms;          /* the next delay's upper bound */
+	uv_timer_t retry_timer;
+	bool retry_timer_init;
+	bool close_asked;             /* ndl__hub_client_close was called */
+	bool ever_open;
+	uint64_t reconnects, refused_away, fail_logs_skipped;
+	uint64_t last_fail_log_ms;
 
 	struct msg *head, *tail;
 	size_t queued, queued_bytes;
@@ -166,6 +182,78 @@ static void explain_connect_failure(const char *host, int port, char *out, size_
 		snprintf(out, outlen, "%s", strerror(err));
 }
 
+/* Forget a hello still waiting: the next connection sends its own. */
+static void drop_unsent_hello(struct ndl__hub_client *h)
+{
+	struct msg *m = h->head;
+
+	if (!m || m->dumpling)
+		return;
+	h->head = m->next;
+	if (!h->head)
+		h->tail = NULL;
+	h->queued--;
+	h->queued_bytes -= m->len;
+	free(m);
+}
+
+static int connect_now(struct ndl__hub_client *h);
+
+static void on_retry(uv_timer_t *t)
+{
+	struct ndl__hub_client *h = t->data;
+
+	if (h->destroying || h->state != HUB_AWAY)
+		return;
+	h->reconnects++;
+	connect_now(h);
+}
+
+/*
+ * The link is gone (code 0: never established). With reconnect on, and
+ * unless the hub told us our messages are wrong, wait and try again;
+ * returns true when it will.
+ */
+static bool schedule_retry(struct ndl__hub_client *h, int code, const char *why)
+{
+	uint64_t now = uv_now(h->loop), delay;
+
+	drop_unsent_hello(h);
+	if (!h->reconnect || h->destroying || !h->retry_timer_init)
+		return false;
+	/* RFC 6455 7.4.1: 1001 going away, 1006 abnormal, 1011/1012/1013
+	 * server trouble: worth retrying. 1003/1007/1008/1009 say our
+	 * messages are wrong, and would be again. */
+	if (code != 0 && code != 1001 && code != 1006 && code != 1011 && code != 1012 &&
+	    code != 1013)
+		return false;
+	if (h->close_asked && h->queued == 0)
+		return false;
+	h->state = HUB_AWAY;
+	h->close_sent = false;
+	h->peer_code = 0;
+	/* jitter: anywhere in the upper half of the window */
+	delay = h->backoff_ms / 2 + (uint64_t)rand() % (h->backoff_ms / 2 + 1);
+	if (h->backoff_ms < h->reconnect_max_ms)
+		h->backoff_ms = h->backoff_ms * 2 < h->reconnect_max_ms ?
+				h->backoff_ms * 2 : h->reconnect_max_ms;
+	if (!h->last_fail_log_ms || now - h->last_fail_log_ms >= FAIL_LOG_MS) {
+		char skipped[64] = "";
+		if (h->fail_logs_skipped)
+			snprintf(skipped, sizeof(skipped), " (%llu more failed attempts)",
+				 (unsigned long long)h->fail_logs_skipped);
+		hlog(h, LLL_WARN, "%s hub at %s:%d: %s; %zu dumplings waiting, retrying in %.1f s%s",
+		     code ? "lost the" : "cannot connect to", h->host, h->port, why,
+		     h->queued, (double)delay / 1000.0, skipped);
+		h->last_fail_log_ms = now ? now : 1;
+		h->fail_logs_skipped = 0;
+	} else {
+		h->fail_logs_skipped++;
+	}
+	uv_timer_start(&h->retry_timer, on_retry, delay, 0);
+	return true;
+}
+
 /* Deliver on_closed once, from the loop rather than from inside lws. */
 static void report_closed(struct ndl__hub_client *h, int code, const char *reason, bool by_us)
 {
@@ -190,11 +278,19 @@ static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool
 	m->len = len;
 	m->dumpling = dumpling;
 	memcpy(m->buf + LWS_PRE, json, len);
-	if (h->tail)
-		h->tail->next = m;
-	else
+	if (!dumpling) {
+		/* the hello goes first, before dumplings waiting from earlier */
+		m->next = h->head;
 		h->head = m;
-	h->tail = m;
+		if (!h->tail)
+			h->tail = m;
+	} else {
+		if (h->tail)
+			h->tail->next = m;
+		else
+			h->head = m;
+		h->tail = m;
+	}
 	h->queued++;
 	h->queued_bytes += len;
 	return 0;
@@ -263,12 +359,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (!why[0] || strcmp(why, "closed before established") == 0)
 			snprintf(why, sizeof(why), "connection failed");
 		explain_connect_failure(h->host, h->port, why, sizeof(why));
-		report_closed(h, 0, why, false);
+		if (!schedule_retry(h, 0, why))
+			report_closed(h, 0, why, false);
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		if (h->state == HUB_CONNECTING)
-			h->state = HUB_OPEN;
+		h->state = h->close_asked ? HUB_CLOSING : HUB_OPEN;
+		h->backoff_ms = RECONNECT_FIRST_MS;
+		if (h->ever_open)
+			hlog(h, LLL_WARN, "reconnected to the hub at %s:%d; %zu dumplings waiting",
+			     h->host, h->port, h->queued);
+		h->ever_open = true;
+		if (enqueue(h, h->hello, strlen(h->hello), false) < 0)
+			return -1;
 		if (h->cb.on_open)
 			h->cb.on_open(h->cb.arg);
 		lws_callback_on_writable(wsi);
@@ -286,7 +389,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		h->wsi = NULL;
-		if (h->close_sent && !h->peer_code)
+		if (h->close_sent && !h->peer_code && h->queued == 0)
+			report_closed(h, LWS_CLOSE_STATUS_NORMAL, "", true);
+		else if (schedule_retry(h, h->peer_code ? h->peer_code : 1006,
+					h->peer_code ? h->peer_reason : "connection lost"))
+			break;
+		else if (h->close_sent && !h->peer_code)
 			report_closed(h, LWS_CLOSE_STATUS_NORMAL, "", true);
 		else if (h->peer_code)
 			report_closed(h, h->peer_code, h->peer_reason, h->close_sent);
@@ -313,7 +421,6 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 			struct ndl__hub_client **out, char *err, size_t errlen)
 {
 	struct lws_context_creation_info info;
-	struct lws_client_connect_info ci;
 	struct ndl__hub_client *h;
 	void *loops[1];
 	int r;
@@ -331,8 +438,13 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	h->max_bytes = cfg->outbox_bytes ? cfg->outbox_bytes : NDL__OUTBOX_DEFAULT_BYTES;
 	h->hard_count = cfg->lossless ? 4 * h->max_count : h->max_count;
 	h->hard_bytes = cfg->lossless ? 4 * h->max_bytes : h->max_bytes;
+	h->reconnect = cfg->reconnect;
+	h->reconnect_max_ms = cfg->reconnect_max_ms > RECONNECT_FIRST_MS ?
+			      cfg->reconnect_max_ms : RECONNECT_FIRST_MS;
+	h->backoff_ms = RECONNECT_FIRST_MS;
 	h->host = strdup(cfg->host);
-	if (!h->host || enqueue(h, cfg->hello, strlen(cfg->hello), false) < 0) {
+	h->hello = strdup(cfg->hello);
+	if (!h->host || !h->hello) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto free_client;
@@ -368,11 +480,31 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	uv_timer_init(loop, &h->report_timer);
 	h->report_timer.data = h;
 	h->report_timer_init = true;
+	uv_timer_init(loop, &h->retry_timer);
+	h->retry_timer.data = h;
+	h->retry_timer_init = true;
+	srand((unsigned int)(uv_hrtime() ^ (uint64_t)getpid()));
+	connect_now(h);
+	*out = h;
+	return 0;
+
+free_client:
+	free(h->host);
+	free(h->hello);
+	free_queue(h);
+	free(h);
+	return r;
+}
+
+/* Start one connection attempt; its outcome arrives in callback(). */
+static int connect_now(struct ndl__hub_client *h)
+{
+	struct lws_client_connect_info ci;
 
 	memset(&ci, 0, sizeof(ci));
 	ci.context = h->ctx;
 	ci.address = h->host;
-	ci.port = cfg->port;
+	ci.port = h->port;
 	ci.path = "/";
 	ci.host = h->host_header;
 	ci.origin = h->host_header;
@@ -383,28 +515,24 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	if (!lws_client_connect_via_info(&ci) && !h->reported) {
 		char why[200] = "connection failed";
 		explain_connect_failure(h->host, h->port, why, sizeof(why));
-		report_closed(h, 0, why, false);
+		if (!schedule_retry(h, 0, why))
+			report_closed(h, 0, why, false);
+		return -ECONNREFUSED;
 	}
-	*out = h;
 	return 0;
-
-free_client:
-	free(h->host);
-	free_queue(h);
-	free(h);
-	return r;
 }
 
 int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len)
 {
-	if (h->state != HUB_OPEN)
+	bool away = h->state == HUB_AWAY || h->state == HUB_CONNECTING;
+
+	if (h->close_asked || h->state == HUB_CLOSED || (away && !h->reconnect))
 		return -ENOTCONN;
-	if (h->queued >= h->hard_count || h->queued_bytes + len > h->hard_bytes) {
+	if (h->queued >= h->hard_count || h->queued_bytes + len > h->hard_bytes ||
+	    enqueue(h, json, len, true) < 0) {
 		h->refused++;
-		return -ENOBUFS;
-	}
-	if (enqueue(h, json, len, true) < 0) {
-		h->refused++;
+		if (away)
+			h->refused_away++;
 		return -ENOBUFS;
 	}
 	if (h->wsi)
@@ -423,11 +551,18 @@ bool ndl__hub_client_above_high_water(struct ndl__hub_client *h)
 
 void ndl__hub_client_close(struct ndl__hub_client *h)
 {
-	if (!h || h->state != HUB_OPEN)
+	if (!h || h->close_asked || h->state == HUB_CLOSED)
 		return;
-	h->state = HUB_CLOSING;
-	if (h->wsi)
-		lws_callback_on_writable(h->wsi);
+	h->close_asked = true;
+	if (h->state == HUB_OPEN) {
+		h->state = HUB_CLOSING;
+		if (h->wsi)
+			lws_callback_on_writable(h->wsi);
+	} else if (h->state == HUB_AWAY && h->queued == 0) {
+		uv_timer_stop(&h->retry_timer);
+		report_closed(h, LWS_CLOSE_STATUS_NORMAL, "", true);
+	}
+	/* connecting or away with dumplings waiting: flushed once connected */
 }
 
 void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_client_stats *out)
@@ -436,6 +571,9 @@ void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_clie
 	out->refused = h->refused;
 	out->queued = h->queued;
 	out->queued_bytes = h->queued_bytes;
+	out->reconnects = h->reconnects;
+	out->refused_away = h->refused_away;
+	out->connected = h->state == HUB_OPEN || h->state == HUB_CLOSING;
 }
 
 static void lws_gone(struct ndl__ws_teardown *t, int status)
@@ -456,6 +594,10 @@ void ndl__hub_client_shutdown(struct ndl__hub_client *h)
 		h->report_timer_init = false;
 		uv_close((uv_handle_t *)&h->report_timer, NULL);
 	}
+	if (h->retry_timer_init) {
+		h->retry_timer_init = false;
+		uv_close((uv_handle_t *)&h->retry_timer, NULL);
+	}
 	h->teardown.data = h;
 	if (ndl__ws_teardown_start(&h->teardown, h->loop, &h->ctx, TEARDOWN_MS, lws_gone) < 0)
 		h->torn_down = true;
@@ -472,6 +614,7 @@ void ndl__hub_client_free(struct ndl__hub_client *h)
 	if (h->ctx)
 		return;   /* lws never let go and may still call back with h: leak it */
 	free(h->host);
+	free(h->hello);
 	free_queue(h);
 	free(h);
 }

@@ -7,9 +7,10 @@
  * frame. Dumplings wait in a bounded outbox (count and bytes) until the
  * socket takes them. Everything runs on the loop's thread.
  *
- * The connection states are kept explicit (connecting, open, closing,
- * closed) so that reconnecting with backoff can be added later without
- * changing callers.
+ * With reconnect on, a failed or lost connection is retried with
+ * exponential backoff and jitter; dumplings keep queuing in the outbox
+ * meanwhile, and each new connection sends the hello again, then the
+ * outbox in order.
  */
 #ifndef NDL_KITCHEN_HUB_CLIENT_H
 #define NDL_KITCHEN_HUB_CLIENT_H
@@ -34,6 +35,9 @@ struct ndl__hub_client_config {
 	 * one more packet brings even past the limits, up to four times them.
 	 */
 	bool lossless;
+	/* Retry a failed or lost connection instead of reporting it closed. */
+	bool reconnect;
+	uint64_t reconnect_max_ms; /* longest wait between attempts */
 };
 
 struct ndl__hub_client_callbacks {
@@ -44,7 +48,9 @@ struct ndl__hub_client_callbacks {
 	/*
 	 * The connection is over: failed to connect (code 0, reason says why),
 	 * closed by the hub (its close code and reason), or closed by us after
-	 * ndl__hub_client_close (code 1000). Called once.
+	 * ndl__hub_client_close (code 1000). Called once. With reconnect on,
+	 * only for our own close or a close code that says our messages are
+	 * wrong (1003, 1007, 1008, 1009).
 	 */
 	void (*on_closed)(void *arg, int code, const char *reason, bool by_us);
 	void (*log)(void *arg, int level, const char *line);
@@ -65,7 +71,7 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 /*
  * Queue one dumpling (copied). Returns 0, -ENOBUFS when the outbox is full
  * (counted; with lossless, when it holds four times its limits), -ENOTCONN
- * when the connection is not open or is closing.
+ * when the connection is closing or over (or, without reconnect, not open).
  */
 int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len);
 
@@ -74,7 +80,8 @@ bool ndl__hub_client_above_high_water(struct ndl__hub_client *h);
 
 /*
  * Send what is queued, then close with 1000 (normal closure, RFC 6455
- * section 7.4.1). on_closed follows.
+ * section 7.4.1); while the hub is away, that waits for a connection.
+ * on_closed follows.
  */
 void ndl__hub_client_close(struct ndl__hub_client *h);
 
@@ -83,8 +90,12 @@ struct ndl__hub_client_stats {
 	uint64_t refused;         /* refused because the outbox was full */
 	size_t queued;            /* dumplings waiting now */
 	size_t queued_bytes;
+	uint64_t reconnects;      /* connection attempts after the first */
+	uint64_t refused_away;    /* of refused, while there was no connection */
+	bool connected;           /* open now */
 };
 
+/* Copy the counters into out. Thread: the loop's. */
 void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_client_stats *out);
 
 /*

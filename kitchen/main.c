@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <jansson.h>
+#include <libwebsockets.h>
 #include <uv.h>
 #include <ndl/names.h>
 #include <ndl/wire.h>
@@ -63,6 +64,9 @@ struct args {
 	size_t outbox_bytes;
 	int hub_eater_port;     /* -1: the hub port + 1 */
 	bool capture_hub_traffic;
+	bool no_reconnect;
+	double reconnect_max;   /* seconds */
+	double drain_timeout;   /* seconds */
 	int verbosity;          /* -1 quiet, 0 default, 1 verbose, 2 debug */
 };
 
@@ -77,6 +81,7 @@ struct app {
 	char hub_name[300];      /* HOST:PORT or [V6]:PORT, for messages */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t stop_timer;
+	uv_timer_t drain_timer;  /* bounds the wait for the outbox at the end */
 	bool stopping;           /* a stop is under way */
 	bool stop_graceful;
 	int exit_code;
@@ -118,8 +123,8 @@ static void log_line(void *arg, enum ndl_log_level level, const char *line)
 static void hub_log_line(void *arg, int level, const char *line)
 {
 	(void)arg;
-	(void)level;
-	say(NDL_LOG_ERROR, "%s", line);
+	/* libwebsockets levels: the hub client logs LLL_ERR and LLL_WARN */
+	say(level == LLL_WARN ? NDL_LOG_WARN : NDL_LOG_ERROR, "%s", line);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -181,6 +186,15 @@ static void print_help(void)
 "                          replay waits\n"
 "      --outbox-bytes BYTES\n"
 "                          most bytes waiting for the hub (default %u)\n"
+"      --no-reconnect      exit 1 when the hub cannot be reached or the\n"
+"                          connection drops; by default the kitchen keeps\n"
+"                          capturing into the outbox and reconnects\n"
+"      --reconnect-max SECONDS\n"
+"                          longest wait between reconnect attempts (default\n"
+"                          5); the wait starts at 0.1 s and doubles, with jitter\n"
+"      --drain-timeout SECONDS\n"
+"                          at the end, wait this long for the outbox to reach\n"
+"                          the hub (default 10); exit 1 if some never did\n"
 "      --hub-eater-port PORT\n"
 "                          the hub's eater port (default: the hub port + 1)\n"
 "      --capture-hub-traffic\n"
@@ -286,7 +300,22 @@ enum long_only {
 	OPT_OUTBOX_BYTES,
 	OPT_HUB_EATER_PORT,
 	OPT_CAPTURE_HUB_TRAFFIC,
+	OPT_NO_RECONNECT,
+	OPT_RECONNECT_MAX,
+	OPT_DRAIN_TIMEOUT,
 };
+
+static double parse_seconds(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !(v >= min && v <= max))
+		usage_error("%s expects seconds in [%g, %g], got \"%s\"", opt, min, max, s);
+	return v;
+}
 
 static void parse_args(struct args *a, int argc, char **argv)
 {
@@ -311,6 +340,9 @@ static void parse_args(struct args *a, int argc, char **argv)
 		{ "outbox-bytes", required_argument, NULL, OPT_OUTBOX_BYTES },
 		{ "hub-eater-port", required_argument, NULL, OPT_HUB_EATER_PORT },
 		{ "capture-hub-traffic", no_argument, NULL, OPT_CAPTURE_HUB_TRAFFIC },
+		{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+		{ "reconnect-max", required_argument, NULL, OPT_RECONNECT_MAX },
+		{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -323,6 +355,8 @@ static void parse_args(struct args *a, int argc, char **argv)
 	a->hub = NULL;
 	a->filter = NDL_KITCHEN_DEFAULT_FILTER;
 	a->hub_eater_port = -1;
+	a->reconnect_max = 5.0;
+	a->drain_timeout = 10.0;
 	a->poke = NDL_KITCHEN_DEFAULT_POKE;
 	a->snaplen = NDL__CAPTURE_DEFAULT_SNAPLEN;
 	opterr = 0;
@@ -371,6 +405,13 @@ static void parse_args(struct args *a, int argc, char **argv)
 			a->hub_eater_port = (int)parse_int("--hub-eater-port", optarg, 0, 65535);
 			break;
 		case OPT_CAPTURE_HUB_TRAFFIC: a->capture_hub_traffic = true; break;
+		case OPT_NO_RECONNECT: a->no_reconnect = true; break;
+		case OPT_RECONNECT_MAX:
+			a->reconnect_max = parse_seconds("--reconnect-max", optarg, 0.1, 3600);
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			a->drain_timeout = parse_seconds("--drain-timeout", optarg, 0, 86400);
+			break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': if (a->verbosity >= 0) a->verbosity++; break;
 		case OPT_VERSION:
@@ -598,11 +639,26 @@ static void finish(struct app *app)
 		uv_close((uv_handle_t *)&app->sigterm, NULL);
 	if (!uv_is_closing((uv_handle_t *)&app->stop_timer))
 		uv_close((uv_handle_t *)&app->stop_timer, NULL);
+	if (!uv_is_closing((uv_handle_t *)&app->drain_timer))
+		uv_close((uv_handle_t *)&app->drain_timer, NULL);
 	if (app->cap)
 		ndl__capture_stats(app->cap, &app->cstats);
 	ndl__capture_close(app->cap);
 	app->cap = NULL;
 	ndl__hub_client_shutdown(app->hub);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	struct ndl__hub_client_stats hs;
+
+	ndl__hub_client_stats(app->hub, &hs);
+	say(NDL_LOG_ERROR, "the hub at %s %s within %g s: %zu dumplings lost", app->hub_name,
+	    hs.connected ? "did not take every dumpling" : "did not come back",
+	    app->a.drain_timeout, hs.queued);
+	app->exit_code = EXIT_FAIL;
+	finish(app);
 }
 
 static void on_stop_timer(uv_timer_t *t)
@@ -626,7 +682,9 @@ static void on_stop_timer(uv_timer_t *t)
 	if (app->stop_graceful && !app->closing_hub) {
 		app->closing_hub = true;
 		ndl__hub_client_close(app->hub);
-		return;    /* on_hub_closed finishes */
+		uv_timer_start(&app->drain_timer, on_drain_timeout,
+			       (uint64_t)llround(app->a.drain_timeout * 1000.0), 0);
+		return;    /* on_hub_closed (or the drain timeout) finishes */
 	}
 	if (!app->stop_graceful)
 		finish(app);
@@ -786,6 +844,9 @@ static void print_stats(struct app *app)
 		(unsigned long long)st->dumplings_dropped);
 	if (hs.queued)
 		fprintf(stderr, ", %zu never sent", hs.queued);
+	if (hs.reconnects || hs.refused_away)
+		fprintf(stderr, ", %llu reconnects, %llu dropped while the hub was away",
+			(unsigned long long)hs.reconnects, (unsigned long long)hs.refused_away);
 	if (app->cstats.kernel_drops)
 		fprintf(stderr, ", %llu packets dropped by the kernel",
 			(unsigned long long)app->cstats.kernel_drops);
@@ -976,6 +1037,8 @@ int main(int argc, char **argv)
 
 	uv_timer_init(&app.loop, &app.stop_timer);
 	app.stop_timer.data = &app;
+	uv_timer_init(&app.loop, &app.drain_timer);
+	app.drain_timer.data = &app;
 	uv_signal_init(&app.loop, &app.sigint);
 	app.sigint.data = &app;
 	uv_signal_start(&app.sigint, on_signal, SIGINT);
@@ -1001,6 +1064,8 @@ int main(int argc, char **argv)
 			hcfg.outbox_bytes = app.a.outbox_bytes;
 			hcfg.verbose = app.a.verbosity > 0;
 			hcfg.lossless = app.a.read_file != NULL;
+			hcfg.reconnect = !app.a.no_reconnect;
+			hcfg.reconnect_max_ms = (uint64_t)llround(app.a.reconnect_max * 1000.0);
 			hcb.on_open = on_hub_open;
 			hcb.on_drain = on_hub_drain;
 			hcb.on_closed = on_hub_closed;
@@ -1010,6 +1075,10 @@ int main(int argc, char **argv)
 						sizeof(err)) < 0) {
 				say(NDL_LOG_ERROR, "%s", err);
 				request_stop(&app, EXIT_FAIL, false);
+			} else if (hcfg.reconnect) {
+				/* capture never waits for the network: the outbox
+				 * holds (or, live, counts what it drops) meanwhile */
+				start_capture(&app);
 			}
 		}
 	}

@@ -230,8 +230,8 @@ def test_parse_errors_summary():
 class FakeHub:
     """A WebSocket server on 127.0.0.1 that records what a kitchen sends."""
 
-    def __init__(self, kick_after=None):
-        self.port = ndltest.free_port()
+    def __init__(self, kick_after=None, port=None):
+        self.port = port or ndltest.free_port()
         self.kick_after = kick_after
         self.messages = []
         self.close_code = None
@@ -294,12 +294,50 @@ def test_hub_replay():
 
 def test_hub_unreachable():
     port = ndltest.free_port()
-    rc, out, err = run("-h", f"127.0.0.1:{port}", "-m", EMIT, "-r", PCAP)
+    rc, out, err = run("-h", f"127.0.0.1:{port}", "--no-reconnect", "-m", EMIT, "-r", PCAP)
     check(rc == 1 and f"cannot connect to hub at 127.0.0.1:{port}: Connection refused" in err,
           f"hub unreachable: {rc} {err!r}")
-    rc, out, err = run("-h", f"[::1]:{port}", "-m", EMIT, "-r", PCAP)
+    rc, out, err = run("-h", f"[::1]:{port}", "--no-reconnect", "-m", EMIT, "-r", PCAP)
     check(rc == 1 and f"cannot connect to hub at [::1]:{port}:" in err,
           f"hub unreachable over IPv6: {rc} {err!r}")
+    # by default the kitchen keeps trying, then gives up on what it holds
+    t0 = time.monotonic()
+    rc, out, err = run("-h", f"127.0.0.1:{port}", "-m", EMIT, "-r", PCAP, "-p", "1",
+                       "--drain-timeout", "1.5", "--reconnect-max", "0.2")
+    took = time.monotonic() - t0
+    check(rc == 1 and f"the hub at 127.0.0.1:{port} did not come back within 1.5 s: "
+          "6 dumplings lost" in err, f"unreachable hub, default: {rc} {err!r}")
+    tries = err.count(f"cannot connect to hub at 127.0.0.1:{port}: Connection refused;")
+    check(1 <= tries <= 3, f"one line per failed attempt, at most one a second: {tries} {err!r}")
+    check("reconnects" in err and "6 never sent" in err, f"stats name what was lost: {err!r}")
+    check(1.4 <= took < 8, f"waited for the drain timeout: {took:.1f} s")
+    rc, out, err = run("-h", f"127.0.0.1:{port}", "--reconnect-max", "0", "-m", EMIT, "-r", PCAP)
+    check(rc == 2 and "--reconnect-max" in err, f"bad --reconnect-max: {rc} {err!r}")
+
+
+def test_hub_comes_late():
+    """The hub starts after the kitchen: the replay waits, then all of it arrives."""
+    port = ndltest.free_port()
+    with ndltest.Procs() as procs:
+        p = procs.start("nd-sniff", [SNIFF, "-h", f"127.0.0.1:{port}", "-m", EMIT, "-r", PCAP,
+                                     "-p", "1", "-n", "late", "--reconnect-max", "0.3"])
+        time.sleep(1.0)
+        hub = FakeHub(port=port)
+        try:
+            rc = p.wait(20)
+            err = p.read_stderr()
+            hub.done.wait(10)
+        finally:
+            hub.close()
+    check(rc == 0, f"a late hub gets the whole replay, exit 0 ({rc}: {err})")
+    check("cannot connect to hub" in err, f"failed attempts are logged: {err!r}")
+    check(len(hub.messages) == 7 and json.loads(hub.messages[0])["kitchen_name"] == "late",
+          f"hello + 6 dumplings: {hub.messages[:2]}")
+    check([envelope(m) for m in hub.messages[1:]] == EXPECTED, "dumplings in order")
+    check([json.loads(m)["metadata"]["seq"] for m in hub.messages[1:]] == list(range(1, 7)),
+          "seq 1..6, no gap")
+    check("6 dumplings sent, 0 dropped" in err and "dropped while the hub was away" in err,
+          f"stats: {err!r}")
 
 
 def test_hub_kicks():
@@ -348,7 +386,7 @@ def test_live_sigterm():
 
 for t in [test_help_and_version, test_chef_list, test_cli_errors, test_default_chef_dir,
           test_stdout_replay,
-          test_odd_linktype, test_times_after_2038, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_kicks,
+          test_odd_linktype, test_times_after_2038, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_comes_late, test_hub_kicks,
           test_live_sigterm]:
     t()
 
