@@ -97,6 +97,8 @@ struct ndl_eater {
 	int rx_in_msg, rx_binary;
 
 	int hello_sent;
+	char *sub_msg;        /* LWS_PRE + {"subscribe":...} waiting to go, or NULL */
+	size_t sub_len;
 
 	/* what the caller asked for */
 	int close_requested;
@@ -245,6 +247,8 @@ static void really_free(struct ndl_eater *e)
 	namelist_free(&e->kitchens);
 	json_decref(e->hello_extra);
 	free(e->hello);
+	free(e->sub_msg);
+	e->sub_msg = NULL;
 	free(e->rx);
 	free(e->name);
 	free(e);
@@ -442,6 +446,17 @@ static int on_writeable(struct ndl_eater *e, struct lws *wsi)
 		e->hello_sent = 1;
 		if (e->on_connect)
 			e->on_connect(e);
+	}
+	if (e->sub_msg && !e->wire_code) {
+		int n = lws_write(wsi, (unsigned char *)e->sub_msg + LWS_PRE, e->sub_len,
+				  LWS_WRITE_TEXT);
+
+		free(e->sub_msg);
+		e->sub_msg = NULL;
+		if (n < (int)e->sub_len) {
+			set_end(e, -EIO, 0, "cannot send the subscription");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -685,6 +700,97 @@ EXPORT int ndl_eater_hello_set(struct ndl_eater *e, const char *key, json_t *val
 	if (json_object_set(e->hello_extra, key, value) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/* A JSON array of names[] (NULL-terminated); NULL when names is NULL or empty. */
+static int sub_list(json_t *sub, const char *key, const char *const *names)
+{
+	json_t *a;
+	size_t n = 0;
+
+	if (!names || !names[0])
+		return 0;
+	a = json_array();
+	if (!a)
+		return -ENOMEM;
+	for (; names[n]; n++) {
+		if (n == NDL_EATER_MAX_FILTER_NAMES) {
+			json_decref(a);
+			return -ENOSPC;
+		}
+		if (strlen(names[n]) > NDL_EATER_MAX_SUBSCRIBE_NAME) {
+			json_decref(a);
+			return -EINVAL;
+		}
+		if (json_array_append_new(a, json_string(names[n])) < 0) {
+			json_decref(a);
+			return -EINVAL;   /* not UTF-8, or out of memory */
+		}
+	}
+	return json_object_set_new(sub, key, a) < 0 ? -ENOMEM : 0;
+}
+
+/* {"subscribe": sub} serialised after LWS_PRE bytes, queued for writing. */
+static int queue_subscribe(struct ndl_eater *e, json_t *sub)
+{
+	json_t *msg = json_pack("{sO}", "subscribe", sub);
+	char *s, *buf;
+	size_t n;
+
+	if (!msg)
+		return -ENOMEM;
+	s = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	buf = malloc(LWS_PRE + n + 1);
+	if (!buf) {
+		free(s);
+		return -ENOMEM;
+	}
+	memcpy(buf + LWS_PRE, s, n + 1);
+	free(s);
+	free(e->sub_msg);
+	e->sub_msg = buf;
+	e->sub_len = n;
+	if (e->wsi)
+		lws_callback_on_writable(e->wsi);
+	return 0;
+}
+
+EXPORT int ndl_eater_subscribe(struct ndl_eater *e, const char *const *chefs,
+			       const char *const *kitchens, unsigned drivers)
+{
+	json_t *sub, *d;
+	int r;
+
+	if (!e || (drivers & ~(NDL_EATER_DRIVER_PACKET | NDL_EATER_DRIVER_INTERVAL)))
+		return -EINVAL;
+	if (e->state >= ST_CLOSING)
+		return -ENOTCONN;
+	sub = json_object();
+	if (!sub)
+		return -ENOMEM;
+	r = sub_list(sub, "chefs", chefs);
+	if (!r)
+		r = sub_list(sub, "kitchens", kitchens);
+	if (!r && drivers && drivers != (NDL_EATER_DRIVER_PACKET | NDL_EATER_DRIVER_INTERVAL)) {
+		d = json_pack("[s]", drivers & NDL_EATER_DRIVER_PACKET ? "packet" : "interval");
+		r = !d || json_object_set_new(sub, "drivers", d) < 0 ? -ENOMEM : 0;
+	}
+	if (r)
+		goto free_sub;
+	if (json_object_set(e->hello_extra, "subscribe", sub) < 0) {
+		r = -ENOMEM;
+		goto free_sub;
+	}
+	/* Not yet said hello: the hello carries it; afterwards an update does. */
+	if (e->state != ST_NEW)
+		r = e->hello_sent ? queue_subscribe(e, sub) : build_hello(e);
+free_sub:
+	json_decref(sub);
+	return r;
 }
 
 EXPORT int ndl_eater_filter_chef(struct ndl_eater *e, const char *chef)

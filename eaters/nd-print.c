@@ -71,6 +71,10 @@ static void usage(FILE *f)
 "      --help                    show this help and exit\n"
 "      --version                 show the version and exit\n"
 "\n"
+"-c, -k and the driver choice are also sent to the hub as a subscription, so\n"
+"it sends only those dumplings; a hub without subscriptions sends everything\n"
+"and nd-print filters them itself.\n"
+"\n"
 "Exits 0 on SIGINT/SIGTERM or after --count dumplings, 1 when the hub cannot\n"
 "be reached or closes the connection.\n");
 }
@@ -145,8 +149,9 @@ int main(int argc, char **argv)
 {
 	struct printer pr = { .color = -1, .payload = 1 };
 	const char *hub = NDL__DEFAULT_HUB, *name = NDL_EATER_DEFAULT_NAME;
-	const char *chefs[NDL_EATER_MAX_FILTER_NAMES], *kitchens[NDL_EATER_MAX_FILTER_NAMES];
-	int nchefs = 0, nkitchens = 0, interval = 1, packet = 1, opt;
+	const char *chefs[NDL_EATER_MAX_FILTER_NAMES + 1], *kitchens[NDL_EATER_MAX_FILTER_NAMES + 1];
+	int nchefs = 0, nkitchens = 0, interval = 1, packet = 1, opt, r;
+	unsigned drivers;
 	struct ndl__app app;
 
 	while ((opt = getopt_long(argc, argv, "h:c:k:n:", long_opts, NULL)) != -1) {
@@ -207,5 +212,21 @@ int main(int argc, char **argv)
 	ndl_eater_filter_drivers(app.eater, NDL_EATER_DRIVER_OTHER |
 				 (packet ? NDL_EATER_DRIVER_PACKET : 0) |
 				 (interval ? NDL_EATER_DRIVER_INTERVAL : 0));
+	/*
+	 * The same choice as a server-side subscription, so the hub does not
+	 * send what would be thrown away here; the filters above still apply,
+	 * for hubs that send everything. With neither driver wanted nothing
+	 * is printed anyway: subscribe to both and let the filter drop them.
+	 */
+	chefs[nchefs] = NULL;
+	kitchens[nkitchens] = NULL;
+	drivers = packet == interval ? 0 :
+		  packet ? NDL_EATER_DRIVER_PACKET : NDL_EATER_DRIVER_INTERVAL;
+	if (nchefs || nkitchens || drivers) {
+		r = ndl_eater_subscribe(app.eater, chefs, kitchens, drivers);
+		if (r < 0)
+			fprintf(stderr, "nd-print: warning: cannot ask the hub to filter (%s);"
+				" filtering here only\n", strerror(-r));
+	}
 	return ndl__app_run(&app, on_connect, on_dumpling);
 }

@@ -170,6 +170,38 @@ START_TEST(setters_check_arguments)
 }
 END_TEST
 
+START_TEST(subscribe_checks_arguments)
+{
+	struct ndl_eater *e = ndl_eater_new(NULL, "x", "127.0.0.1:1");
+	static char names[NDL_EATER_MAX_FILTER_NAMES + 1][16];
+	const char *many[NDL_EATER_MAX_FILTER_NAMES + 2];
+	char longname[NDL_EATER_MAX_SUBSCRIBE_NAME + 2];
+	const char *one[2] = { NULL, NULL };
+	const char *bad_utf8[] = { "\xc3\x28", NULL };
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(ndl_eater_subscribe(NULL, NULL, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ndl_eater_subscribe(e, NULL, NULL, NDL_EATER_DRIVER_OTHER), -EINVAL);
+	for (int i = 0; i <= NDL_EATER_MAX_FILTER_NAMES; i++) {
+		snprintf(names[i], sizeof(names[i]), "chef%d", i);
+		many[i] = names[i];
+	}
+	many[NDL_EATER_MAX_FILTER_NAMES + 1] = NULL;
+	ck_assert_int_eq(ndl_eater_subscribe(e, many, NULL, 0), -ENOSPC);
+	many[NDL_EATER_MAX_FILTER_NAMES] = NULL;
+	ck_assert_int_eq(ndl_eater_subscribe(e, many, NULL, 0), 0);
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	one[0] = longname;
+	ck_assert_int_eq(ndl_eater_subscribe(e, NULL, one, 0), -EINVAL);
+	longname[NDL_EATER_MAX_SUBSCRIBE_NAME] = '\0';
+	ck_assert_int_eq(ndl_eater_subscribe(e, NULL, one, NDL_EATER_DRIVER_PACKET), 0);
+	ck_assert_int_eq(ndl_eater_subscribe(e, bad_utf8, NULL, 0), -EINVAL);
+	ck_assert_int_eq(ndl_eater_subscribe(e, NULL, NULL, 0), 0);
+	ndl_eater_free(e);
+}
+END_TEST
+
 START_TEST(refused_reports_once_and_leaves_loop_empty)
 {
 	uv_loop_t loop;
@@ -244,6 +276,7 @@ static Suite *eater_suite(void)
 	tcase_add_test(tc, hub_addresses_normalise);
 	tcase_add_test(tc, null_is_harmless);
 	tcase_add_test(tc, setters_check_arguments);
+	tcase_add_test(tc, subscribe_checks_arguments);
 	tcase_add_test(tc, refused_reports_once_and_leaves_loop_empty);
 	tcase_add_test(tc, close_while_connecting_on_private_loop);
 	suite_add_tcase(s, tc);

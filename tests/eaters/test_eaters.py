@@ -210,6 +210,53 @@ def test_filters(procs, in_port, out_port):
           f"(rc {rc})\n--- want\n{want!r}\n--- got\n{got!r}")
 
 
+async def _eater_info(port, name, pred, timeout):
+    """info_from_hub of eater `name` from the first status where pred(info)."""
+    deadline = time.monotonic() + timeout
+    async with websockets.connect(f"ws://127.0.0.1:{port}") as ws:
+        await ws.send(json.dumps({"eater_name": "test-probe"}))
+        info = None
+        while time.monotonic() < deadline:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if msg["metadata"]["chef"] != "SystemStatusChef":
+                continue
+            for e in msg["payload"].get("dumpling_eaters", []):
+                if e["info_from_eater"].get("eater_name") == name:
+                    info = e["info_from_hub"]
+                    if pred(info):
+                        return info
+    raise TimeoutError(f"eater {name} never reached the state wanted; last {info}")
+
+
+def test_subscription(procs, in_port, out_port):
+    """-c and --no-interval-dumplings become a hub-side subscription: the
+    hub sends nd-print only ChefA packet dumplings (not even its status)."""
+    name = "sub-eater"
+    p = eater(procs, "nd-print", "-h", f"127.0.0.1:{out_port}", "-n", name,
+              "-c", "ChefA", "--no-interval-dumplings", "--no-payload", "--no-color")
+    info = asyncio.run(_eater_info(out_port, name, lambda i: True, 10.0))
+    check(info.get("subscribe") == {"chefs": ["ChefA"], "drivers": ["packet"]},
+          f"nd-print's subscription in the hub's status: {info.get('subscribe')}")
+    kitchen(in_port, "kit-s", [
+        dumpling("ChefB", "kit-s", "packet", 30.0, 1),
+        dumpling("ChefA", "kit-s", "interval", 31.0, 2),
+        dumpling("ChefA", "kit-s", "packet", 32.0, 3),
+        dumpling("ChefB", "kit-s", "packet", 33.0, 4),
+        dumpling("ChefA", "kit-s", "packet", 34.0, 5),
+    ])
+    info = asyncio.run(_eater_info(out_port, name, lambda i: i["not_subscribed"] >= 3
+                                   and i["sent"] >= 2 and i["queued"] == 0, 10.0))
+    check(info["sent"] == 2 and info["dropped"] == 0,
+          f"the hub sent nd-print -c ChefA only the two ChefA packet dumplings: {info}")
+    p.signal(signal.SIGINT)
+    rc = wait_exit(p)
+    got = p.read_stdout().split("\n\n", 1)[1]
+    want = ("1970-01-01T00:00:32 [packet  ] ChefA from kit-s\n"
+            "1970-01-01T00:00:34 [packet  ] ChefA from kit-s\n")
+    check(rc == 0 and got == want, f"nd-print with a subscription (rc {rc})\n--- want\n"
+          f"{want!r}\n--- got\n{got!r}")
+
+
 def test_hubstatus(procs, in_port, out_port):
     p = eater(procs, "nd-hubstatus", "-h", f"127.0.0.1:{out_port}", "--once")
     rc = wait_exit(p)
@@ -329,6 +376,7 @@ def main():
         test_default_format(procs, in_port, out_port)
         test_json_and_count(procs, in_port, out_port)
         test_filters(procs, in_port, out_port)
+        test_subscription(procs, in_port, out_port)
         test_hubstatus(procs, in_port, out_port)
         test_hubdetails(procs, in_port, out_port)
         test_sigint_and_hub_going_away(procs)

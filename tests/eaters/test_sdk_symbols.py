@@ -26,7 +26,7 @@ def main():
     if stray:
         ndltest.fail("libndleater exports symbols outside ndl_eater_*: " + ", ".join(sorted(stray)))
     for want in ("ndl_eater_new", "ndl_eater_free", "ndl_eater_start", "ndl_eater_close",
-                 "ndl_eater_run"):
+                 "ndl_eater_run", "ndl_eater_subscribe"):
         if want not in names:
             ndltest.fail(f"{want} is not exported")
 

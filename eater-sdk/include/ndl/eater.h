@@ -5,7 +5,8 @@
  *
  * An eater connects to the hub's eater port over a plain WebSocket
  * (RFC 6455), sends its hello `{"eater_name": "..."}`, and from then on
- * only receives: one text message per dumpling,
+ * only receives (apart from subscription updates, see ndl_eater_subscribe()):
+ * one text message per dumpling,
  * `{"metadata": {"chef", "kitchen", "creation_time", "driver"}, "payload"}`.
  *
  * The SDK runs on a libuv loop: either the caller's (pass it to
@@ -59,6 +60,8 @@ extern "C" {
 
 /** Most names each of the chef and kitchen filters may hold. */
 #define NDL_EATER_MAX_FILTER_NAMES 256
+/** Longest name (bytes) in a subscription, as the hub allows. */
+#define NDL_EATER_MAX_SUBSCRIBE_NAME 256
 
 /** Driver bits for ndl_eater_filter_drivers(). */
 #define NDL_EATER_DRIVER_PACKET   0x1u
@@ -178,6 +181,31 @@ void ndl_eater_free(struct ndl_eater *e);
  *         ndl_eater_start(); -ENOMEM.
  */
 int ndl_eater_hello_set(struct ndl_eater *e, const char *key, json_t *value);
+
+/**
+ * Ask the hub to send only some dumplings (a server-side subscription,
+ * docs/protocol.md section 9): those whose chef is in chefs AND kitchen is
+ * in kitchens AND driver is in drivers. An absent list means "all".
+ * Before ndl_eater_start() (or before the hello went out) it goes into the
+ * hello; once connected it is sent as an update that replaces the previous
+ * subscription. Hubs that do not know subscriptions (netdumplings 0.5.1)
+ * send everything, so pair it with ndl_eater_filter_*() to get the same
+ * dumplings from every hub. The hub's status dumplings (chef
+ * "SystemStatusChef", kitchen null) are subject to it as well.
+ * @param chefs    NULL-terminated array of chef names, copied; NULL or
+ *                 empty for all.
+ * @param kitchens NULL-terminated array of kitchen names, copied; NULL or
+ *                 empty for all (a non-empty list leaves out the status).
+ * @param drivers  NDL_EATER_DRIVER_PACKET and/or NDL_EATER_DRIVER_INTERVAL;
+ *                 0 for all.
+ * @return 0; -EINVAL for a NULL eater, other driver bits, a name longer
+ *         than NDL_EATER_MAX_SUBSCRIBE_NAME bytes or not UTF-8; -ENOSPC for
+ *         more than NDL_EATER_MAX_FILTER_NAMES names in a list; -ENOTCONN
+ *         once the eater is closing; -ENOMEM.
+ * @note Thread: the loop's.
+ */
+int ndl_eater_subscribe(struct ndl_eater *e, const char *const *chefs,
+			const char *const *kitchens, unsigned drivers);
 
 /**
  * Only deliver dumplings whose chef is one of the names given (the
