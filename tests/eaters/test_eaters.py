@@ -257,6 +257,32 @@ def test_subscription(procs, in_port, out_port):
           f"{want!r}\n--- got\n{got!r}")
 
 
+def test_subscribe_while_connected(procs, in_port, out_port):
+    """ndl_eater_subscribe() after the hello sends an update: the hub then
+    sends only that chef (the status, not listed, stops too)."""
+    name = "late-sub"
+    probe = os.path.join(ndltest.BUILD, "tests", "eaters", "sub_probe")
+    p = procs.start("sub_probe", [probe, f"127.0.0.1:{out_port}", name, "ChefA", "2"],
+                    env=ENV)
+    info = asyncio.run(_eater_info(out_port, name, lambda i: i["subscribe"] != {}, 10.0))
+    check(info["subscribe"] == {"chefs": ["ChefA"]},
+          f"the subscription sent after the hello: {info['subscribe']}")
+    kitchen(in_port, "kit-late", [dumpling("ChefB", "kit-late", "packet", 40.0, 1),
+                                  dumpling("ChefA", "kit-late", "packet", 41.0, 2),
+                                  dumpling("ChefC", "kit-late", "interval", 42.0, 3),
+                                  dumpling("ChefA", "kit-late", "interval", 43.0, 4)])
+    rc = wait_exit(p)
+    lines = p.read_stdout().splitlines()
+    # Status may arrive before the update took effect; nothing else may.
+    after = [ln for ln in lines if not ln.startswith("SystemStatusChef ")]
+    check(rc == 0 and after == ["ChefA kit-late", "ChefA kit-late"],
+          f"eater subscribed while connected got {lines} (rc {rc}, "
+          f"stderr {p.read_stderr()!r})")
+    tail = lines[lines.index("ChefA kit-late"):]
+    check(all(not ln.startswith("SystemStatusChef ") for ln in tail),
+          f"status still sent after the update: {lines}")
+
+
 def test_hubstatus(procs, in_port, out_port):
     p = eater(procs, "nd-hubstatus", "-h", f"127.0.0.1:{out_port}", "--once")
     rc = wait_exit(p)
@@ -377,6 +403,7 @@ def main():
         test_json_and_count(procs, in_port, out_port)
         test_filters(procs, in_port, out_port)
         test_subscription(procs, in_port, out_port)
+        test_subscribe_while_connected(procs, in_port, out_port)
         test_hubstatus(procs, in_port, out_port)
         test_hubdetails(procs, in_port, out_port)
         test_sigint_and_hub_going_away(procs)
