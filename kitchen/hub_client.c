@@ -358,7 +358,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		h->wsi = NULL;
 		if (!why[0] || strcmp(why, "closed before established") == 0)
 			snprintf(why, sizeof(why), "connection failed");
-		explain_connect_failure(h->host, h->port, why, sizeof(why));
+		/* the explanation may block up to 2 s: the first attempt only */
+		if (!h->reconnects)
+			explain_connect_failure(h->host, h->port, why, sizeof(why));
 		if (!schedule_retry(h, 0, why))
 			report_closed(h, 0, why, false);
 		break;
@@ -512,9 +514,11 @@ static int connect_now(struct ndl__hub_client *h)
 	ci.local_protocol_name = protocols[0].name;
 	ci.pwsi = &h->wsi;
 	h->state = HUB_CONNECTING;
-	if (!lws_client_connect_via_info(&ci) && !h->reported) {
+	if (!lws_client_connect_via_info(&ci) && h->state == HUB_CONNECTING && !h->reported) {
+		/* failed at once, without the error callback having said so */
 		char why[200] = "connection failed";
-		explain_connect_failure(h->host, h->port, why, sizeof(why));
+		if (!h->reconnects)
+			explain_connect_failure(h->host, h->port, why, sizeof(why));
 		if (!schedule_retry(h, 0, why))
 			report_closed(h, 0, why, false);
 		return -ECONNREFUSED;

@@ -307,7 +307,9 @@ def test_hub_unreachable():
     took = time.monotonic() - t0
     check(rc == 1 and f"the hub at 127.0.0.1:{port} did not come back within 1.5 s: "
           "6 dumplings lost" in err, f"unreachable hub, default: {rc} {err!r}")
-    tries = err.count(f"cannot connect to hub at 127.0.0.1:{port}: Connection refused;")
+    check(f"cannot connect to hub at 127.0.0.1:{port}: Connection refused;" in err,
+          f"the first failure says why: {err!r}")
+    tries = err.count(f"cannot connect to hub at 127.0.0.1:{port}: ")
     check(1 <= tries <= 3, f"one line per failed attempt, at most one a second: {tries} {err!r}")
     check("reconnects" in err and "6 never sent" in err, f"stats name what was lost: {err!r}")
     check(1.4 <= took < 8, f"waited for the drain timeout: {took:.1f} s")
