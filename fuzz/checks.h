@@ -32,14 +32,14 @@ static inline void fuzz_check_dns(const struct ndl_dns *d, const uint8_t *msg,
 	char name[16];
 
 	FUZZ_CHECK(d->error < NDL_DNS_ERROR_COUNT);
-	FUZZ_CHECK(ndl__dns_error_name(d->error) != NULL);
+	FUZZ_CHECK(ndl_dns_error_name(d->error) != NULL);
 	FUZZ_CHECK(d->n_questions <= NDL_DNS_MAX_QUESTIONS && d->n_questions <= d->qdcount);
 	FUZZ_CHECK(d->n_answers <= NDL_DNS_MAX_RRS && d->n_answers <= d->ancount);
 	FUZZ_CHECK(d->n_authorities <= NDL_DNS_MAX_RRS && d->n_authorities <= d->nscount);
 	FUZZ_CHECK(d->n_additionals <= NDL_DNS_MAX_RRS && d->n_additionals <= d->arcount);
 	for (unsigned int i = 0; i < d->n_questions; i++) {
 		FUZZ_CHECK(memchr(d->questions[i].name, '\0', NDL_DNS_NAME_MAX) != NULL);
-		FUZZ_CHECK(ndl__dns_type_name(d->questions[i].qtype, name, sizeof(name)) == name);
+		FUZZ_CHECK(ndl_dns_type_name(d->questions[i].qtype, name, sizeof(name)) == name);
 	}
 	for (unsigned int i = 0; i < d->n_answers; i++)
 		fuzz_check_rr(&d->answers[i], msg, len);
@@ -94,7 +94,7 @@ static inline void fuzz_check_http(const struct ndl_http *h, const uint8_t *msg,
 				   size_t len)
 {
 	FUZZ_CHECK(h->error < NDL_HTTP_ERROR_COUNT);
-	FUZZ_CHECK(strcmp(ndl__http_error_name(h->error), "unknown") != 0);
+	FUZZ_CHECK(strcmp(ndl_http_error_name(h->error), "unknown") != 0);
 	FUZZ_CHECK(h->version_major == 1);
 	fuzz_check_str(h->method, msg, len);
 	fuzz_check_str(h->target, msg, len);
@@ -132,7 +132,7 @@ static inline void fuzz_check_tls(const struct ndl_tls_hello *t, const uint8_t *
 				  size_t len)
 {
 	FUZZ_CHECK(t->error < NDL_TLS_ERROR_COUNT);
-	FUZZ_CHECK(strcmp(ndl__tls_error_name(t->error), "unknown") != 0);
+	FUZZ_CHECK(strcmp(ndl_tls_error_name(t->error), "unknown") != 0);
 	FUZZ_CHECK(t->type == 1 || t->type == 2);
 	if (t->random)
 		FUZZ_CHECK(fuzz_inside(t->random, 32, msg, len));

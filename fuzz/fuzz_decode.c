@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ndl__decode(&pkt, linktype, frame, caplen, caplen, 1);
 	FUZZ_CHECK(rc >= 0 && rc < NDL_DECODE_ERROR_COUNT);
 	FUZZ_CHECK((uint32_t)rc == pkt.decode_error);
-	FUZZ_CHECK(ndl__decode_error_name(pkt.decode_error) != NULL);
+	FUZZ_CHECK(ndl_decode_error_name(pkt.decode_error) != NULL);
 	FUZZ_CHECK(pkt.data == frame && pkt.caplen == caplen);
 	FUZZ_CHECK(pkt.linktype == linktype);
 	FUZZ_CHECK(pkt.l2_off <= caplen && pkt.l3_off <= caplen && pkt.l4_off <= caplen);

@@ -748,8 +748,3 @@ int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 	return err;
 }
 
-/* Contract in decode.h. */
-const char *ndl__decode_error_name(unsigned int err)
-{
-	return ndl_decode_error_name(err);
-}

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>  /* ndl_*_name() for the errors and types below */
 
 /*
  * Decode one captured frame of link type linktype (a DLT_* value) into pkt,
@@ -21,9 +22,6 @@
  */
 int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 		uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
-
-/* ndl_decode_error_name() of <ndl/names.h> ("truncated_ipv4"), as a linkable function. */
-const char *ndl__decode_error_name(unsigned int err);
 
 /* Storage a parsed DNS message points into. One per kitchen, reused. */
 struct ndl__dns_buf {
@@ -51,12 +49,6 @@ int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 					   const struct ndl_packet *pkt);
 
-/* ndl_dns_error_name() of <ndl/names.h> ("name_loop"), as a linkable function. */
-const char *ndl__dns_error_name(unsigned int err);
-
-/* ndl_dns_type_name() of <ndl/names.h> ("AAAA", "TYPE65280"), as a linkable function. */
-const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen);
-
 /* Storage a parsed HTTP start points into. One per kitchen, reused. */
 struct ndl__http_buf {
 	struct ndl_http http;
@@ -74,9 +66,6 @@ int ndl__http_parse(struct ndl__http_buf *buf, const uint8_t *msg, size_t len);
 /* The HTTP message starting pkt's TCP payload, or NULL. */
 const struct ndl_http *ndl__http_from_packet(struct ndl__http_buf *buf,
 					     const struct ndl_packet *pkt);
-
-/* ndl_http_error_name() of <ndl/names.h> ("too_many_headers"), as a linkable function. */
-const char *ndl__http_error_name(unsigned int err);
 
 /* Storage a parsed TLS hello points into. One per kitchen, reused. */
 struct ndl__tls_buf {
@@ -101,8 +90,5 @@ int ndl__tls_parse(struct ndl__tls_buf *buf, const uint8_t *msg, size_t len);
 /* The TLS hello starting pkt's TCP payload, or NULL. */
 const struct ndl_tls_hello *ndl__tls_from_packet(struct ndl__tls_buf *buf,
 						 const struct ndl_packet *pkt);
-
-/* ndl_tls_error_name() of <ndl/names.h> ("truncated"), as a linkable function. */
-const char *ndl__tls_error_name(unsigned int err);
 
 #endif /* NDL_KITCHEN_DECODE_H */

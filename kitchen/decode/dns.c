@@ -591,14 +591,4 @@ const struct ndl_dns *ndl__dns_from_packet(struct ndl__dns_buf *buf,
 	return &buf->dns;
 }
 
-/* Contract in decode.h. */
-const char *ndl__dns_error_name(unsigned int err)
-{
-	return ndl_dns_error_name(err);
-}
 
-/* Contract in decode.h. */
-const char *ndl__dns_type_name(uint16_t type, char *out, size_t outlen)
-{
-	return ndl_dns_type_name(type, out, outlen);
-}

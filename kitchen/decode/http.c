@@ -318,8 +318,3 @@ const struct ndl_http *ndl__http_from_packet(struct ndl__http_buf *buf,
 	return &buf->http;
 }
 
-/* Contract in decode.h. */
-const char *ndl__http_error_name(unsigned int err)
-{
-	return ndl_http_error_name(err);
-}

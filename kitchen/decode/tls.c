@@ -477,8 +477,3 @@ const struct ndl_tls_hello *ndl__tls_from_packet(struct ndl__tls_buf *buf,
 	return &buf->hello;
 }
 
-/* Contract in decode.h. */
-const char *ndl__tls_error_name(unsigned int err)
-{
-	return ndl_tls_error_name(err);
-}

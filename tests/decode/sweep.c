@@ -298,27 +298,27 @@ int main(void)
 	printf("sweep: %lu packets, %lu bytes\n", t.packets, t.bytes);
 	printf("decode errors:\n");
 	for (i = 0; i < NDL_DECODE_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__decode_error_name((unsigned int)i), t.decode_err[i]);
+		printf("  %-20s %lu\n", ndl_decode_error_name((unsigned int)i), t.decode_err[i]);
 	printf("dns: %lu messages\n", t.dns_msgs);
 	for (i = 0; i < NDL_DNS_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__dns_error_name((unsigned int)i), t.dns_err[i]);
+		printf("  %-20s %lu\n", ndl_dns_error_name((unsigned int)i), t.dns_err[i]);
 	printf("dns: %lu other payloads parsed as DNS to exercise the parser\n", t.forced);
 	printf("http: %lu of %lu TCP payloads start an HTTP message (%lu requests)\n",
 	       t.http_msgs, t.tcp_payloads, t.http_requests);
 	for (i = 0; i < NDL_HTTP_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__http_error_name((unsigned int)i), t.http_err[i]);
+		printf("  %-20s %lu\n", ndl_http_error_name((unsigned int)i), t.http_err[i]);
 	printf("tls: %lu hellos (%lu ClientHellos, %lu with SNI)\n", t.tls_hellos, t.tls_client,
 	       t.tls_sni);
 	for (i = 0; i < NDL_TLS_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__tls_error_name((unsigned int)i), t.tls_err[i]);
+		printf("  %-20s %lu\n", ndl_tls_error_name((unsigned int)i), t.tls_err[i]);
 	printf("http/tls: %lu and %lu non-TCP payloads accepted when forced through the parsers\n",
 	       t.http_forced, t.tls_forced);
 	printf("http: every payload behind a request line:\n");
 	for (i = 0; i < NDL_HTTP_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__http_error_name((unsigned int)i), t.http_forced_err[i]);
+		printf("  %-20s %lu\n", ndl_http_error_name((unsigned int)i), t.http_forced_err[i]);
 	printf("tls: every payload of 6 bytes or more with a hello's first bytes:\n");
 	for (i = 0; i < NDL_TLS_ERROR_COUNT; i++)
-		printf("  %-20s %lu\n", ndl__tls_error_name((unsigned int)i), t.tls_forced_err[i]);
+		printf("  %-20s %lu\n", ndl_tls_error_name((unsigned int)i), t.tls_forced_err[i]);
 	if (t.files == 0) {
 		fprintf(stderr, "sweep: no capture in %s could be opened\n", dir);
 		goto free_bufs;

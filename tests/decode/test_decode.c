@@ -142,7 +142,7 @@ static int dec(struct ndl_packet *p, int lt, const struct fb *f)
 	return dec_n(p, lt, f->b, f->n);
 }
 
-#define ck_err(p, name) ck_assert_str_eq(ndl__decode_error_name((p)->decode_error), name)
+#define ck_err(p, name) ck_assert_str_eq(ndl_decode_error_name((p)->decode_error), name)
 
 /* ------------------------------------------------------------------------ */
 /* Frames shared by several tests                                            */
@@ -1029,9 +1029,9 @@ START_TEST(test_truncate_tcp4_every_offset)
 			want = "truncated_tcp";
 		else
 			want = "ok";
-		ck_assert_msg(strcmp(ndl__decode_error_name((unsigned)err), want) == 0,
+		ck_assert_msg(strcmp(ndl_decode_error_name((unsigned)err), want) == 0,
 			      "cut at %zu: %s, want %s", n,
-			      ndl__decode_error_name((unsigned)err), want);
+			      ndl_decode_error_name((unsigned)err), want);
 		ck_assert_uint_eq(p.caplen, n);
 		ck_assert_uint_eq(!!(p.layers & NDL_LAYER_ETHERNET), n >= ip_at);
 		ck_assert_uint_eq(!!(p.layers & NDL_LAYER_IPV4), n >= ip_at + 20);
@@ -1066,7 +1066,7 @@ START_TEST(test_truncate_everything)
 					int err = dec_n(&p, types[j], f.b + skip, n);
 
 					ck_assert_int_lt(err, NDL_DECODE_ERROR_COUNT);
-					ck_assert_str_ne(ndl__decode_error_name((unsigned)err), "unknown");
+					ck_assert_str_ne(ndl_decode_error_name((unsigned)err), "unknown");
 					ck_assert_uint_le(p.payload_len, n);
 					if (p.payload)
 						ck_assert(p.payload >= held && p.payload + p.payload_len <= held + n);
@@ -1083,7 +1083,7 @@ START_TEST(test_error_names)
 	unsigned int i, j;
 
 	for (i = 0; i < NDL_DECODE_ERROR_COUNT; i++) {
-		const char *name = ndl__decode_error_name(i);
+		const char *name = ndl_decode_error_name(i);
 
 		ck_assert_str_ne(name, "unknown");
 		for (const char *c = name; *c; c++)
@@ -1092,10 +1092,10 @@ START_TEST(test_error_names)
 			ck_assert_str_ne(seen[j], name);
 		seen[i] = name;
 	}
-	ck_assert_str_eq(ndl__decode_error_name(0), "ok");
-	ck_assert_str_eq(ndl__decode_error_name(NDL_DECODE_TRUNCATED_IPV4), "truncated_ipv4");
-	ck_assert_str_eq(ndl__decode_error_name(NDL_DECODE_ERROR_COUNT), "unknown");
-	ck_assert_str_eq(ndl__decode_error_name(~0u), "unknown");
+	ck_assert_str_eq(ndl_decode_error_name(0), "ok");
+	ck_assert_str_eq(ndl_decode_error_name(NDL_DECODE_TRUNCATED_IPV4), "truncated_ipv4");
+	ck_assert_str_eq(ndl_decode_error_name(NDL_DECODE_ERROR_COUNT), "unknown");
+	ck_assert_str_eq(ndl_decode_error_name(~0u), "unknown");
 }
 END_TEST
 

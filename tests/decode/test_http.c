@@ -44,7 +44,7 @@ static int parse(const char *msg)
 		      "%s is \"%.*s\", want \"%s\"", #s, (int)s_.len, s_.ptr, w_); \
 } while (0)
 
-#define ck_err(name) ck_assert_str_eq(ndl__http_error_name(hb.http.error), name)
+#define ck_err(name) ck_assert_str_eq(ndl_http_error_name(hb.http.error), name)
 
 /* The TCP payload of packet index of http-lo.pcap, decoded; frees nothing. */
 static struct cap_packet cap;
@@ -189,7 +189,7 @@ START_TEST(test_real_request_every_cut)
 			continue;
 		}
 		ck_assert_msg(hb.http.error == NDL_HTTP_TRUNCATED, "cut at %zu: %s", n,
-			      ndl__http_error_name(hb.http.error));
+			      ndl_http_error_name(hb.http.error));
 		ck_assert(!hb.http.headers_complete);
 		ck_assert_uint_eq(hb.http.header_bytes, 0);
 		ck_assert_uint_eq(hb.http.n_headers, lfs - 1);
@@ -460,7 +460,7 @@ START_TEST(test_bad_fields)
 
 	ck_assert_int_eq(parse(c->msg), 0);
 	ck_assert_msg(hb.http.error == NDL_HTTP_BAD_HEADER, "case %d: %s", _i,
-		      ndl__http_error_name(hb.http.error));
+		      ndl_http_error_name(hb.http.error));
 	ck_assert_uint_eq(hb.http.n_headers, c->kept);
 	ck_assert(!hb.http.headers_complete);
 	ck_assert_uint_eq(hb.http.header_bytes, 0);
@@ -605,13 +605,13 @@ START_TEST(test_error_names)
 	const char *seen[NDL_HTTP_ERROR_COUNT];
 
 	for (unsigned int i = 0; i < NDL_HTTP_ERROR_COUNT; i++) {
-		seen[i] = ndl__http_error_name(i);
+		seen[i] = ndl_http_error_name(i);
 		ck_assert_str_ne(seen[i], "unknown");
 		for (unsigned int j = 0; j < i; j++)
 			ck_assert_str_ne(seen[i], seen[j]);
 	}
-	ck_assert_str_eq(ndl__http_error_name(NDL_HTTP_TRUNCATED), "truncated");
-	ck_assert_str_eq(ndl__http_error_name(NDL_HTTP_ERROR_COUNT), "unknown");
+	ck_assert_str_eq(ndl_http_error_name(NDL_HTTP_TRUNCATED), "truncated");
+	ck_assert_str_eq(ndl_http_error_name(NDL_HTTP_ERROR_COUNT), "unknown");
 }
 END_TEST
 

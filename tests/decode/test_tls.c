@@ -33,7 +33,7 @@ static int parse_n(const void *msg, size_t n)
 	return ndl__tls_parse(&tb, held, n);
 }
 
-#define ck_err(name) ck_assert_str_eq(ndl__tls_error_name(th->error), name)
+#define ck_err(name) ck_assert_str_eq(ndl_tls_error_name(th->error), name)
 
 #define ck_str(s, want) do { \
 	struct ndl_str s_ = (s); \
@@ -248,12 +248,12 @@ START_TEST(test_every_cut)
 		ck_assert_uint_eq(th->type, full->hello.type);
 		if (n >= end) {
 			ck_assert_msg(th->error == NDL_TLS_OK, "cut at %zu: %s", n,
-				      ndl__tls_error_name(th->error));
+				      ndl_tls_error_name(th->error));
 			ck_assert_uint_eq(th->n_extensions, full->hello.n_extensions);
 			ck_assert_uint_eq(th->version, full->hello.version);
 		} else {
 			ck_assert_msg(th->error == NDL_TLS_TRUNCATED, "cut at %zu of %zu: %s", n,
-				      end, ndl__tls_error_name(th->error));
+				      end, ndl_tls_error_name(th->error));
 		}
 		ck_assert_uint_le(th->n_ciphers, full->hello.n_ciphers);
 		ck_assert_uint_le(th->n_extensions, full->hello.n_extensions);
@@ -481,7 +481,7 @@ START_TEST(test_limits)
 	ext_sni(&f, "many.example.test");
 	client_end(&f, x);
 	ck_assert_int_eq(parse_n(f.b, f.n), 0);
-	ck_assert_str_eq(ndl__tls_error_name(th->error), over ? "too_many" : "ok");
+	ck_assert_str_eq(ndl_tls_error_name(th->error), over ? "too_many" : "ok");
 	ck_assert_uint_eq(th->n_ciphers, NDL_TLS_MAX_CIPHERS);
 	ck_assert_uint_eq(th->ciphers[NDL_TLS_MAX_CIPHERS - 1], 0x0100 + NDL_TLS_MAX_CIPHERS - 1);
 	ck_str(th->sni, "many.example.test");
@@ -497,7 +497,7 @@ START_TEST(test_limits)
 		client_end(&f, x);
 		ck_assert_int_eq(parse_n(f.b, f.n), 0);
 		ck_assert_msg(th->error == (over ? NDL_TLS_TOO_MANY : NDL_TLS_OK),
-			      "extension %u: %s", list_types[t], ndl__tls_error_name(th->error));
+			      "extension %u: %s", list_types[t], ndl_tls_error_name(th->error));
 		got = t == 0 ? th->groups : t == 1 ? th->sig_algs : th->versions;
 		n = t == 0 ? th->n_groups : t == 1 ? th->n_sig_algs : th->n_versions;
 		ck_assert_uint_eq(n, NDL_TLS_MAX_LIST);
@@ -751,7 +751,7 @@ START_TEST(test_bad_hellos)
 	else
 		patch16(&f, c->off, c->val);
 	ck_assert_int_eq(parse_n(f.b, f.n), 0);
-	ck_assert_msg(th->error == c->err, "%s: %s", c->what, ndl__tls_error_name(th->error));
+	ck_assert_msg(th->error == c->err, "%s: %s", c->what, ndl_tls_error_name(th->error));
 }
 END_TEST
 
@@ -870,13 +870,13 @@ START_TEST(test_error_names)
 	const char *seen[NDL_TLS_ERROR_COUNT];
 
 	for (unsigned int i = 0; i < NDL_TLS_ERROR_COUNT; i++) {
-		seen[i] = ndl__tls_error_name(i);
+		seen[i] = ndl_tls_error_name(i);
 		ck_assert_str_ne(seen[i], "unknown");
 		for (unsigned int j = 0; j < i; j++)
 			ck_assert_str_ne(seen[i], seen[j]);
 	}
-	ck_assert_str_eq(ndl__tls_error_name(NDL_TLS_BAD_HELLO), "bad_hello");
-	ck_assert_str_eq(ndl__tls_error_name(NDL_TLS_ERROR_COUNT), "unknown");
+	ck_assert_str_eq(ndl_tls_error_name(NDL_TLS_BAD_HELLO), "bad_hello");
+	ck_assert_str_eq(ndl_tls_error_name(NDL_TLS_ERROR_COUNT), "unknown");
 }
 END_TEST
 

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	       files, nchefs, unreadable, s.dumplings, s.bad);
 	for (int e = 1; e < NDL_DECODE_ERROR_COUNT; e++)
 		if (errors[e])
-			printf("  decode error %-24s %llu\n", ndl__decode_error_name((unsigned)e),
+			printf("  decode error %-24s %llu\n", ndl_decode_error_name((unsigned)e),
 			       (unsigned long long)errors[e]);
 	ndl__chef_catalog_free(&cat);
 	if (files < 700 || s.dumplings == 0 || s.bad) {
