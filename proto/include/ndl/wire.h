@@ -35,5 +35,14 @@
 #define NDL_CLOSE_TOO_BIG          1009  /* frame larger than the hub's limit */
 #define NDL_CLOSE_CANCELLED        4101  /* eater cancelled */
 #define NDL_CLOSE_EATER_FULL       4102  /* eater got the number it asked for */
+#define NDL_CLOSE_LAGGING          4103  /* eater's queue full under --lag-policy disconnect */
+#define NDL_CLOSE_UNAUTHORIZED     4104  /* hello token missing or wrong */
+
+/* Subprotocols (docs/protocol.md sections 1 and 10). */
+#define NDL_SUBPROTOCOL            "netdumplings"
+#define NDL_SUBPROTOCOL_BATCH      "netdumplings.batch.v1"
+
+/* The hub's drop notice under --lag-policy drop-oldest (section 11). */
+#define NDL_DROPS_CHEF             "SystemDropsChef"
 
 #endif /* NDL_WIRE_H */
