@@ -12,6 +12,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "auth.h"
 #include "hub.h"
 #include "log.h"
 #include "msgq.h"
@@ -43,6 +44,7 @@ struct ndl_hub_conn {
 	struct ndl_hub *hub;        /* NULL until established and after cleanup */
 	struct lws *wsi;
 	enum ndl_hub_role role;
+	bool batch;                 /* batch mode (docs/protocol.md section 10) */
 	bool greeted;               /* a valid hello was received */
 	int close_code;             /* close code we are sending, 0 if none */
 	const char *close_text;     /* static reason sent with close_code */
@@ -57,13 +59,21 @@ struct ndl_hub_conn {
 	int port;
 
 	uint64_t dumplings_in;      /* kitchen: dumplings accepted */
+	uint64_t rate_limited;      /* kitchen: dumplings dropped over --kitchen-rate */
+	uint64_t bad_lines;         /* kitchen: batch lines refused (not_a_dumpling) */
+	struct ndl_hub_ratelimit rate;   /* kitchen: the --kitchen-rate bucket */
 	struct ndl_hub_msgq q;      /* eater: dumplings waiting to be sent */
 	uint64_t dropped;           /* eater: dumplings dropped because q was full */
+	uint64_t missed;            /* eater: dropped since the last drop notice */
 	uint64_t sent;              /* eater: dumplings written */
 	uint64_t ignored;           /* eater: frames ignored after the hello */
 	uint64_t not_subscribed;    /* eater: dumplings not sent because of sub */
 	struct ndl_hub_sub sub;     /* eater: what it wants; empty means all */
 	bool rx_skip;               /* eater: discarding an oversized message */
+
+	/* A plain HTTP request (GET /metrics) on a listener. */
+	char *http_body;            /* malloc'd response body, NULL when none */
+	size_t http_len, http_off;
 };
 
 /* One listening vhost: a role on one address. */
@@ -71,7 +81,7 @@ struct ndl_hub_listener {
 	struct ndl_hub *hub;
 	enum ndl_hub_role role;
 	struct lws_vhost *vh;
-	struct lws_protocols protocols[2];   /* ours and the terminator */
+	struct lws_protocols protocols[3];   /* per-message, batch, terminator */
 };
 
 struct ndl_hub {
@@ -95,6 +105,10 @@ struct ndl_hub {
 	uint64_t total_out;
 	uint64_t total_dropped;
 	uint64_t total_not_subscribed;
+	uint64_t total_rate_limited;
+	struct ndl_hub_tokens tokens[2];  /* per role; none required when empty */
+	unsigned char *scratch;     /* LWS_PRE + scratch_cap: batches being written */
+	size_t scratch_cap;
 	uint64_t rejections[NDL_HUB_REJ_COUNT];
 	struct ndl_hub_ratelimit reject_rl;
 
@@ -118,6 +132,13 @@ struct ndl_hub {
  * on allocation failure.
  */
 struct ndl_hub_msg *ndl__hub_status_build(struct ndl_hub *hub);
+
+/*
+ * Build the Prometheus text exposition (version 0.0.4) of the hub's
+ * counters into a malloc'd buffer the caller frees; *len receives its
+ * length. Returns NULL when out of memory. Loop thread.
+ */
+char *ndl__hub_metrics_build(struct ndl_hub *hub, size_t *len);
 
 /* Seconds since the epoch, as a float (metadata.creation_time). */
 double ndl__hub_now_epoch(void);

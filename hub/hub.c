@@ -5,12 +5,16 @@
  * Transport: WebSocket, RFC 6455, served by libwebsockets on a foreign
  * libuv loop. Close codes are RFC 6455 section 7.4.1's:
  *   1001 going away (shutdown), 1003 binary frame, 1007 dumpling not JSON,
- *   1008 bad or missing hello, 1009 message too big, 1013 too many clients.
+ *   1008 bad or missing hello, 1009 message too big, 1013 too many clients;
+ * and the protocol's own: 4103 eater too slow, 4104 bad token.
  *
  * Message flow: a kitchen's frames are reassembled into one refcounted
  * buffer (lws hands a message over in pieces); a valid dumpling buffer is
  * then shared, unchanged, by every eater's bounded queue and written from
- * each eater's WRITEABLE callback.
+ * each eater's WRITEABLE callback. In batch mode (docs/protocol.md section
+ * 10) a kitchen's message is cut at its line feeds into one buffer per
+ * dumpling, routed on the metadata alone; a batch-mode eater gets its
+ * queued dumplings joined into messages of up to --batch-bytes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +34,10 @@
 #define WRITES_PER_CALLBACK 16
 #define RX_PREALLOC_MAX (1u << 20)
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
+#define CLOSE_WAIT_S 5     /* longest wait to send a close frame */
+#define BATCHES_PER_CALLBACK 4
+#define NOTICE_MAX 256     /* bytes of a drop notice at most */
+#define PROTO_BATCH 1      /* lws_protocols.id of the batch subprotocol */
 
 static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_HELLO_NOT_JSON] = "hello_not_json",
@@ -44,6 +52,15 @@ static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_EATER_FRAME] = "eater_frame_ignored",
 	[NDL_HUB_REJ_TOO_MANY_CLIENTS] = "too_many_clients",
 	[NDL_HUB_REJ_BAD_SUBSCRIBE] = "bad_subscription",
+	[NDL_HUB_REJ_BAD_TOKEN] = "bad_token",
+	[NDL_HUB_REJ_ORIGIN] = "origin_not_allowed",
+	[NDL_HUB_REJ_TOO_MANY_FROM_ADDRESS] = "too_many_from_address",
+	[NDL_HUB_REJ_EATER_TOO_SLOW] = "eater_too_slow",
+};
+
+static const char *const lag_policy_names[] = {
+	[NDL_HUB_LAG_DROP_OLDEST] = "drop-oldest",
+	[NDL_HUB_LAG_DISCONNECT] = "disconnect",
 };
 
 static const char *const role_names[2] = { "kitchen", "eater" };
@@ -65,6 +82,11 @@ void ndl_hub_config_defaults(struct ndl_hub_config *cfg)
 	cfg->eater_queue_bytes = 64u * 1024u * 1024u;
 	cfg->max_clients = 1024;
 	cfg->hello_timeout = 30.0;
+	cfg->batch_bytes = 64u * 1024u;
+	cfg->lag_policy = NDL_HUB_LAG_DROP_OLDEST;
+	cfg->max_per_address = 256;
+	cfg->kitchen_rate = 0;
+	cfg->metrics = true;
 }
 
 double ndl__hub_now_epoch(void)
@@ -194,6 +216,8 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
 	c->close_code = code;
 	c->close_text = why;
 	lws_callback_on_writable(c->wsi);
+	/* A peer that reads nothing never makes us writeable: hang up anyway. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_WAIT_S);
 }
 
 /* ---- fan-out ---- */
@@ -203,12 +227,42 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
  * these envelope fields (kitchen and driver may be NULL); the caller keeps
  * its reference.
  */
+/*
+ * e's queue is full and m does not fit: apply the lag policy. Returns 0
+ * when m was queued after dropping the oldest, else a negative errno (m
+ * not queued, counted here). Loop thread.
+ */
+static int lagging(struct ndl_hub *hub, struct ndl_hub_conn *e, struct ndl_hub_msg *m)
+{
+	int r;
+
+	if (hub->cfg.lag_policy == NDL_HUB_LAG_DISCONNECT) {
+		uint64_t lost = e->q.count + 1;
+
+		e->dropped += lost;
+		hub->total_dropped += lost;
+		ndl__hub_msgq_clear(&e->q);
+		count_reject(hub, e, NDL_HUB_REJ_EATER_TOO_SLOW, "its queue was full");
+		close_soon(e, NDL_CLOSE_LAGGING, "eater too slow: its queue was full");
+		return -ENOBUFS;
+	}
+	do {
+		ndl__hub_msgq_pop(&e->q);
+		e->dropped++;
+		e->missed++;
+		hub->total_dropped++;
+		r = ndl__hub_msgq_push(&e->q, m);
+	} while (r == -ENOBUFS && e->q.count);
+	return r;
+}
+
 static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef,
 		    const char *kitchen, const char *driver)
 {
 	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
 	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
 		struct ndl_hub_conn *e = conn_of(l);
+		int r;
 
 		if (e->close_code)
 			continue;
@@ -218,48 +272,152 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 			hub->total_not_subscribed++;
 			continue;
 		}
-		if (ndl__hub_msgq_push(&e->q, m) < 0) {
+		r = ndl__hub_msgq_push(&e->q, m);
+		if (r == -ENOBUFS)
+			r = lagging(hub, e, m);
+		if (r == -ENOMEM) {
 			e->dropped++;
+			e->missed++;
 			hub->total_dropped++;
-			continue;
 		}
-		lws_callback_on_writable(e->wsi);
+		if (!r || e->missed)
+			lws_callback_on_writable(e->wsi);
 	}
 }
 
-static int eater_write(struct ndl_hub_conn *c)
+/* The drop notice for c's last missed dumplings, into buf (NOTICE_MAX). */
+static size_t drop_notice(const struct ndl_hub_conn *c, char *buf)
+{
+	int n = snprintf(buf, NOTICE_MAX,
+			 "{\"metadata\":{\"chef\":\"%s\",\"kitchen\":null,"
+			 "\"creation_time\":%.6f,\"driver\":\"%s\"},\"payload\":{"
+			 "\"dropped\":%llu,\"total_dropped\":%llu,\"policy\":\"%s\"}}",
+			 NDL_DROPS_CHEF, ndl__hub_now_epoch(), NDL_DRIVER_NAME_INTERVAL,
+			 (unsigned long long)c->missed, (unsigned long long)c->dropped,
+			 lag_policy_names[c->hub->cfg.lag_policy]);
+
+	return n > 0 && n < NOTICE_MAX ? (size_t)n : 0;
+}
+
+static int write_failed(struct ndl_hub_conn *c)
+{
+	char label[160];
+
+	ndl__hub_log(NDL_HUB_LOG_DEBUG, "write to %s failed", conn_label(c, label, sizeof(label)));
+	return -1;
+}
+
+/* Make the hub's scratch buffer hold at least need payload bytes. */
+static int scratch_reserve(struct ndl_hub *hub, size_t need)
+{
+	unsigned char *p;
+
+	if (need <= hub->scratch_cap)
+		return 0;
+	p = realloc(hub->scratch, LWS_PRE + need);
+	if (!p)
+		return -ENOMEM;
+	hub->scratch = p;
+	hub->scratch_cap = need;
+	return 0;
+}
+
+/*
+ * One message per dumpling (the netdumplings mode). lws writes the frame
+ * header into the LWS_PRE headroom (the same bytes for every eater) and
+ * never touches the payload of an unmasked server frame; what the socket
+ * does not take now lws copies into its own buffer, so m may go right away.
+ */
+static int write_each(struct ndl_hub_conn *c)
 {
 	struct ndl_hub *hub = c->hub;
 
+	if (c->missed) {
+		unsigned char buf[LWS_PRE + NOTICE_MAX];
+		size_t n = drop_notice(c, (char *)buf + LWS_PRE);
+
+		if (n && lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < 0)
+			return write_failed(c);
+		c->missed = 0;
+		if (lws_send_pipe_choked(c->wsi))
+			return 0;
+	}
 	for (int n = 0; n < WRITES_PER_CALLBACK; n++) {
 		struct ndl_hub_msg *m = ndl__hub_msgq_peek(&c->q);
-		int w;
 
 		if (!m)
 			break;
-		/*
-		 * lws writes the frame header into the LWS_PRE headroom (the
-		 * same bytes for every eater) and never touches the payload of
-		 * an unmasked server frame; what the socket does not take now
-		 * lws copies into its own buffer, so m may go right away.
-		 */
-		w = lws_write(c->wsi, ndl__hub_msg_payload(m), m->len, LWS_WRITE_TEXT);
-		if (w < 0) {
-			char label[160];
-
-			ndl__hub_log(NDL_HUB_LOG_DEBUG, "write to %s failed",
-				     conn_label(c, label, sizeof(label)));
-			return -1;
-		}
+		if (lws_write(c->wsi, ndl__hub_msg_payload(m), m->len, LWS_WRITE_TEXT) < 0)
+			return write_failed(c);
 		ndl__hub_msgq_pop(&c->q);
 		c->sent++;
 		hub->total_out++;
 		if (lws_send_pipe_choked(c->wsi))
 			break;
 	}
-	if (c->q.count)
-		lws_callback_on_writable(c->wsi);
 	return 0;
+}
+
+/*
+ * Batch mode: queued dumplings joined as JSON Lines into messages of up to
+ * --batch-bytes (one larger dumpling goes alone), built in the hub's one
+ * scratch buffer, which lws has let go of when lws_write returns.
+ */
+static int write_batches(struct ndl_hub_conn *c)
+{
+	struct ndl_hub *hub = c->hub;
+	size_t limit = hub->cfg.batch_bytes;
+
+	for (int b = 0; b < BATCHES_PER_CALLBACK; b++) {
+		struct ndl_hub_msg *m;
+		size_t used = 0, count = 0;
+		unsigned char *out;
+
+		if (scratch_reserve(hub, limit < NOTICE_MAX + 1 ? NOTICE_MAX + 1 : limit) < 0)
+			return write_failed(c);
+		out = hub->scratch + LWS_PRE;
+		if (c->missed) {
+			used = drop_notice(c, (char *)out);
+			if (used)
+				out[used++] = '\n';
+		}
+		while ((m = ndl__hub_msgq_peek(&c->q)) &&
+		       (!used || used + m->len + 1 <= limit)) {
+			if (scratch_reserve(hub, used + m->len + 1) < 0)
+				return write_failed(c);
+			out = hub->scratch + LWS_PRE;
+			memcpy(out + used, ndl__hub_msg_payload(m), m->len);
+			used += m->len;
+			out[used++] = '\n';
+			ndl__hub_msgq_pop(&c->q);
+			count++;
+		}
+		if (!used)
+			break;
+		if (lws_write(c->wsi, out, used, LWS_WRITE_TEXT) < 0)
+			return write_failed(c);
+		c->missed = 0;
+		c->sent += count;
+		hub->total_out += count;
+		if (lws_send_pipe_choked(c->wsi))
+			break;
+	}
+	/* One outsized dumpling must not keep its size in the hub for good. */
+	if (hub->scratch_cap > 4 * limit && hub->scratch_cap > 4 * NOTICE_MAX) {
+		free(hub->scratch);
+		hub->scratch = NULL;
+		hub->scratch_cap = 0;
+	}
+	return 0;
+}
+
+static int eater_write(struct ndl_hub_conn *c)
+{
+	int r = c->batch ? write_batches(c) : write_each(c);
+
+	if (!r && (c->q.count || c->missed))
+		lws_callback_on_writable(c->wsi);
+	return r;
 }
 
 /* ---- frames ---- */
@@ -292,6 +450,19 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 				    "hello has no string kitchen_name" :
 				    "hello has no string eater_name");
 	}
+	if (hub->tokens[c->role].required) {
+		json_t *tok = json_object_get(j, "token");
+
+		if (!json_is_string(tok) ||
+		    !ndl__hub_tokens_match(&hub->tokens[c->role], json_string_value(tok),
+					   json_string_length(tok))) {
+			json_decref(j);
+			return reject_close(c, NDL_HUB_REJ_BAD_TOKEN, NDL_CLOSE_UNAUTHORIZED,
+					    "token missing or wrong");
+		}
+	}
+	/* A token is a secret: status, metrics and logs never show it. */
+	json_object_del(j, "token");
 	if (c->role == NDL_HUB_EATER && json_object_get(j, "subscribe")) {
 		const char *why;
 		int r = ndl__hub_sub_parse(&c->sub, json_object_get(j, "subscribe"), &why);
@@ -311,12 +482,26 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	return 0;
 }
 
+/* True when kitchen c may send one more dumpling now (--kitchen-rate). */
+static bool within_rate(struct ndl_hub_conn *c)
+{
+	if (c->hub->cfg.kitchen_rate <= 0 || ndl__hub_ratelimit(&c->rate, uv_hrtime(), NULL))
+		return true;
+	c->rate_limited++;
+	c->hub->total_rate_limited++;
+	return false;
+}
+
 static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 {
 	struct ndl_hub *hub = c->hub;
 	struct ndl_envelope env;
 	int r;
 
+	if (!within_rate(c)) {
+		ndl__hub_msg_unref(m);
+		return 0;
+	}
 	r = ndl_envelope_parse(&env, (const char *)ndl__hub_msg_payload(m), m->len);
 	if (r == 0) {
 		c->dumplings_in++;
@@ -334,6 +519,74 @@ static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	}
 	return reject_close(c, NDL_HUB_REJ_NOT_JSON, NDL_CLOSE_INVALID_PAYLOAD,
 			    "dumpling is not valid JSON");
+}
+
+/*
+ * One line of a kitchen's batch (without its line feed): read the metadata
+ * object that must open it, then route a copy of the line unparsed.
+ */
+static void on_batch_line(struct ndl_hub_conn *c, const unsigned char *line, size_t len)
+{
+	static const char prefix[] = "{\"metadata\":";
+	const size_t plen = sizeof(prefix) - 1;
+	struct ndl_hub *hub = c->hub;
+	struct ndl_hub_msg *m;
+	json_t *meta, *chef;
+
+	if (len <= plen || memcmp(line, prefix, plen)) {
+		c->bad_lines++;
+		count_reject(hub, c, NDL_HUB_REJ_NOT_DUMPLING,
+			     "batch line does not start with {\"metadata\":");
+		return;
+	}
+	if (!within_rate(c))
+		return;
+	/* The metadata object only: jansson stops at its closing brace. */
+	meta = json_loadb((const char *)line + plen, len - plen, JSON_DISABLE_EOF_CHECK, NULL);
+	chef = json_object_get(meta, "chef");
+	if (!json_is_object(meta) || !json_is_string(chef)) {
+		json_decref(meta);
+		c->bad_lines++;
+		count_reject(hub, c, NDL_HUB_REJ_NOT_DUMPLING,
+			     "batch line without an object metadata holding chef");
+		return;
+	}
+	m = ndl__hub_msg_new(len);
+	if (!m) {
+		json_decref(meta);
+		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory: a dumpling was lost");
+		return;
+	}
+	memcpy(ndl__hub_msg_payload(m), line, len);
+	m->len = len;
+	c->dumplings_in++;
+	hub->total_in++;
+	fan_out(hub, m, json_string_value(chef),
+		json_string_value(json_object_get(meta, "kitchen")),
+		json_string_value(json_object_get(meta, "driver")));
+	ndl__hub_msg_unref(m);
+	json_decref(meta);
+}
+
+/* A whole batch-mode kitchen message: dumplings as JSON Lines. */
+static int on_batch(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
+{
+	const unsigned char *p = ndl__hub_msg_payload(m), *end = p + m->len;
+
+	while (p < end && !c->close_code) {
+		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl) {
+			c->bad_lines++;
+			count_reject(c->hub, c, NDL_HUB_REJ_NOT_DUMPLING,
+				     "batch does not end with a line feed");
+			break;
+		}
+		on_batch_line(c, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	ndl__hub_msg_unref(m);
+	return 0;
 }
 
 /* An eater message after the hello that is not a subscription. */
@@ -446,14 +699,36 @@ static int on_receive(struct ndl_hub_conn *c, const void *in, size_t len)
 	c->rx = NULL;
 	if (!c->greeted)
 		return on_hello(c, m);
-	return c->role == NDL_HUB_EATER ? on_eater_message(c, m) : on_dumpling(c, m);
+	if (c->role == NDL_HUB_EATER)
+		return on_eater_message(c, m);
+	return c->batch ? on_batch(c, m) : on_dumpling(c, m);
 }
 
 /* ---- connection life ---- */
 
 static void stop_step(uv_timer_t *t);
 
-static void conn_open(struct ndl_hub_conn *c, struct ndl_hub_listener *ls, struct lws *wsi)
+/* Connections from host, on either port, greeted or not. */
+static size_t conns_from(struct ndl_hub *hub, const char *host)
+{
+	struct ndl_hub_link *heads[3] = { &hub->pending, &hub->greeted[0], &hub->greeted[1] };
+	size_t n = 0;
+
+	for (int h = 0; h < 3; h++)
+		for (struct ndl_hub_link *l = heads[h]->next; l != heads[h]; l = l->next)
+			n += !strcmp(conn_of(l)->host, host);
+	return n;
+}
+
+static void rate_init(struct ndl_hub_ratelimit *rl, double rate)
+{
+	double burst = rate < 1.0 ? 1.0 : rate;
+
+	*rl = (struct ndl_hub_ratelimit)NDL_HUB_RATELIMIT_INIT(rate, burst);
+}
+
+static void conn_open(struct ndl_hub_conn *c, struct ndl_hub_listener *ls, struct lws *wsi,
+		      bool batch)
 {
 	struct ndl_hub *hub = ls->hub;
 	char label[160];
@@ -462,7 +737,9 @@ static void conn_open(struct ndl_hub_conn *c, struct ndl_hub_listener *ls, struc
 	c->hub = hub;
 	c->wsi = wsi;
 	c->role = ls->role;
+	c->batch = batch;
 	c->connected_ns = uv_hrtime();
+	rate_init(&c->rate, hub->cfg.kitchen_rate);
 	ndl__hub_msgq_init(&c->q, hub->cfg.eater_queue, hub->cfg.eater_queue_bytes);
 	peer_address(c);
 	list_append(&hub->pending, &c->link);
@@ -474,6 +751,11 @@ static void conn_open(struct ndl_hub_conn *c, struct ndl_hub_listener *ls, struc
 	else if (hub->nconns[c->role] > hub->cfg.max_clients) {
 		count_reject(hub, c, NDL_HUB_REJ_TOO_MANY_CLIENTS, "too many connections");
 		close_soon(c, 1013, "too many connections");
+	} else if (hub->cfg.max_per_address &&
+		   conns_from(hub, c->host) > hub->cfg.max_per_address) {
+		count_reject(hub, c, NDL_HUB_REJ_TOO_MANY_FROM_ADDRESS,
+			     "too many connections from this address");
+		close_soon(c, 1013, "too many connections from your address");
 	}
 }
 
@@ -512,6 +794,8 @@ static void conn_close(struct ndl_hub_conn *c)
 	ndl__hub_msg_unref(c->rx);
 	c->rx = NULL;
 	ndl__hub_msgq_clear(&c->q);
+	free(c->http_body);
+	c->http_body = NULL;
 	ndl__hub_sub_clear(&c->sub);
 	json_decref(c->hello);
 	c->hello = NULL;
@@ -522,6 +806,90 @@ static void conn_close(struct ndl_hub_conn *c)
 		uv_timer_start(&hub->stop_timer, stop_step, 0, 0);
 }
 
+/* ---- HTTP: origins and GET /metrics ---- */
+
+/* A header's value into buf (NUL-terminated); NULL when absent or too long. */
+static const char *header(struct lws *wsi, enum lws_token_indexes h, char *buf, int len)
+{
+	int n = lws_hdr_total_length(wsi, h);
+
+	if (n <= 0 || n >= len || lws_hdr_copy(wsi, buf, len, h) < 0)
+		return NULL;
+	return buf;
+}
+
+/* Refuse a browser's handshake from a page the hub does not trust. */
+static int origin_check(struct ndl_hub_listener *ls, struct lws *wsi)
+{
+	struct ndl_hub *hub = ls->hub;
+	char origin[512], host[512];
+	const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof(origin));
+
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 && !o)
+		o = "(too long)";
+	if (ndl__hub_origin_allowed(hub->cfg.allow_origins, o,
+				    header(wsi, WSI_TOKEN_HOST, host, sizeof(host))))
+		return 0;
+	hub->rejections[NDL_HUB_REJ_ORIGIN]++;
+	if (ndl__hub_ratelimit(&hub->reject_rl, uv_hrtime(), NULL))
+		ndl__hub_log(NDL_HUB_LOG_INFO, "refused a %s handshake from origin '%.128s' (%s)",
+			     role_names[ls->role], o, reject_names[NDL_HUB_REJ_ORIGIN]);
+	return -1;
+}
+
+static int http_request(struct ndl_hub_listener *ls, struct ndl_hub_conn *c, struct lws *wsi,
+			const char *uri)
+{
+	unsigned char head[LWS_PRE + 512], *start = head + LWS_PRE, *p = start,
+		      *end = head + sizeof(head);
+
+	if (ls->role != NDL_HUB_EATER || !ls->hub->cfg.metrics || !uri ||
+	    strcmp(uri, "/metrics")) {
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	free(c->http_body);
+	c->http_body = ndl__hub_metrics_build(ls->hub, &c->http_len);
+	c->http_off = 0;
+	if (!c->http_body) {
+		lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		return -1;
+	}
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/plain; version=0.0.4",
+					c->http_len, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int http_write(struct ndl_hub_conn *c, struct lws *wsi)
+{
+	unsigned char buf[LWS_PRE + 16384];
+	size_t n;
+	bool last;
+
+	if (!c->http_body)
+		return 0;
+	n = c->http_len - c->http_off;
+	if (n > sizeof(buf) - LWS_PRE)
+		n = sizeof(buf) - LWS_PRE;
+	last = c->http_off + n == c->http_len;
+	memcpy(buf + LWS_PRE, c->http_body + c->http_off, n);
+	if (lws_write(wsi, buf + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+	    (int)n)
+		return -1;
+	c->http_off += n;
+	if (!last) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	free(c->http_body);
+	c->http_body = NULL;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			void *in, size_t len)
 {
@@ -529,12 +897,34 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 	const struct lws_protocols *proto;
 
 	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		proto = lws_get_protocol(wsi);
+		if (!proto || !proto->user)
+			return -1;
+		return origin_check(proto->user, wsi);
+
 	case LWS_CALLBACK_ESTABLISHED:
 		proto = lws_get_protocol(wsi);
 		if (!c || !proto || !proto->user)
 			return -1;
-		conn_open(c, proto->user, wsi);
+		conn_open(c, proto->user, wsi, proto->id == PROTO_BATCH);
 		return 0;
+
+	case LWS_CALLBACK_HTTP:
+		proto = lws_get_protocol(wsi);
+		if (!c || !proto || !proto->user)
+			return -1;
+		return http_request(proto->user, c, wsi, in);
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return c ? http_write(c, wsi) : -1;
+
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (c) {
+			free(c->http_body);
+			c->http_body = NULL;
+		}
+		break;
 
 	case LWS_CALLBACK_RECEIVE:
 		if (!c || !c->hub)
@@ -561,8 +951,11 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 
 	case LWS_CALLBACK_CLOSED:
 	case LWS_CALLBACK_WSI_DESTROY:
-		if (c)
+		if (c) {
 			conn_close(c);
+			free(c->http_body);
+			c->http_body = NULL;
+		}
 		return 0;
 
 	default:
@@ -692,11 +1085,14 @@ static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *ho
 	 * subprotocols it does not know, so the name is one a client may
 	 * offer: "netdumplings".
 	 */
-	ls->protocols[0].name = "netdumplings";
-	ls->protocols[0].callback = hub_callback;
-	ls->protocols[0].per_session_data_size = sizeof(struct ndl_hub_conn);
-	ls->protocols[0].rx_buffer_size = 65536;
-	ls->protocols[0].user = ls;
+	for (int i = 0; i < 2; i++) {
+		ls->protocols[i].name = i == PROTO_BATCH ? NDL_SUBPROTOCOL_BATCH : NDL_SUBPROTOCOL;
+		ls->protocols[i].callback = hub_callback;
+		ls->protocols[i].per_session_data_size = sizeof(struct ndl_hub_conn);
+		ls->protocols[i].rx_buffer_size = 65536;
+		ls->protocols[i].id = (unsigned)i;
+		ls->protocols[i].user = ls;
+	}
 
 	memset(&vi, 0, sizeof(vi));
 	snprintf(name, sizeof(name), "%ss-%d", role_names[role], hub->nlisteners);
@@ -704,6 +1100,12 @@ static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *ho
 	vi.iface = host;
 	vi.port = port;
 	vi.protocols = ls->protocols;
+	if (hub->cfg.tls_cert) {
+		vi.ssl_cert_filepath = hub->cfg.tls_cert;
+		vi.ssl_private_key_filepath = hub->cfg.tls_key;
+		/* wss only: a plain client gets a failed handshake, not data. */
+		vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	}
 	if (!strchr(host, ':'))
 		vi.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	else
@@ -715,7 +1117,9 @@ static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *ho
 		r = probe_bind(host, port);
 		snprintf(err, errlen, "cannot listen for %ss on %s: %s", role_names[role],
 			 hostport(hp, sizeof(hp), host, port),
-			 r ? strerror(-r) : "libwebsockets refused the listener");
+			 r ? strerror(-r) : hub->cfg.tls_cert ?
+			 "the TLS certificate or key was refused (not PEM, or not a pair?)" :
+			 "libwebsockets refused the listener");
 		return r ? r : -EIO;
 	}
 	hub->nlisteners++;
@@ -777,6 +1181,51 @@ static void stop_step(uv_timer_t *t)
 		finish(hub);
 }
 
+static int check_tls_files(const struct ndl_hub_config *cfg, char *err, size_t errlen)
+{
+	const char *files[2] = { cfg->tls_cert, cfg->tls_key };
+
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		snprintf(err, errlen, "TLS needs both a certificate (--tls-cert) and a key"
+			 " (--tls-key)");
+		return -EINVAL;
+	}
+	for (int i = 0; i < 2 && cfg->tls_cert; i++) {
+		if (access(files[i], R_OK) < 0) {
+			int r = -errno;
+
+			snprintf(err, errlen, "cannot read TLS %s %s: %s", i ? "key" : "certificate",
+				 files[i], strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Read both roles' token files into out[2] (all or nothing). */
+static int load_tokens(const struct ndl_hub_config *cfg,
+		       struct ndl_hub_tokens out[2], char *err, size_t errlen)
+{
+	const char *files[2] = { cfg->kitchen_token_file, cfg->eater_token_file };
+	struct ndl_hub_tokens t[2] = { { 0 }, { 0 } };
+	int r;
+
+	for (int role = 0; role < 2; role++) {
+		if (!files[role])
+			continue;
+		r = ndl__hub_tokens_load(&t[role], files[role], err, errlen);
+		if (r < 0) {
+			ndl__hub_tokens_clear(&t[0]);
+			return r;
+		}
+	}
+	for (int role = 0; role < 2; role++) {
+		ndl__hub_tokens_clear(&out[role]);
+		out[role] = t[role];
+	}
+	return 0;
+}
+
 struct ndl_hub *ndl_hub_new(uv_loop_t *loop, const struct ndl_hub_config *cfg)
 {
 	struct ndl_hub *hub;
@@ -818,6 +1267,12 @@ int ndl_hub_start(struct ndl_hub *hub, char *err, size_t errlen)
 		return -EALREADY;
 	}
 
+	r = check_tls_files(cfg, err, errlen);
+	if (r < 0)
+		goto fail;
+	r = load_tokens(cfg, hub->tokens, err, errlen);
+	if (r < 0)
+		goto fail;
 	r = resolve(hub, err, errlen);
 	if (r < 0)
 		goto fail;
@@ -826,6 +1281,8 @@ int ndl_hub_start(struct ndl_hub *hub, char *err, size_t errlen)
 			  LLL_ERR | LLL_WARN | LLL_NOTICE : 0, lws_log_line);
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	if (cfg->tls_cert)
+		ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	loops[0] = hub->loop;
 	ci.foreign_loops = loops;
 	ci.pcontext = &hub->lws;
@@ -895,7 +1352,61 @@ void ndl_hub_shutdown(struct ndl_hub *hub, void (*done)(void *arg), void *arg)
 
 void ndl_hub_free(struct ndl_hub *hub)
 {
+	if (!hub)
+		return;
+	ndl__hub_tokens_clear(&hub->tokens[0]);
+	ndl__hub_tokens_clear(&hub->tokens[1]);
+	free(hub->scratch);
 	free(hub);
+}
+
+int ndl_hub_reconfigure(struct ndl_hub *hub, const struct ndl_hub_config *cfg, char *err,
+			size_t errlen)
+{
+	const struct ndl_hub_config *old = &hub->cfg;
+	struct ndl_hub_tokens tokens[2] = { { 0 }, { 0 } };
+	char dummy[8];
+	int r;
+
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (strcmp(cfg->address, old->address) ||
+	    (cfg->in_port && cfg->in_port != hub->ports[NDL_HUB_KITCHEN]) ||
+	    (cfg->out_port && cfg->out_port != hub->ports[NDL_HUB_EATER])) {
+		snprintf(err, errlen, "the address and ports cannot change while running");
+		return -EINVAL;
+	}
+	if (!cfg->tls_cert != !old->tls_cert ||
+	    (cfg->tls_cert && (strcmp(cfg->tls_cert, old->tls_cert) ||
+			       strcmp(cfg->tls_key, old->tls_key)))) {
+		snprintf(err, errlen, "TLS cannot change while running");
+		return -EINVAL;
+	}
+	r = load_tokens(cfg, tokens, err, errlen);
+	if (r < 0)
+		return r;
+	for (int role = 0; role < 2; role++) {
+		ndl__hub_tokens_clear(&hub->tokens[role]);
+		hub->tokens[role] = tokens[role];
+	}
+	if (cfg->status_freq != old->status_freq && hub->started && !hub->stopping)
+		uv_timer_start(&hub->status_timer, status_tick,
+			       (uint64_t)(cfg->status_freq * 1000.0 + 0.5),
+			       (uint64_t)(cfg->status_freq * 1000.0 + 0.5));
+	hub->cfg = *cfg;
+	/* Existing connections take the new limits from their next dumpling. */
+	for (int role = 0; role < 2; role++)
+		for (struct ndl_hub_link *l = hub->greeted[role].next; l != &hub->greeted[role];
+		     l = l->next) {
+			struct ndl_hub_conn *c = conn_of(l);
+
+			c->q.max_count = cfg->eater_queue;
+			c->q.max_bytes = cfg->eater_queue_bytes;
+			rate_init(&c->rate, cfg->kitchen_rate);
+		}
+	return 0;
 }
 
 int ndl_hub_in_port(const struct ndl_hub *hub)

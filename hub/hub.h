@@ -14,6 +14,12 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* What happens when an eater's queue is full (docs/protocol.md section 11). */
+enum ndl_hub_lag_policy {
+	NDL_HUB_LAG_DROP_OLDEST = 0,   /* drop the oldest, then send a drop notice */
+	NDL_HUB_LAG_DISCONNECT = 1,    /* close the eater with 4103 */
+};
+
 struct ndl_hub_config {
 	const char *address;        /* host name or numeric address to bind */
 	int in_port;                /* kitchens; 0 lets the OS choose */
@@ -24,6 +30,18 @@ struct ndl_hub_config {
 	size_t eater_queue_bytes;   /* payload bytes queued per eater at most */
 	size_t max_clients;         /* connections per port at most */
 	double hello_timeout;       /* seconds a client has to say hello (0: none) */
+
+	/* Extensions (docs/protocol.md sections 10-13). */
+	size_t batch_bytes;         /* largest batch written to a batch-mode eater */
+	enum ndl_hub_lag_policy lag_policy;
+	size_t max_per_address;     /* connections from one address (0: no limit) */
+	double kitchen_rate;        /* dumplings/s per kitchen (0: no limit) */
+	const char *kitchen_token_file;   /* NULL: kitchens need no token */
+	const char *eater_token_file;     /* NULL: eaters need no token */
+	const char *tls_cert;       /* PEM certificate chain; with tls_key: wss only */
+	const char *tls_key;        /* PEM private key */
+	const char *const *allow_origins; /* NULL-terminated; NULL: same origin only */
+	bool metrics;               /* serve GET /metrics on the eater port */
 };
 
 /* Fill cfg with the netdumplings 0.5.1 defaults and our own limits. */
@@ -43,6 +61,10 @@ enum ndl_hub_reject {
 	NDL_HUB_REJ_EATER_FRAME,
 	NDL_HUB_REJ_TOO_MANY_CLIENTS,
 	NDL_HUB_REJ_BAD_SUBSCRIBE,
+	NDL_HUB_REJ_BAD_TOKEN,
+	NDL_HUB_REJ_ORIGIN,
+	NDL_HUB_REJ_TOO_MANY_FROM_ADDRESS,
+	NDL_HUB_REJ_EATER_TOO_SLOW,
 	NDL_HUB_REJ_COUNT
 };
 
@@ -82,6 +104,17 @@ void ndl_hub_free(struct ndl_hub *hub);
 /* The bound ports (useful when 0 was asked for). */
 int ndl_hub_in_port(const struct ndl_hub *hub);
 int ndl_hub_out_port(const struct ndl_hub *hub);
+
+/*
+ * Apply a new configuration to a running hub (SIGHUP): the limits, the lag
+ * policy, the origins, the status frequency and the token files (read
+ * again). The address, the ports and TLS cannot change while running; a
+ * change to them is refused. cfg is copied; its strings must outlive the
+ * hub or the next reconfiguration. Returns 0, or a negative errno with a
+ * one-line reason in err; on failure nothing changed. Loop thread.
+ */
+int ndl_hub_reconfigure(struct ndl_hub *hub, const struct ndl_hub_config *cfg, char *err,
+			size_t errlen);
 
 /* The i-th numeric address listened on (from 0), NULL past the last. */
 const char *ndl_hub_address(const struct ndl_hub *hub, int i);

@@ -1,11 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "log.h"
 
 static int max_level = NDL_HUB_LOG_INFO;
+static bool json_lines;
+
+void ndl__hub_log_set_json(bool on)
+{
+	json_lines = on;
+}
+
+static void log_json(int level, const char *msg)
+{
+	static const char *const names[] = { "error", "info", "debug" };
+	struct timespec ts;
+	struct tm tm;
+	const char *lname = names[level < 0 ? 0 : level > 2 ? 2 : level];
+	char when[40];
+	json_t *j;
+	char *text;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
+		 ts.tv_nsec / 1000000);
+	/* jansson escapes what a peer put in a name; bad UTF-8 is refused. */
+	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", lname, "program", "nd-hub",
+		      "message", msg);
+	if (!j)
+		j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", lname,
+			      "program", "nd-hub", "message", "(message not valid UTF-8)");
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(j);
+}
 
 void ndl__hub_log_set_level(int level)
 {
@@ -34,7 +72,10 @@ void ndl__hub_log(int level, const char *fmt, ...)
 	for (char *p = line; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	fprintf(stderr, "nd-hub: %s\n", line);
+	if (json_lines)
+		log_json(level, line);
+	else
+		fprintf(stderr, "nd-hub: %s\n", line);
 }
 
 int ndl__hub_ratelimit(struct ndl_hub_ratelimit *rl, uint64_t now_ns, uint64_t *suppressed)

@@ -6,6 +6,7 @@
 #ifndef NDL_HUB_LOG_H
 #define NDL_HUB_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum ndl_hub_log_level {
@@ -19,7 +20,15 @@ void ndl__hub_log_set_level(int level);
 int ndl__hub_log_level(void);
 
 /*
- * Print "nd-hub: <message>" on stderr as one line when level is enabled.
+ * Log lines as JSON objects, one a line, instead of text (--log-format):
+ *   {"time":"2026-11-22T08:30:00.123Z","level":"info","program":"nd-hub",
+ *    "message":"..."}
+ * Loop thread.
+ */
+void ndl__hub_log_set_json(bool on);
+
+/*
+ * Print "nd-hub: <message>" (or its JSON form) on stderr as one line when level is enabled.
  * A trailing newline in fmt is not needed. Loop thread.
  */
 void ndl__hub_log(int level, const char *fmt, ...)

@@ -26,6 +26,9 @@ static json_t *client_entry(const struct ndl_hub_conn *c)
 	r |= put(info, "port", json_integer(c->port));
 	if (c->role == NDL_HUB_KITCHEN) {
 		r |= put(info, "dumplings_in", json_integer((json_int_t)c->dumplings_in));
+		r |= put(info, "rate_limited", json_integer((json_int_t)c->rate_limited));
+		r |= put(info, "bad_lines", json_integer((json_int_t)c->bad_lines));
+		r |= put(info, "batch", json_boolean(c->batch));
 	} else {
 		r |= put(info, "queued", json_integer((json_int_t)c->q.count));
 		r |= put(info, "dropped", json_integer((json_int_t)c->dropped));
@@ -34,6 +37,7 @@ static json_t *client_entry(const struct ndl_hub_conn *c)
 			 json_integer((json_int_t)c->not_subscribed));
 		r |= put(info, "subscribe", c->sub.json ? json_deep_copy(c->sub.json) :
 			 json_object());
+		r |= put(info, "batch", json_boolean(c->batch));
 	}
 	r |= put(e, c->role == NDL_HUB_KITCHEN ? "info_from_kitchen" : "info_from_eater",
 		 json_incref(c->hello));
@@ -94,6 +98,8 @@ static json_t *status_payload(struct ndl_hub *hub)
 	r |= put(p, "rejections", rej);
 	r |= put(p, "total_dumplings_not_subscribed",
 		 json_integer((json_int_t)hub->total_not_subscribed));
+	r |= put(p, "total_dumplings_rate_limited",
+		 json_integer((json_int_t)hub->total_rate_limited));
 	rej = NULL;
 	if (r)
 		goto fail;
