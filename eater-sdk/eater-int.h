@@ -15,19 +15,22 @@ struct ndl__hub_addr {
 	char host[NDL__HUB_HOST_MAX];  /* name or address, IPv6 without brackets */
 	int port;                      /* 1..65535 */
 	int is_ipv6;                   /* host is an IPv6 literal */
+	int tls;                       /* "wss://": TLS (RFC 8446) under the WebSocket */
 };
 
 /*
  * Parse a hub address: "HOST:PORT", "HOST", "[IPv6]:PORT", "[IPv6]", a bare
- * IPv6 literal, each optionally after "ws://" and followed by a path (which
- * is ignored: the hub ignores it too). The port defaults to default_port.
- * Returns 0 and fills *out; -EINVAL for anything else (including "wss://",
- * which this version does not speak). Pure function, any thread.
+ * IPv6 literal, each optionally after "ws://" or "wss://" (RFC 6455 section
+ * 3; wss sets out->tls) and followed by a path (which is ignored: the hub
+ * ignores it too). The port defaults to default_port.
+ * Returns 0 and fills *out; -EINVAL for anything else (other schemes
+ * included). Pure function, any thread.
  */
 int ndl__hub_addr_parse(const char *s, int default_port, struct ndl__hub_addr *out);
 
 /*
- * Write "ws://HOST:PORT" (brackets around IPv6) into buf of size n.
+ * Write "ws://HOST:PORT" or "wss://HOST:PORT" (brackets around IPv6) into
+ * buf of size n.
  * Returns the length snprintf would write.
  */
 int ndl__hub_addr_url(const struct ndl__hub_addr *a, char *buf, size_t n);

@@ -17,17 +17,30 @@
  * context to ndl__ws_teardown_start() (proto/ws.h): on a foreign loop lws
  * needs several loop turns and destroy calls before it writes NULL to
  * info.pcontext. Once that is over and the SDK's timer is closed, the
- * caller's close callback runs. The timer is also where a reconnect with
- * back-off will hang later: FINISHING would then lead back to CONNECTING
- * instead of DONE.
+ * caller's close callback runs.
+ *
+ * With reconnecting on, the end of a connection that may be retried leads
+ * to WAITING instead (the lws context stays), and the same timer, after
+ * the back-off, to CONNECTING again:
+ *
+ *   CONNECTING/OPEN --lost--> WAITING --back-off--> CONNECTING
+ *
+ * Every connection gets a number (opaque_user_data of its wsi), so lws
+ * callbacks of a connection that is over are told apart and ignored.
+ *
+ * Batch mode (docs/protocol.md section 10) is only a different split of
+ * the received bytes: a message is cut at line feeds and each line goes
+ * through the same path a one-dumpling message takes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -43,12 +56,14 @@
 #define CLOSE_WAIT_MS    3000           /* how long a close handshake may take */
 #define TEARDOWN_MS      5000           /* longest wait for lws to let go of the loop */
 #define REASON_MAX       NDL__WS_CLOSE_REASON_MAX
+#define TOKEN_FILE_MAX   (64u * 1024u)  /* longest token file read */
 
 enum state {
 	ST_NEW,
 	ST_CONNECTING,
 	ST_OPEN,
 	ST_CLOSING,
+	ST_WAITING,          /* between connections, reconnecting */
 	ST_FINISHING,
 	ST_DONE,
 };
@@ -56,6 +71,12 @@ enum state {
 struct namelist {
 	char **v;
 	size_t n;
+};
+
+/* The next metadata.seq due from one kitchen. */
+struct seqslot {
+	char *kitchen;
+	uint64_t next;
 };
 
 struct ndl_eater {
@@ -77,6 +98,26 @@ struct ndl_eater {
 	struct namelist kitchens;
 	unsigned drivers;
 	size_t max_message;
+
+	char *token;          /* sent as hello "token"; wiped when freed */
+	char *ca_file;        /* wss: CA file, NULL for the system store */
+	int offer_batch;      /* offer NDL_EATER_SUBPROTOCOL_BATCH */
+	int batch;            /* the hub chose it on this connection */
+	int drop_notices;     /* enum ndl_eater_drop_notices */
+	ndl_eater_event_cb on_event;
+
+	int reconnect;
+	unsigned rc_min_ms, rc_max_ms;
+	unsigned attempt;     /* attempts in a row without a good connection */
+	uint64_t rng;         /* xorshift state for the jitter */
+	uintptr_t conn_id;    /* number of the current connection */
+	int conn_gone;        /* lws is done with the current wsi */
+	int got_message;      /* the current connection delivered something */
+
+	/* gap detection: metadata.seq per kitchen */
+	struct seqslot *seqs;
+	size_t nseqs;
+	int seq_off;          /* the subscription leaves dumplings out */
 
 	ndl_eater_connect_cb on_connect;
 	ndl_eater_dumpling_cb on_dumpling;
@@ -180,6 +221,89 @@ static int namelist_has(const struct namelist *l, const char *s)
 	return 0;
 }
 
+/* Wipe and free a secret string. */
+static void free_secret(char *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, strlen(p));
+	free(p);
+}
+
+static void seqs_clear(struct ndl_eater *e)
+{
+	for (size_t i = 0; i < e->nseqs; i++)
+		free(e->seqs[i].kitchen);
+	free(e->seqs);
+	e->seqs = NULL;
+	e->nseqs = 0;
+}
+
+static void emit(struct ndl_eater *e, const struct ndl_eater_event *ev)
+{
+	if (e->on_event)
+		e->on_event(e, ev);
+}
+
+/*
+ * Follow one kitchen's metadata.seq (docs/protocol.md section 4): the
+ * first number seen is taken as it is, one more than the last is in
+ * order, more than that is a gap, less is a restarted kitchen.
+ */
+static void track_seq(struct ndl_eater *e, const char *kitchen, uint64_t seq)
+{
+	struct seqslot *slot = NULL;
+	struct ndl_eater_event ev;
+
+	if (e->seq_off || !kitchen || seq == 0)
+		return;
+	for (size_t i = 0; i < e->nseqs; i++) {
+		if (strcmp(e->seqs[i].kitchen, kitchen) == 0) {
+			slot = &e->seqs[i];
+			break;
+		}
+	}
+	if (!slot) {
+		struct seqslot *v;
+		char *copy;
+
+		if (e->nseqs >= NDL_EATER_MAX_SEQ_KITCHENS) {
+			e->stats.seq_untracked++;
+			return;
+		}
+		copy = strdup(kitchen);
+		v = copy ? realloc(e->seqs, (e->nseqs + 1) * sizeof(*v)) : NULL;
+		if (!v) {
+			free(copy);
+			e->stats.seq_untracked++;
+			return;
+		}
+		e->seqs = v;
+		slot = &v[e->nseqs++];
+		slot->kitchen = copy;
+		slot->next = seq + 1;
+		return;
+	}
+	if (seq == slot->next) {
+		slot->next++;
+		return;
+	}
+	if (seq < slot->next) {
+		e->stats.seq_restarts++;
+		slot->next = seq + 1;
+		return;
+	}
+	e->stats.gaps++;
+	e->stats.gap_dumplings += seq - slot->next;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = NDL_EATER_EVENT_GAP;
+	ev.kitchen = kitchen;
+	ev.expected_seq = slot->next;
+	ev.seq = seq;
+	slot->next = seq + 1;  /* before the callback, which may subscribe */
+	emit(e, &ev);
+}
+
 static void set_end(struct ndl_eater *e, int status, int code, const char *reason)
 {
 	if (e->end_status || e->end_code)
@@ -246,7 +370,12 @@ static void really_free(struct ndl_eater *e)
 	namelist_free(&e->chefs);
 	namelist_free(&e->kitchens);
 	json_decref(e->hello_extra);
+	if (e->hello)
+		explicit_bzero(e->hello, LWS_PRE + e->hello_len);  /* it may hold the token */
 	free(e->hello);
+	free_secret(e->token);
+	free(e->ca_file);
+	seqs_clear(e);
 	free(e->sub_msg);
 	e->sub_msg = NULL;
 	free(e->rx);
@@ -288,19 +417,126 @@ static void lws_gone(struct ndl__ws_teardown *t, int status)
 		complete(e);
 }
 
-/* Runs from the zero timer: never inside an lws callback. */
+static void connect_hub(struct ndl_eater *e);
+static int build_hello(struct ndl_eater *e);
+static void finish(uv_timer_t *t);
+static void schedule_finish(struct ndl_eater *e, uint64_t delay_ms);
+
+/*
+ * May this end be retried? Not when the caller closed, not while lws still
+ * holds the connection, and not when the hub said the eater itself is wrong
+ * (RFC 6455 section 7.4.1: 1003, 1007-1010; ours: 4104) or the eater
+ * refused a message.
+ */
+static int may_retry(const struct ndl_eater *e)
+{
+	if (!e->reconnect || e->close_requested || !e->conn_gone)
+		return 0;
+	switch (e->end_code) {
+	case 1003: case 1007: case 1008: case 1009: case 1010:
+	case NDL_EATER_CLOSE_UNAUTHORIZED:
+		return 0;
+	default:
+		break;
+	}
+	switch (e->end_status) {
+	case -EACCES:
+	case -EMSGSIZE:
+	case -ENOMEM:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Half to all of min(min_ms * 2^(attempt-1), max_ms), at random. */
+static unsigned backoff_ms(struct ndl_eater *e)
+{
+	uint64_t d = e->rc_min_ms, x;
+	unsigned half;
+
+	for (unsigned i = 1; i < e->attempt && d < e->rc_max_ms; i++)
+		d *= 2;
+	if (d > e->rc_max_ms)
+		d = e->rc_max_ms;
+	/* xorshift64 (Marsaglia 2003): jitter, not secrecy */
+	x = e->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	e->rng = x;
+	half = (unsigned)(d / 2);
+	return half + (unsigned)(x % ((uint64_t)(d - half) + 1));
+}
+
+/* Forget the connection that ended and wait before the next one. */
+static void wait_and_retry(struct ndl_eater *e)
+{
+	struct ndl_eater_close_info info;
+	struct ndl_eater_event ev;
+	char reason[sizeof(e->end_reason)];
+
+	info.status = e->end_status;
+	info.code = e->end_code;
+	memcpy(reason, e->end_reason, sizeof(reason));
+	info.reason = reason;
+	info.was_connected = e->was_connected;
+
+	e->attempt++;
+	e->stats.reconnects++;
+	e->end_status = 0;
+	e->end_code = 0;
+	e->end_reason[0] = '\0';
+	e->was_connected = 0;
+	e->wsi = NULL;
+	e->rx_in_msg = 0;
+	e->rx_len = 0;
+	e->rx_discard = 0;
+	e->hello_sent = 0;
+	e->close_sent = 0;
+	e->wire_code = 0;
+	e->wire_reason[0] = '\0';
+	free(e->sub_msg);  /* the next hello carries the subscription */
+	e->sub_msg = NULL;
+	e->state = ST_WAITING;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = NDL_EATER_EVENT_DISCONNECTED;
+	ev.close = &info;
+	ev.delay_ms = backoff_ms(e);
+	ev.attempt = e->attempt;
+	uv_timer_start(&e->timer, finish, ev.delay_ms, 0);
+	emit(e, &ev);  /* may call ndl_eater_close(): that restarts the timer */
+}
+
+/* Runs from the timer: never inside an lws callback. */
 static void finish(uv_timer_t *t)
 {
 	struct ndl_eater *e = t->data;
 
 	if (e->state >= ST_FINISHING)
 		return;
+	if (e->state == ST_WAITING) {
+		/* the back-off is over */
+		if (build_hello(e) < 0) {
+			set_end(e, -ENOMEM, 0, "out of memory");
+			e->state = ST_CLOSING;
+			schedule_finish(e, 0);
+			return;
+		}
+		connect_hub(e);
+		return;
+	}
 	if (e->close_requested)
 		set_end(e, 0, e->close_code, e->close_reason);
 	else if (e->was_connected)
 		set_end(e, -ECONNRESET, 1006, "connection lost");
 	else
 		set_end(e, -ECONNREFUSED, 0, "connection failed");
+	if (may_retry(e)) {
+		wait_and_retry(e);
+		return;
+	}
 	e->state = ST_FINISHING;
 	e->ctx = NULL;
 	e->wsi = NULL;
@@ -338,23 +574,72 @@ static int passes_filters(const struct ndl_eater *e, const struct ndl_envelope *
 	return (e->drivers & bit) != 0;
 }
 
-static void deliver(struct ndl_eater *e)
+/* metadata.seq when it is a positive integer, else 0. */
+static uint64_t seq_of(const struct ndl_envelope *env)
+{
+	json_t *v = json_object_get(json_object_get(env->root, "metadata"), "seq");
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return 0;
+	n = json_integer_value(v);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/* A non-negative integer member of a drop notice's payload, else 0. */
+static uint64_t count_of(const json_t *payload, const char *key)
+{
+	json_t *v = json_object_get(payload, key);
+	double d;
+
+	if (json_is_integer(v))
+		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+	d = json_is_real(v) ? json_real_value(v) : 0;
+	return d > 0 && d < 1.8e19 ? (uint64_t)d : 0;
+}
+
+/* The hub's drop notice (docs/protocol.md section 11): count, report. */
+static void drop_notice(struct ndl_eater *e, const struct ndl_envelope *env)
+{
+	struct ndl_eater_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = NDL_EATER_EVENT_DROPS;
+	ev.dropped = count_of(env->payload, "dropped");
+	ev.total_dropped = count_of(env->payload, "total_dropped");
+	e->stats.drop_notices++;
+	e->stats.hub_dropped += ev.dropped;
+	emit(e, &ev);
+}
+
+/*
+ * One dumpling of len bytes at buf, NUL-terminated at buf[len] (a whole
+ * message, or one line of a batch): parse, count, follow its seq, filter,
+ * deliver.
+ */
+static void deliver_one(struct ndl_eater *e, const char *buf, size_t len)
 {
 	struct ndl_envelope env;
 	struct ndl_dumpling d;
+	int is_drops, pass;
 
-	e->stats.messages++;
-	e->stats.bytes += e->rx_len;
-	if (e->rx_binary) {
-		e->stats.dropped_binary++;
-		return;
-	}
-	e->rx[e->rx_len] = '\0';
-	if (ndl_envelope_parse(&env, e->rx, e->rx_len) < 0) {
+	e->stats.dumplings++;
+	if (ndl_envelope_parse(&env, buf, len) < 0) {
 		e->stats.parse_errors++;
 		return;
 	}
-	if (e->close_requested || !passes_filters(e, &env)) {
+	d.seq = seq_of(&env);
+	track_seq(e, env.kitchen, d.seq);
+	is_drops = !env.kitchen && strcmp(env.chef, NDL_EATER_DROPS_CHEF) == 0;
+	if (is_drops)
+		drop_notice(e, &env);
+	if (is_drops && e->drop_notices == NDL_EATER_DROPS_DELIVER)
+		pass = 1;
+	else if (is_drops && e->drop_notices == NDL_EATER_DROPS_HIDE)
+		pass = 0;
+	else
+		pass = passes_filters(e, &env);
+	if (e->close_requested || !pass) {
 		e->stats.filtered++;
 		ndl_envelope_clear(&env);
 		return;
@@ -366,11 +651,58 @@ static void deliver(struct ndl_eater *e)
 		d.driver = env.driver;
 		d.creation_time = env.creation_time;
 		d.payload = env.payload;
-		d.raw = e->rx;
-		d.raw_len = e->rx_len;
+		d.raw = buf;
+		d.raw_len = len;
 		e->on_dumpling(e, &d);
 	}
 	ndl_envelope_clear(&env);
+}
+
+/*
+ * A batch (docs/protocol.md section 10): dumplings as JSON Lines, each
+ * ending in a line feed. A line that is not a dumpling, and bytes after
+ * the last line feed, count as parse errors; the rest is delivered.
+ */
+static void deliver_batch(struct ndl_eater *e)
+{
+	char *p = e->rx, *end = e->rx + e->rx_len;
+
+	e->stats.batches++;
+	while (p < end) {
+		char *lf = memchr(p, '\n', (size_t)(end - p));
+
+		if (!lf) {
+			e->stats.dumplings++;
+			e->stats.parse_errors++;  /* no line feed at the end */
+			break;
+		}
+		*lf = '\0';
+		if (lf == p) {
+			e->stats.dumplings++;
+			e->stats.parse_errors++;  /* an empty line is no dumpling */
+		} else {
+			deliver_one(e, p, (size_t)(lf - p));
+		}
+		p = lf + 1;
+	}
+}
+
+static void deliver(struct ndl_eater *e)
+{
+	e->stats.messages++;
+	e->stats.bytes += e->rx_len;
+	e->got_message = 1;
+	if (e->rx_binary) {
+		e->stats.dropped_binary++;
+		return;
+	}
+	e->rx[e->rx_len] = '\0';
+	if (e->batch)
+		deliver_batch(e);
+	else
+		deliver_one(e, e->rx, e->rx_len);
+	if (e->reconnect && e->got_message)
+		e->attempt = 0;  /* a good connection: back-off starts again */
 }
 
 /* Returns 0, or -1 to have lws close the connection. */
@@ -484,8 +816,23 @@ static void on_peer_close(struct ndl_eater *e, const unsigned char *in, size_t l
 	char reason[REASON_MAX + 1];
 	int code = (int)ndl__ws_close_parse(in, len, reason, sizeof(reason));
 
-	if (!e->close_requested)
+	if (e->close_requested)
+		return;
+	if (code == NDL_EATER_CLOSE_UNAUTHORIZED)
+		set_end(e, -EACCES, code, "hub refused the token");
+	else if (code == NDL_EATER_CLOSE_LAGGING)
+		set_end(e, -ECONNRESET, code, reason[0] ? reason : "hub disconnected this eater: too slow");
+	else
 		set_end(e, -ECONNRESET, code, reason[0] ? reason : "hub closed the connection");
+}
+
+/* Which subprotocol the hub answered with (RFC 6455 section 4.1). */
+static void read_subprotocol(struct ndl_eater *e, struct lws *wsi)
+{
+	char buf[64];
+	int n = lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_PROTOCOL);
+
+	e->batch = e->offer_batch && n > 0 && strcmp(buf, NDL_EATER_SUBPROTOCOL_BATCH) == 0;
 }
 
 static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
@@ -493,8 +840,9 @@ static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
 {
 	struct ndl_eater *e = lws_context_user(lws_get_context(wsi));
 
-	if (!e || e->state >= ST_FINISHING)
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	if (!e || e->state >= ST_FINISHING || e->state == ST_WAITING ||
+	    (uintptr_t)lws_get_opaque_user_data(wsi) != e->conn_id)
+		return lws_callback_http_dummy(wsi, reason, user, in, len);  /* an old connection */
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
@@ -504,11 +852,16 @@ static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!e->close_requested)
 			set_end(e, connect_errno(why, saved), 0, why);
 		e->wsi = NULL;
+		e->conn_gone = 1;
 		schedule_finish(e, 0);
 		return 0;
 	}
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+		read_subprotocol(e, wsi);
+		return 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		e->was_connected = 1;
+		e->stats.connects++;
 		if (e->state == ST_CONNECTING)
 			e->state = ST_OPEN;
 		lws_callback_on_writable(wsi);
@@ -522,6 +875,7 @@ static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		e->wsi = NULL;
+		e->conn_gone = 1;
 		schedule_finish(e, 0);
 		return 0;
 	default:
@@ -544,25 +898,48 @@ static int build_hello(struct ndl_eater *e)
 	if (!h)
 		return -ENOMEM;
 	if (json_object_set_new(h, "eater_name", json_string(e->name)) < 0 ||
-	    json_object_update(h, e->hello_extra) < 0) {
+	    json_object_update(h, e->hello_extra) < 0 ||
+	    (e->token && json_object_set_new(h, "token", json_string(e->token)) < 0)) {
 		json_decref(h);
 		return -ENOMEM;
 	}
 	s = json_dumps(h, 0);
+	/* jansson keeps no copy after json_decref; the token copies are ours */
 	json_decref(h);
 	if (!s)
 		return -ENOMEM;
 	n = strlen(s);
+	if (e->hello)
+		explicit_bzero(e->hello, LWS_PRE + e->hello_len);
 	free(e->hello);
+	e->hello_len = 0;
 	e->hello = malloc(LWS_PRE + n + 1);
 	if (!e->hello) {
-		free(s);
+		free_secret(s);
 		return -ENOMEM;
 	}
 	memcpy(e->hello + LWS_PRE, s, n + 1);
 	e->hello_len = n;
-	free(s);
+	free_secret(s);
 	return 0;
+}
+
+/* The system's CA bundle: $SSL_CERT_FILE or the usual places; NULL when none. */
+static const char *system_ca_file(void)
+{
+	static const char *const places[] = {
+		"/etc/ssl/certs/ca-certificates.crt",  /* Debian, Ubuntu, Alpine */
+		"/etc/pki/tls/certs/ca-bundle.crt",    /* Fedora, RHEL */
+		"/etc/ssl/cert.pem",                   /* BSDs, macOS */
+	};
+	const char *env = getenv("SSL_CERT_FILE");
+
+	if (env && *env)
+		return env;
+	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (access(places[i], R_OK) == 0)
+			return places[i];
+	return NULL;
 }
 
 static int create_context(struct ndl_eater *e)
@@ -574,6 +951,11 @@ static int create_context(struct ndl_eater *e)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_LIBUV;
+	if (e->addr.tls) {
+		/* lws then sets up OpenSSL and the client TLS context (RFC 8446) */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = e->ca_file ? e->ca_file : system_ca_file();
+	}
 	info.foreign_loops = loops;
 	info.user = e;
 	info.pcontext = &e->ctx_alive;
@@ -598,14 +980,26 @@ static void connect_hub(struct ndl_eater *e)
 	ci.port = e->addr.port;
 	ci.path = "/";
 	ci.host = e->host_header;
-	ci.origin = e->host_header;
+	/* no Origin: the hub checks it only for browsers (protocol.md 12) */
 	ci.local_protocol_name = protocols[0].name;
+	if (e->offer_batch)
+		ci.protocol = NDL_EATER_SUBPROTOCOL_BATCH;  /* Sec-WebSocket-Protocol */
+	if (e->addr.tls)
+		ci.ssl_connection = LCCSCF_USE_SSL;
+	/* tell this connection's callbacks from those of earlier ones */
+	e->conn_id++;
+	ci.opaque_user_data = (void *)e->conn_id;
 	ci.pwsi = &e->wsi;
+	e->conn_gone = 0;
+	e->got_message = 0;
+	e->batch = 0;
 	e->state = ST_CONNECTING;
 	if (!lws_client_connect_via_info(&ci)) {
 		/* lws may already have reported why; if not, find out */
-		explain_connect_failure(e);
+		if (!e->end_status && !e->end_code)
+			explain_connect_failure(e);
 		e->wsi = NULL;
+		e->conn_gone = 1;
 		schedule_finish(e, 0);
 	}
 }
@@ -650,6 +1044,12 @@ EXPORT struct ndl_eater *ndl_eater_new(uv_loop_t *loop, const char *eater_name, 
 	e->loop = loop;
 	e->drivers = NDL_EATER_DRIVER_ALL;
 	e->max_message = NDL_EATER_DEFAULT_MAX_MESSAGE;
+	e->offer_batch = 1;
+	e->rc_min_ms = NDL_EATER_RECONNECT_MIN_MS;
+	e->rc_max_ms = NDL_EATER_RECONNECT_MAX_MS;
+	e->rng = (uint64_t)uv_hrtime() ^ ((uint64_t)(uintptr_t)e << 17) ^ 0x9e3779b97f4a7c15ull;
+	if (!e->rng)
+		e->rng = 1;
 	e->state = ST_NEW;
 	set_lws_logging();
 	return e;
@@ -679,6 +1079,7 @@ EXPORT void ndl_eater_free(struct ndl_eater *e)
 		return;
 	case ST_CONNECTING:
 	case ST_OPEN:
+	case ST_WAITING:
 		ndl_eater_close(e, LWS_CLOSE_STATUS_GOINGAWAY, "going away");
 		break;
 	default:
@@ -785,6 +1186,10 @@ EXPORT int ndl_eater_subscribe(struct ndl_eater *e, const char *const *chefs,
 		r = -ENOMEM;
 		goto free_sub;
 	}
+	/* A hub that leaves out chefs or drivers makes gaps in seq on purpose. */
+	e->seq_off = json_object_get(sub, "chefs") || json_object_get(sub, "drivers");
+	if (e->state != ST_NEW)
+		seqs_clear(e);
 	/* Not yet said hello: the hello carries it; afterwards an update does. */
 	if (e->state != ST_NEW)
 		r = e->hello_sent ? queue_subscribe(e, sub) : build_hello(e);
@@ -869,6 +1274,7 @@ EXPORT int ndl_eater_close(struct ndl_eater *e, int code, const char *reason)
 		return -ENOTCONN;
 	case ST_CONNECTING:
 	case ST_OPEN:
+	case ST_WAITING:
 		break;
 	default:
 		return -EALREADY;
@@ -930,5 +1336,168 @@ EXPORT int ndl_eater_get_stats(const struct ndl_eater *e, struct ndl_eater_stats
 
 EXPORT const char *ndl_eater_version(void)
 {
-	return "0.1.0";
+	return "0.2.0";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Since 0.2                                                                */
+
+/* 1..NDL_EATER_MAX_TOKEN bytes of UTF-8 without control characters. */
+static int valid_token(const char *t)
+{
+	size_t n = strlen(t);
+	json_t *probe;
+
+	if (n == 0 || n > NDL_EATER_MAX_TOKEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+			return 0;
+	probe = json_string(t);  /* NULL unless valid UTF-8 */
+	if (!probe)
+		return 0;
+	json_decref(probe);
+	return 1;
+}
+
+EXPORT int ndl_eater_set_token(struct ndl_eater *e, const char *token)
+{
+	char *copy = NULL;
+
+	if (!e || (token && !valid_token(token)))
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	if (token) {
+		copy = strdup(token);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free_secret(e->token);
+	e->token = copy;
+	return 0;
+}
+
+EXPORT int ndl_eater_set_token_file(struct ndl_eater *e, const char *path)
+{
+	char *buf, *line, *next;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r = -ENODATA;
+
+	if (!e || !path)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(TOKEN_FILE_MAX + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto close_fd;
+	}
+	while (len < TOKEN_FILE_MAX) {
+		n = read(fd, buf + len, TOKEN_FILE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto free_buf;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	for (line = buf; line && *line; line = next) {
+		char *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		end = line + strlen(line);
+		while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*line || *line == '#')
+			continue;
+		r = ndl_eater_set_token(e, line);
+		break;
+	}
+free_buf:
+	explicit_bzero(buf, len);
+	free(buf);
+close_fd:
+	close(fd);
+	return r;
+}
+
+EXPORT int ndl_eater_set_ca_file(struct ndl_eater *e, const char *path)
+{
+	char *copy = NULL;
+
+	if (!e || (path && !*path))
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	if (path) {
+		copy = strdup(path);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(e->ca_file);
+	e->ca_file = copy;
+	return 0;
+}
+
+EXPORT int ndl_eater_set_batch(struct ndl_eater *e, int offer)
+{
+	if (!e)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	e->offer_batch = offer != 0;
+	return 0;
+}
+
+EXPORT const char *ndl_eater_protocol(const struct ndl_eater *e)
+{
+	return e && e->batch ? NDL_EATER_SUBPROTOCOL_BATCH : NULL;
+}
+
+EXPORT int ndl_eater_set_reconnect(struct ndl_eater *e, int on, unsigned min_ms, unsigned max_ms)
+{
+	if (!e)
+		return -EINVAL;
+	if (!min_ms)
+		min_ms = NDL_EATER_RECONNECT_MIN_MS;
+	if (!max_ms)
+		max_ms = min_ms > NDL_EATER_RECONNECT_MAX_MS ? min_ms : NDL_EATER_RECONNECT_MAX_MS;
+	if (min_ms < 10 || min_ms > max_ms || max_ms > NDL_EATER_RECONNECT_LIMIT_MS)
+		return -EINVAL;
+	if (e->state != ST_NEW)
+		return -EBUSY;
+	e->reconnect = on != 0;
+	e->rc_min_ms = min_ms;
+	e->rc_max_ms = max_ms;
+	return 0;
+}
+
+EXPORT int ndl_eater_set_event_cb(struct ndl_eater *e, ndl_eater_event_cb cb)
+{
+	if (!e)
+		return -EINVAL;
+	e->on_event = cb;
+	return 0;
+}
+
+EXPORT int ndl_eater_set_drop_notices(struct ndl_eater *e, int how)
+{
+	if (!e || (how != NDL_EATER_DROPS_FILTERED && how != NDL_EATER_DROPS_DELIVER &&
+		   how != NDL_EATER_DROPS_HIDE))
+		return -EINVAL;
+	e->drop_notices = how;
+	return 0;
 }

@@ -64,9 +64,12 @@ int ndl__hub_addr_parse(const char *s, int default_port, struct ndl__hub_addr *o
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->port = default_port;
-	if (strncasecmp(s, "ws://", 5) == 0)
+	if (strncasecmp(s, "ws://", 5) == 0) {
 		s += 5;
-	else if (strstr(s, "://"))
+	} else if (strncasecmp(s, "wss://", 6) == 0) {
+		s += 6;
+		out->tls = 1;
+	} else if (strstr(s, "://"))
 		return -EINVAL;
 	end = strchr(s, '/');
 	n = end ? (size_t)(end - s) : strlen(s);
@@ -101,5 +104,8 @@ int ndl__hub_addr_parse(const char *s, int default_port, struct ndl__hub_addr *o
 
 int ndl__hub_addr_url(const struct ndl__hub_addr *a, char *buf, size_t n)
 {
-	return snprintf(buf, n, a->is_ipv6 ? "ws://[%s]:%d" : "ws://%s:%d", a->host, a->port);
+	const char *scheme = a->tls ? "wss" : "ws";
+
+	return snprintf(buf, n, a->is_ipv6 ? "%s://[%s]:%d" : "%s://%s:%d", scheme, a->host,
+			a->port);
 }

@@ -298,26 +298,69 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 }
 
+/* One line on stderr saying why a connection ended. */
+static void explain_end(struct ndl__app *app, struct ndl_eater *e,
+			const struct ndl_eater_close_info *info, const char *then)
+{
+	if (info->code == NDL_EATER_CLOSE_UNAUTHORIZED) {
+		fprintf(stderr, "%s: hub refused the token (nd-hub at %s closed with %d)%s\n",
+			app->prog, ndl_eater_url(e), info->code, then);
+	} else if (info->code == NDL_EATER_CLOSE_LAGGING) {
+		fprintf(stderr, "%s: hub disconnected this eater: too slow (nd-hub at %s closed"
+			" with %d%s%s)%s\n", app->prog, ndl_eater_url(e), info->code,
+			info->reason[0] ? ": " : "", info->reason, then);
+	} else if (!info->was_connected) {
+		/* errno text for plain socket errors, the SDK's words otherwise */
+		const char *why = info->status == -ECONNREFUSED || info->status == -ETIMEDOUT ||
+				  info->status == -ENETUNREACH
+				  ? strerror(-info->status) : info->reason;
+		fprintf(stderr, "%s: cannot connect to nd-hub at %s: %s%s\n", app->prog,
+			ndl_eater_url(e), why, then);
+	} else if (info->status == -ECONNRESET) {
+		fprintf(stderr, "%s: nd-hub at %s closed the connection (%d%s%s)%s\n",
+			app->prog, ndl_eater_url(e), info->code,
+			info->reason[0] ? ": " : "", info->reason, then);
+	} else {
+		fprintf(stderr, "%s: connection to nd-hub at %s failed: %s%s\n", app->prog,
+			ndl_eater_url(e), info->reason[0] ? info->reason : strerror(-info->status),
+			then);
+	}
+}
+
+static void on_event(struct ndl_eater *e, const struct ndl_eater_event *ev)
+{
+	struct ndl__app *app = ndl_eater_userdata(e);
+	char then[64];
+
+	switch (ev->type) {
+	case NDL_EATER_EVENT_DROPS:
+		if (app->notices)
+			fprintf(stderr, "%s: hub dropped %" PRIu64 " dumplings for this eater"
+				" (queue full)\n", app->prog, ev->dropped);
+		break;
+	case NDL_EATER_EVENT_GAP:
+		if (app->notices)
+			fprintf(stderr, "%s: %" PRIu64 " dumplings from kitchen %s never arrived"
+				" (seq %" PRIu64 " came after %" PRIu64 ")\n", app->prog,
+				ev->seq - ev->expected_seq, ev->kitchen, ev->seq,
+				ev->expected_seq - 1);
+		break;
+	case NDL_EATER_EVENT_DISCONNECTED:
+		snprintf(then, sizeof(then), "; reconnecting in %.1f s", ev->delay_ms / 1000.0);
+		explain_end(app, e, ev->close, then);
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *info)
 {
 	struct ndl__app *app = ndl_eater_userdata(e);
 
+	ndl_eater_get_stats(e, &app->stats, sizeof(app->stats));
 	if (info->status != 0) {
-		if (!info->was_connected) {
-			/* errno text for plain socket errors, the SDK's words otherwise */
-			const char *why = info->status == -ECONNREFUSED || info->status == -ETIMEDOUT ||
-					  info->status == -ENETUNREACH
-					  ? strerror(-info->status) : info->reason;
-			fprintf(stderr, "%s: cannot connect to nd-hub at %s: %s\n", app->prog,
-				ndl_eater_url(e), why);
-		} else if (info->status == -ECONNRESET) {
-			fprintf(stderr, "%s: nd-hub at %s closed the connection (%d%s%s)\n",
-				app->prog, ndl_eater_url(e), info->code,
-				info->reason[0] ? ": " : "", info->reason);
-		} else {
-			fprintf(stderr, "%s: connection to nd-hub at %s failed: %s\n", app->prog,
-				ndl_eater_url(e), info->reason[0] ? info->reason : strerror(-info->status));
-		}
+		explain_end(app, e, info, "");
 		app->exit_code = 1;
 	}
 	uv_signal_stop(&app->sigint);
@@ -338,12 +381,53 @@ int ndl__app_init(struct ndl__app *app, const char *prog, const char *name, cons
 		if (err == EINVAL && (!name || !*name))
 			fprintf(stderr, "%s: the eater name must not be empty\n", prog);
 		else if (err == EINVAL)
-			fprintf(stderr, "%s: invalid hub address '%s' (expected HOST:PORT)\n", prog, hub);
+			fprintf(stderr, "%s: invalid hub address '%s' (expected HOST:PORT,"
+				" ws://HOST:PORT or wss://HOST:PORT)\n", prog, hub);
 		else
 			fprintf(stderr, "%s: cannot create the eater: %s\n", prog, strerror(err));
 		return -err;
 	}
 	ndl_eater_set_userdata(app->eater, app);
+	ndl_eater_set_event_cb(app->eater, on_event);
+	return 0;
+}
+
+int ndl__app_security(struct ndl__app *app, const char *token_file, const char *ca_file)
+{
+	int r;
+
+	if (token_file) {
+		r = ndl_eater_set_token_file(app->eater, token_file);
+		if (r == -ENODATA)
+			fprintf(stderr, "%s: token file '%s' holds no token (only blank or #"
+				" lines)\n", app->prog, token_file);
+		else if (r == -EINVAL)
+			fprintf(stderr, "%s: the token in '%s' is not valid (it must be UTF-8"
+				" text of at most %d bytes without control characters)\n",
+				app->prog, token_file, NDL_EATER_MAX_TOKEN);
+		else if (r < 0)
+			fprintf(stderr, "%s: cannot read token file '%s': %s\n", app->prog,
+				token_file, strerror(-r));
+		if (r < 0)
+			return r;
+	}
+	if (ca_file) {
+		FILE *f = fopen(ca_file, "r");
+
+		if (!f) {
+			r = -errno;
+			fprintf(stderr, "%s: cannot read CA file '%s': %s\n", app->prog, ca_file,
+				strerror(-r));
+			return r;
+		}
+		fclose(f);
+		r = ndl_eater_set_ca_file(app->eater, ca_file);
+		if (r < 0) {
+			fprintf(stderr, "%s: cannot use CA file '%s': %s\n", app->prog, ca_file,
+				strerror(-r));
+			return r;
+		}
+	}
 	return 0;
 }
 

@@ -45,6 +45,8 @@ struct ndl__app {
 	uv_signal_t sigterm;
 	int exit_code;             /* what main returns */
 	void *data;                /* the program's own state */
+	int notices;               /* print drop, gap and reconnect notices on stderr */
+	struct ndl_eater_stats stats;  /* the eater's counters when it closed */
 };
 
 /*
@@ -63,6 +65,25 @@ int ndl__app_init(struct ndl__app *app, const char *prog, const char *name, cons
  */
 int ndl__app_run(struct ndl__app *app, ndl_eater_connect_cb on_connect,
 		 ndl_eater_dumpling_cb on_dumpling);
+
+/*
+ * Apply the options every eater program takes: --token-file FILE (the
+ * token goes into the hello; it is never printed) and --hub-ca FILE (CA
+ * for wss:// hubs). NULL leaves either out. On failure prints a one-line
+ * message on stderr and returns a negative errno.
+ */
+int ndl__app_security(struct ndl__app *app, const char *token_file, const char *ca_file);
+
+/* The lines of --help that describe -h/--hub, --token-file and --hub-ca. */
+#define NDL__HUB_OPTIONS_HELP \
+"  -h, --hub HOST:PORT           hub to connect to (default " NDL__DEFAULT_HUB ");\n" \
+"                                IPv6 as [ADDR]:PORT; ws://HOST:PORT too, and\n" \
+"                                wss://HOST:PORT for TLS\n" \
+"      --token-file FILE         send the token in FILE (its first line that is\n" \
+"                                not blank or a # comment) to a hub that wants one\n" \
+"      --hub-ca FILE             check a wss:// hub's certificate against the CA\n" \
+"                                certificates in FILE (PEM) instead of the\n" \
+"                                system's\n"
 
 /* The app an eater belongs to (for callbacks). */
 struct ndl__app *ndl__app_of(struct ndl_eater *e);

@@ -54,7 +54,7 @@ static int loopback_socket(int *port, int do_listen)
 START_TEST(new_rejects_bad_arguments)
 {
 	static const char *bad_hubs[] = {
-		"", "host:0", "host:65536", "host:abc", "host:", "wss://host:1",
+		"", "host:0", "host:65536", "host:abc", "host:", "wsx://host:1",
 		"http://host:1", "[::1", "[::1]x", "[nothost]:1", "a b:1", ":5",
 	};
 
@@ -116,7 +116,7 @@ START_TEST(null_is_harmless)
 	ck_assert_int_eq(ndl_eater_filter_drivers(NULL, 0), -EINVAL);
 	ck_assert_int_eq(ndl_eater_set_max_message(NULL, 4096), -EINVAL);
 	ck_assert_int_eq(ndl_eater_hello_set(NULL, "k", json_true()), -EINVAL);
-	ck_assert_str_eq(ndl_eater_version(), "0.1.0");
+	ck_assert_str_eq(ndl_eater_version(), "0.2.0");
 }
 END_TEST
 

@@ -38,7 +38,7 @@ def main():
     pc = os.path.join(ndltest.BUILD, "meson-private", "netdumplings-eater.pc")
     with open(pc, encoding="utf-8") as f:
         text = f.read()
-    for want in ("Name: netdumplings-eater", "Version: 0.1.0", "-lndleater", "Requires: libuv, jansson"):
+    for want in ("Name: netdumplings-eater", "Version: 0.2.0", "-lndleater", "Requires: libuv, jansson"):
         if want not in text:
             ndltest.fail(f"{pc} lacks '{want}':\n{text}")
     print(f"ok: {len(names)} symbols, all ndl_eater_*; soname libndleater.so.0")
