@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <libwebsockets.h>
+#include <ndl/wire.h>
 #include "hub_client.h"
 #include "ws.h"
 
@@ -45,7 +46,8 @@ struct msg {
 	struct msg *next;
 	size_t len;
 	bool dumpling;                /* false for the hello */
-	unsigned char buf[];          /* LWS_PRE bytes of room, then len bytes */
+	/* LWS_PRE bytes of room, then len bytes, then one for a line feed */
+	unsigned char buf[];
 };
 
 struct ndl__hub_client {
@@ -68,6 +70,14 @@ struct ndl__hub_client {
 	bool ever_open;
 	uint64_t reconnects, refused_away, fail_logs_skipped;
 	uint64_t last_fail_log_ms;
+
+	bool tls;
+	char *ca_file;
+	bool batch;                   /* offer the batch subprotocol */
+	bool batch_now;               /* and the hub chose it on this connection */
+	size_t batch_bytes;
+	unsigned char *batch_buf;     /* LWS_PRE + batch_bytes */
+	uint64_t messages;
 
 	struct msg *head, *tail;
 	size_t queued, queued_bytes;
@@ -270,7 +280,7 @@ static void report_closed(struct ndl__hub_client *h, int code, const char *reaso
 
 static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool dumpling)
 {
-	struct msg *m = malloc(sizeof(*m) + LWS_PRE + len);
+	struct msg *m = malloc(sizeof(*m) + LWS_PRE + len + 1);
 
 	if (!m)
 		return -ENOMEM;
@@ -296,24 +306,79 @@ static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool
 	return 0;
 }
 
+/* Take the first message off the queue, counting it. */
+static void pop_head(struct ndl__hub_client *h)
+{
+	struct msg *m = h->head;
+
+	h->head = m->next;
+	if (!h->head)
+		h->tail = NULL;
+	h->queued--;
+	h->queued_bytes -= m->len;
+	if (m->dumpling)
+		h->sent++;
+	free(m);
+}
+
+/*
+ * Batch mode (docs/protocol.md section 10): one text message of JSON Lines,
+ * each dumpling followed by a line feed, as many queued dumplings as fit in
+ * batch_bytes; a larger dumpling goes alone, whole. Returns 0 or -1.
+ */
+static int write_batch(struct ndl__hub_client *h, struct lws *wsi)
+{
+	struct msg *m = h->head;
+	unsigned char *out;
+	size_t used = 0, count = 0;
+
+	if (m->len + 1 > h->batch_bytes) {
+		out = m->buf + LWS_PRE;
+		out[m->len] = '\n';
+		used = m->len + 1;
+		count = 1;
+	} else {
+		out = h->batch_buf + LWS_PRE;
+		for (; m && m->dumpling && used + m->len + 1 <= h->batch_bytes; m = m->next) {
+			memcpy(out + used, m->buf + LWS_PRE, m->len);
+			used += m->len;
+			out[used++] = '\n';
+			count++;
+		}
+	}
+	if (lws_write(wsi, out, used, LWS_WRITE_TEXT) < (int)used)
+		return -1;
+	h->messages++;
+	while (count--)
+		pop_head(h);
+	return 0;
+}
+
 static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 {
-	for (int i = 0; i < WRITES_PER_TURN && h->head; i++) {
-		struct msg *m = h->head;
-		int n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+	/* batch mode: one message per callback, as the hub reads them */
+	int turns = h->batch_now ? 1 : WRITES_PER_TURN;
 
+	for (int i = 0; i < turns && h->head; i++) {
+		struct msg *m = h->head;
+		int n;
+
+		if (h->batch_now && m->dumpling) {
+			if (write_batch(h, wsi) < 0) {
+				hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host,
+				     h->port);
+				return -1;
+			}
+			break;
+		}
+		n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
 		if (n < 0 || (size_t)n < m->len) {
 			hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host, h->port);
 			return -1;
 		}
-		h->head = m->next;
-		if (!h->head)
-			h->tail = NULL;
-		h->queued--;
-		h->queued_bytes -= m->len;
 		if (m->dumpling)
-			h->sent++;
-		free(m);
+			h->messages++;
+		pop_head(h);
 		if (lws_send_pipe_choked(wsi))
 			break;
 	}
@@ -363,6 +428,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			explain_connect_failure(h->host, h->port, why, sizeof(why));
 		if (!schedule_retry(h, 0, why))
 			report_closed(h, 0, why, false);
+		break;
+	}
+	case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
+		/* The handshake's headers are still here, not in ESTABLISHED:
+		 * which subprotocol did the hub choose (RFC 6455 4.2.2)? lws
+		 * already refused one we did not offer. A 0.5.1 hub chooses
+		 * none: one dumpling per message. */
+		char chosen[64] = "";
+
+		if (lws_hdr_copy(wsi, chosen, sizeof(chosen), WSI_TOKEN_PROTOCOL) < 0)
+			chosen[0] = '\0';
+		h->batch_now = h->batch && strcmp(chosen, NDL_SUBPROTOCOL_BATCH) == 0;
 		break;
 	}
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -444,9 +521,15 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	h->reconnect_max_ms = cfg->reconnect_max_ms > RECONNECT_FIRST_MS ?
 			      cfg->reconnect_max_ms : RECONNECT_FIRST_MS;
 	h->backoff_ms = RECONNECT_FIRST_MS;
+	h->tls = cfg->tls;
+	h->batch = cfg->batch;
+	h->batch_bytes = cfg->batch_bytes ? cfg->batch_bytes : NDL__BATCH_DEFAULT_BYTES;
 	h->host = strdup(cfg->host);
 	h->hello = strdup(cfg->hello);
-	if (!h->host || !h->hello) {
+	h->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	h->batch_buf = h->batch ? malloc(LWS_PRE + h->batch_bytes) : NULL;
+	if (!h->host || !h->hello || (cfg->ca_file && !h->ca_file) ||
+	    (h->batch && !h->batch_buf)) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto free_client;
@@ -465,6 +548,12 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_LIBUV;
+	if (h->tls) {
+		/* OpenSSL set up by lws, and a client SSL_CTX for the vhost
+		 * that trusts the system store, plus ca_file when given */
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.client_ssl_ca_filepath = h->ca_file;
+	}
 	info.foreign_loops = loops;
 	info.pcontext = &h->ctx;
 	info.user = h;
@@ -472,9 +561,14 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	info.uid = (uid_t)-1;
 	h->ctx = lws_create_context(&info);
 	if (!h->ctx) {
-		snprintf(err, errlen, "cannot start the WebSocket client (libwebsockets could not "
-			 "create its context; is the libuv event plugin "
-			 "libwebsockets-evlib_uv installed?)");
+		if (h->tls && h->ca_file && access(h->ca_file, R_OK) < 0)
+			snprintf(err, errlen, "cannot read the CA file %s: %s", h->ca_file,
+				 strerror(errno));
+		else
+			snprintf(err, errlen, "cannot start the WebSocket client (libwebsockets "
+				 "could not create its context%s; is the libuv event plugin "
+				 "libwebsockets-evlib_uv installed?)",
+				 h->tls ? " with TLS; is the CA file a PEM bundle?" : "");
 		r = -EIO;
 		goto free_client;
 	}
@@ -493,6 +587,8 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 free_client:
 	free(h->host);
 	free(h->hello);
+	free(h->ca_file);
+	free(h->batch_buf);
 	free_queue(h);
 	free(h);
 	return r;
@@ -510,9 +606,17 @@ static int connect_now(struct ndl__hub_client *h)
 	ci.path = "/";
 	ci.host = h->host_header;
 	ci.origin = h->host_header;
-	ci.protocol = NULL;
+	/*
+	 * Batch mode is asked for, not assumed: the hub answers with the
+	 * subprotocol it chose, or with none (a 0.5.1 hub), and either way the
+	 * connection stands on our one protocol (local_protocol_name).
+	 */
+	ci.protocol = h->batch ? NDL_SUBPROTOCOL_BATCH ", " NDL_SUBPROTOCOL : NULL;
 	ci.local_protocol_name = protocols[0].name;
 	ci.pwsi = &h->wsi;
+	if (h->tls)
+		ci.ssl_connection = LCCSCF_USE_SSL;
+	h->batch_now = false;
 	h->state = HUB_CONNECTING;
 	if (!lws_client_connect_via_info(&ci) && h->state == HUB_CONNECTING && !h->reported) {
 		/* failed at once, without the error callback having said so */
@@ -578,6 +682,8 @@ void ndl__hub_client_stats(const struct ndl__hub_client *h, struct ndl__hub_clie
 	out->reconnects = h->reconnects;
 	out->refused_away = h->refused_away;
 	out->connected = h->state == HUB_OPEN || h->state == HUB_CLOSING;
+	out->batch = h->batch_now;
+	out->messages = h->messages;
 }
 
 static void lws_gone(struct ndl__ws_teardown *t, int status)
@@ -619,6 +725,8 @@ void ndl__hub_client_free(struct ndl__hub_client *h)
 		return;   /* lws never let go and may still call back with h: leak it */
 	free(h->host);
 	free(h->hello);
+	free(h->ca_file);
+	free(h->batch_buf);
 	free_queue(h);
 	free(h);
 }

@@ -3,9 +3,13 @@
  * hub_client.h - the kitchen's WebSocket connection to the hub
  * (RFC 6455 client, libwebsockets on the caller's libuv loop).
  *
- * The first frame is the kitchen hello; every dumpling after it is one text
- * frame. Dumplings wait in a bounded outbox (count and bytes) until the
- * socket takes them. Everything runs on the loop's thread.
+ * The first message is the kitchen hello; every dumpling after it is one text
+ * message, or, when the hub agreed to the batch subprotocol
+ * (docs/protocol.md section 10), as many dumplings as fit in batch_bytes, in
+ * JSON Lines form, one message per writeable callback. Dumplings wait in a
+ * bounded outbox (count and bytes) until the socket takes them. With tls,
+ * the connection is wss:// and the hub's certificate is verified (RFC 6455
+ * section 11.1.2). Everything runs on the loop's thread.
  *
  * With reconnect on, a failed or lost connection is retried with
  * exponential backoff and jitter; dumplings keep queuing in the outbox
@@ -22,6 +26,8 @@
 
 #define NDL__OUTBOX_DEFAULT_COUNT 65536u
 #define NDL__OUTBOX_DEFAULT_BYTES (64u * 1024u * 1024u)
+/* Most bytes of dumplings per batch message, by default. */
+#define NDL__BATCH_DEFAULT_BYTES 65536u
 
 struct ndl__hub_client_config {
 	const char *host;          /* name, IPv4 or IPv6 literal (no brackets) */
@@ -38,6 +44,14 @@ struct ndl__hub_client_config {
 	/* Retry a failed or lost connection instead of reporting it closed. */
 	bool reconnect;
 	uint64_t reconnect_max_ms; /* longest wait between attempts */
+	/* wss://: TLS, verifying the hub's certificate and name. */
+	bool tls;
+	/* PEM CA bundle to verify it with; NULL: the system's store. */
+	const char *ca_file;
+	/* Offer the batch subprotocol; without it, or when the hub does not
+	 * choose it, one dumpling per message. */
+	bool batch;
+	size_t batch_bytes;        /* 0: NDL__BATCH_DEFAULT_BYTES */
 };
 
 struct ndl__hub_client_callbacks {
@@ -50,7 +64,8 @@ struct ndl__hub_client_callbacks {
 	 * closed by the hub (its close code and reason), or closed by us after
 	 * ndl__hub_client_close (code 1000). Called once. With reconnect on,
 	 * only for our own close or a close code that says our messages are
-	 * wrong (1003, 1007, 1008, 1009).
+	 * wrong (1003, 1007, 1008, 1009) or that retrying cannot help, such as
+	 * 4104 (the hub refused our token).
 	 */
 	void (*on_closed)(void *arg, int code, const char *reason, bool by_us);
 	void (*log)(void *arg, int level, const char *line);
@@ -93,6 +108,8 @@ struct ndl__hub_client_stats {
 	uint64_t reconnects;      /* connection attempts after the first */
 	uint64_t refused_away;    /* of refused, while there was no connection */
 	bool connected;           /* open now */
+	bool batch;               /* the last connection is in batch mode */
+	uint64_t messages;        /* WebSocket messages of dumplings written */
 };
 
 /* Copy the counters into out. Thread: the loop's. */

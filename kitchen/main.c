@@ -17,20 +17,28 @@
 #include <unistd.h>
 #include <netdb.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <pcap/pcap.h>
 #include <uv.h>
 #include <ndl/names.h>
 #include <ndl/wire.h>
 #include "capture.h"
+#include "conf.h"
 #include "decode.h"
 #include "envelope.h"
 #include "hub_client.h"
 #include "kitchen.h"
+#include "privdrop.h"
 
 #define MAX_LIST 64
+/* A token file is read up to this many bytes; a token is at most TOKEN_MAX. */
+#define TOKEN_FILE_MAX 65536
+#define TOKEN_MAX 1024
 
 enum exit_status {
 	EXIT_OK = 0,
@@ -68,6 +76,18 @@ struct args {
 	double reconnect_max;   /* seconds */
 	double drain_timeout;   /* seconds */
 	int verbosity;          /* -1 quiet, 0 default, 1 verbose, 2 debug */
+	/* the hub, parsed from --hub (or the default) */
+	char hub_host[256];
+	int hub_port;
+	bool hub_tls;           /* wss:// */
+	const char *hub_ca;
+	const char *token_file;
+	bool no_batch;
+	size_t batch_bytes;
+	const char *user;
+	const char *group;
+	const char *config;     /* --config FILE */
+	bool test_config;
 };
 
 struct app {
@@ -76,9 +96,8 @@ struct app {
 	struct ndl_kitchen *k;
 	struct ndl__capture *cap;
 	struct ndl__hub_client *hub;
-	char hub_host[256];
-	int hub_port;
-	char hub_name[300];      /* HOST:PORT or [V6]:PORT, for messages */
+	char hub_name[320];      /* [wss://]HOST:PORT or [V6]:PORT, for messages */
+	char token[TOKEN_MAX + 1];  /* from --token-file; never logged */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t stop_timer;
 	uv_timer_t drain_timer;  /* bounds the wait for the outbox at the end */
@@ -127,17 +146,22 @@ static void hub_log_line(void *arg, int level, const char *line)
 	say(level == LLL_WARN ? NDL_LOG_WARN : NDL_LOG_ERROR, "%s", line);
 }
 
+/* The configuration file's line of the option being parsed, for messages. */
+static const char *cur_origin;
+/* --test-config: every error is a "the configuration is wrong", exit 1. */
+static bool testing_config;
+
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "nd-sniff: ");
+	fprintf(stderr, "nd-sniff: %s%s", cur_origin ? cur_origin : "", cur_origin ? ": " : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry 'nd-sniff --help' for more information.\n");
-	exit(EXIT_USAGE);
+	exit(testing_config ? EXIT_FAIL : EXIT_USAGE);
 }
 
 static void print_help(void)
@@ -158,7 +182,9 @@ static void print_help(void)
 "      --snaplen BYTES     bytes captured per packet (default %d)\n"
 "      --buffer-size BYTES kernel capture buffer (default: libpcap's)\n"
 "      --promisc           put interfaces in promiscuous mode (default off)\n"
-"\n"
+"\n",
+	NDL_KITCHEN_DEFAULT_FILTER, NDL__CAPTURE_DEFAULT_SNAPLEN);
+	printf(
 "Chefs:\n"
 "  -c, --chef NAME         run chef NAME (or MODULE.NAME); repeat for several;\n"
 "                          default: every chef found except the opt-in ones\n"
@@ -174,11 +200,27 @@ static void print_help(void)
 "  -p, --poke-interval SECONDS\n"
 "                          run the chefs' interval handlers this often\n"
 "                          (default %.1f); in a replay, in capture time\n"
-"\n"
+"\n", NDL_KITCHEN_DEFAULT_POKE);
+	printf(
 "Where dumplings go:\n"
 "  -n, --kitchen-name NAME name of this kitchen (default %s)\n"
 "  -h, --hub HOST:PORT     the hub's kitchen port (default %s:%d); HOST may be\n"
-"                          a name, an IPv4 address or [an IPv6 address]\n"
+"                          a name, an IPv4 address or [an IPv6 address].\n"
+"                          wss://HOST:PORT connects with TLS and verifies the\n"
+"                          hub's certificate and name; ws://HOST:PORT is the\n"
+"                          same as HOST:PORT\n"
+"      --hub-ca FILE       PEM file of the CA(s) that signed the hub's\n"
+"                          certificate (default: the system's store); wss only\n"
+"      --token-file FILE   send the token in FILE (its first line that is not\n"
+"                          blank or a '#' comment) in the hello; a hub that\n"
+"                          refuses it closes with 4104 and the kitchen exits 1\n"
+"                          without retrying. The token is never printed\n"
+"      --batch-bytes BYTES when the hub takes batch mode, send as many\n"
+"                          dumplings per message as fit in BYTES (default %u,\n"
+"                          1024 to 16 MiB); a larger dumpling goes alone\n"
+"      --no-batch          do not offer batch mode: one dumpling per message\n"
+"                          (what a hub that does not know batch mode gets\n"
+"                          anyway)\n"
 "      --stdout            write each dumpling as one JSON line to standard\n"
 "                          output instead of sending it to a hub\n"
 "      --outbox-max COUNT  most dumplings waiting for the hub (default %u); live\n"
@@ -202,6 +244,26 @@ static void print_help(void)
 "                          capture leaves out TCP to and from the hub's\n"
 "                          addresses on its kitchen and eater ports, so that\n"
 "                          dumplings about dumplings cannot feed on themselves\n"
+"\n",
+	NDL_KITCHEN_DEFAULT_NAME, NDL_HUB_DEFAULT_ADDRESS, NDL_HUB_DEFAULT_IN_PORT,
+	NDL__BATCH_DEFAULT_BYTES, NDL__OUTBOX_DEFAULT_COUNT, NDL__OUTBOX_DEFAULT_BYTES);
+	printf(
+"Configuration and privileges:\n"
+"      --config FILE       read options from FILE first: one 'name = value' a\n"
+"                          line, names being the long options above (no\n"
+"                          dashes), a bare name for a flag, repeated names for\n"
+"                          repeatable options, '#' comment lines, values\n"
+"                          optionally in double quotes. The command line\n"
+"                          overrides the file (or adds, for lists)\n"
+"      --test-config       check the configuration (file and command line):\n"
+"                          chefs load, filter compiles, files and user exist;\n"
+"                          print it and \"configuration OK\" (exit 0) or the\n"
+"                          problems (exit 1). Captures and connects nothing\n"
+"      --user USER         once capture is open, chefs loaded and the token\n"
+"                          read, become USER (name or uid) for good: no way\n"
+"                          back to root, no capabilities, no_new_privs. Needs\n"
+"                          root (or already being USER)\n"
+"      --group GROUP       the group for --user (default: USER's primary group)\n"
 "\n"
 "Other:\n"
 "  -q, --quiet             print errors only, no statistics at exit\n"
@@ -210,10 +272,9 @@ static void print_help(void)
 "      --help              print this help and exit (-h is --hub)\n"
 "\n"
 "Live capture needs root or the capabilities CAP_NET_RAW and CAP_NET_ADMIN.\n"
-"Exit status: 0 success, 1 failure, 2 bad command line.\n",
-	NDL_KITCHEN_DEFAULT_FILTER, NDL__CAPTURE_DEFAULT_SNAPLEN, NDL_KITCHEN_DEFAULT_POKE,
-	NDL_KITCHEN_DEFAULT_NAME, NDL_HUB_DEFAULT_ADDRESS, NDL_HUB_DEFAULT_IN_PORT,
-	NDL__OUTBOX_DEFAULT_COUNT, NDL__OUTBOX_DEFAULT_BYTES);
+"Started without --user but with capabilities, nd-sniff drops them all once\n"
+"capture is open.\n"
+"Exit status: 0 success, 1 failure, 2 bad command line.\n");
 }
 
 static long long parse_int(const char *opt, const char *s, long long min, long long max)
@@ -235,13 +296,32 @@ static void add_to(const char **list, size_t *n, size_t max, const char *opt, co
 	list[(*n)++] = v;
 }
 
-/* Split HOST:PORT, [V6]:PORT, HOST or V6 into out. Returns 0 or -EINVAL. */
-static int parse_hub(const char *s, char *host, size_t hostlen, int *port)
+/*
+ * Split [ws://|wss://]HOST:PORT, [V6]:PORT, HOST or V6 (a trailing "/"
+ * allowed after a scheme) into out. Returns 0 or -EINVAL.
+ */
+static int parse_hub(const char *in, char *host, size_t hostlen, int *port, bool *tls)
 {
-	const char *colon;
+	const char *colon, *s = in;
+	char buf[300];
 	size_t hl;
 
 	*port = NDL_HUB_DEFAULT_IN_PORT;
+	*tls = false;
+	if (strncmp(s, "wss://", 6) == 0 || strncmp(s, "ws://", 5) == 0) {
+		*tls = s[2] == 's';
+		s += *tls ? 6 : 5;
+		hl = strlen(s);
+		if (hl && s[hl - 1] == '/')
+			hl--;
+		if (!hl || hl >= sizeof(buf) || memchr(s, '/', hl))
+			return -EINVAL;
+		memcpy(buf, s, hl);
+		buf[hl] = '\0';
+		s = buf;
+	} else if (strstr(s, "://")) {
+		return -EINVAL;
+	}
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 		if (!close || close == s + 1)
@@ -303,7 +383,59 @@ enum long_only {
 	OPT_NO_RECONNECT,
 	OPT_RECONNECT_MAX,
 	OPT_DRAIN_TIMEOUT,
+	OPT_CONFIG,
+	OPT_TEST_CONFIG,
+	OPT_USER,
+	OPT_GROUP,
+	OPT_TOKEN_FILE,
+	OPT_HUB_CA,
+	OPT_BATCH_BYTES,
+	OPT_NO_BATCH,
 };
+
+/* Every option; a configuration file's keys are these long names. */
+static const struct option longs[] = {
+	{ "kitchen-name", required_argument, NULL, 'n' },
+	{ "hub", required_argument, NULL, 'h' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "chef", required_argument, NULL, 'c' },
+	{ "chef-module", required_argument, NULL, 'm' },
+	{ "chef-path", required_argument, NULL, OPT_CHEF_PATH },
+	{ "chef-list", no_argument, NULL, 'l' },
+	{ "poke-interval", required_argument, NULL, 'p' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "realtime", no_argument, NULL, OPT_REALTIME },
+	{ "stdout", no_argument, NULL, OPT_STDOUT },
+	{ "option", required_argument, NULL, 'o' },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+	{ "promisc", no_argument, NULL, OPT_PROMISC },
+	{ "outbox-max", required_argument, NULL, OPT_OUTBOX_MAX },
+	{ "outbox-bytes", required_argument, NULL, OPT_OUTBOX_BYTES },
+	{ "hub-eater-port", required_argument, NULL, OPT_HUB_EATER_PORT },
+	{ "capture-hub-traffic", no_argument, NULL, OPT_CAPTURE_HUB_TRAFFIC },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "reconnect-max", required_argument, NULL, OPT_RECONNECT_MAX },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "test-config", no_argument, NULL, OPT_TEST_CONFIG },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "hub-ca", required_argument, NULL, OPT_HUB_CA },
+	{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
+	{ "no-batch", no_argument, NULL, OPT_NO_BATCH },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+static const char short_opts[] = ":n:h:i:f:c:m:lp:r:o:qv";
+
+/* The configuration file's entries; the option values point into it. */
+static struct ndl__conf *conf;
 
 static double parse_seconds(const char *opt, const char *s, double min, double max)
 {
@@ -317,39 +449,47 @@ static double parse_seconds(const char *opt, const char *s, double min, double m
 	return v;
 }
 
+/* First pass over the command line: only --config and --test-config. */
+static void find_config(struct args *a, int argc, char **argv)
+{
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, short_opts, longs, NULL)) != -1) {
+		if (c == OPT_CONFIG)
+			a->config = optarg;
+		else if (c == OPT_TEST_CONFIG)
+			a->test_config = true;
+	}
+}
+
+/* Read --config into conf and return the list to parse: file, then argv. */
+static char **with_config(const struct args *a, int *argc, char **argv)
+{
+	char err[1024];
+	char **all;
+
+	conf = ndl__conf_new();
+	if (!conf) {
+		fprintf(stderr, "nd-sniff: out of memory\n");
+		exit(EXIT_FAIL);
+	}
+	if (ndl__conf_load(conf, a->config, err, sizeof(err)) < 0 ||
+	    ndl__conf_check(conf, longs, err, sizeof(err)) < 0)
+		usage_error("%s", err);
+	if (ndl__conf_argv(conf, *argc, argv, argc, &all) < 0) {
+		fprintf(stderr, "nd-sniff: out of memory\n");
+		exit(EXIT_FAIL);
+	}
+	return all;
+}
+
 static void parse_args(struct args *a, int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "kitchen-name", required_argument, NULL, 'n' },
-		{ "hub", required_argument, NULL, 'h' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "chef", required_argument, NULL, 'c' },
-		{ "chef-module", required_argument, NULL, 'm' },
-		{ "chef-path", required_argument, NULL, OPT_CHEF_PATH },
-		{ "chef-list", no_argument, NULL, 'l' },
-		{ "poke-interval", required_argument, NULL, 'p' },
-		{ "read", required_argument, NULL, 'r' },
-		{ "realtime", no_argument, NULL, OPT_REALTIME },
-		{ "stdout", no_argument, NULL, OPT_STDOUT },
-		{ "option", required_argument, NULL, 'o' },
-		{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
-		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
-		{ "promisc", no_argument, NULL, OPT_PROMISC },
-		{ "outbox-max", required_argument, NULL, OPT_OUTBOX_MAX },
-		{ "outbox-bytes", required_argument, NULL, OPT_OUTBOX_BYTES },
-		{ "hub-eater-port", required_argument, NULL, OPT_HUB_EATER_PORT },
-		{ "capture-hub-traffic", no_argument, NULL, OPT_CAPTURE_HUB_TRAFFIC },
-		{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
-		{ "reconnect-max", required_argument, NULL, OPT_RECONNECT_MAX },
-		{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	int c, n_config = 0;
+	bool hub_from_file = false, stdout_from_file = false;
+	bool ifaces_from_file = false, read_from_file = false;
 
 	a->kitchen_name = NDL_KITCHEN_DEFAULT_NAME;
 	a->hub = NULL;
@@ -359,16 +499,44 @@ static void parse_args(struct args *a, int argc, char **argv)
 	a->drain_timeout = 10.0;
 	a->poke = NDL_KITCHEN_DEFAULT_POKE;
 	a->snaplen = NDL__CAPTURE_DEFAULT_SNAPLEN;
+	a->batch_bytes = NDL__BATCH_DEFAULT_BYTES;
+	find_config(a, argc, argv);
+	testing_config = a->test_config;
+	if (a->config)
+		argv = with_config(a, &argc, argv);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h:i:f:c:m:lp:r:o:qv", longs, NULL)) != -1) {
+	optind = 0;
+	for (;;) {
+		c = getopt_long(argc, argv, short_opts, longs, NULL);
+		if (c == -1)
+			break;
+		/* entries of the file are single "--key=value" elements */
+		cur_origin = optind > 0 && optind <= argc && strncmp(argv[optind - 1], "--", 2) == 0
+			     ? ndl__conf_origin(conf, argv[optind - 1]) : NULL;
 		switch (c) {
 		case 'n':
 			if (!*optarg)
 				usage_error("--kitchen-name must not be empty");
 			a->kitchen_name = optarg;
 			break;
-		case 'h': a->hub = optarg; break;
-		case 'i': add_to(a->ifaces, &a->n_ifaces, NDL__CAPTURE_MAX_IFACES, "-i", optarg); break;
+		case 'h':
+			if (parse_hub(optarg, a->hub_host, sizeof(a->hub_host), &a->hub_port,
+				      &a->hub_tls) < 0)
+				usage_error("--hub expects HOST:PORT, [IPV6]:PORT, ws://HOST:PORT or "
+					    "wss://HOST:PORT, got \"%s\"", optarg);
+			a->hub = optarg;
+			hub_from_file = cur_origin != NULL;
+			break;
+		case 'i':
+			if (ifaces_from_file && !cur_origin) {
+				/* the command line's interfaces replace the file's */
+				a->n_ifaces = 0;
+				ifaces_from_file = false;
+			}
+			if (!a->n_ifaces)
+				ifaces_from_file = cur_origin != NULL;
+			add_to(a->ifaces, &a->n_ifaces, NDL__CAPTURE_MAX_IFACES, "-i", optarg);
+			break;
 		case 'f': a->filter = optarg; break;
 		case 'c': add_to(a->chefs, &a->n_chefs, MAX_LIST, "-c", optarg); break;
 		case 'm': add_to(a->modules, &a->n_modules, MAX_LIST, "-m", optarg); break;
@@ -386,9 +554,15 @@ static void parse_args(struct args *a, int argc, char **argv)
 					    "got \"%s\"", optarg);
 			break;
 		}
-		case 'r': a->read_file = optarg; break;
+		case 'r':
+			a->read_file = optarg;
+			read_from_file = cur_origin != NULL;
+			break;
 		case OPT_REALTIME: a->realtime = true; break;
-		case OPT_STDOUT: a->to_stdout = true; break;
+		case OPT_STDOUT:
+			a->to_stdout = true;
+			stdout_from_file = cur_origin != NULL;
+			break;
 		case 'o': add_to(a->options, &a->n_options, MAX_LIST, "-o", optarg); break;
 		case OPT_SNAPLEN: a->snaplen = (int)parse_int("--snaplen", optarg, 64, 262144); break;
 		case OPT_BUFFER_SIZE:
@@ -412,6 +586,30 @@ static void parse_args(struct args *a, int argc, char **argv)
 		case OPT_DRAIN_TIMEOUT:
 			a->drain_timeout = parse_seconds("--drain-timeout", optarg, 0, 86400);
 			break;
+		case OPT_CONFIG:
+			if (cur_origin)
+				usage_error("a configuration file cannot name another (config)");
+			if (++n_config > 1)
+				usage_error("--config given more than once");
+			break;
+		case OPT_TEST_CONFIG: a->test_config = true; break;
+		case OPT_USER:
+			if (!*optarg)
+				usage_error("--user must not be empty");
+			a->user = optarg;
+			break;
+		case OPT_GROUP:
+			if (!*optarg)
+				usage_error("--group must not be empty");
+			a->group = optarg;
+			break;
+		case OPT_TOKEN_FILE: a->token_file = optarg; break;
+		case OPT_HUB_CA: a->hub_ca = optarg; break;
+		case OPT_BATCH_BYTES:
+			a->batch_bytes = (size_t)parse_int("--batch-bytes", optarg, 1024,
+							   NDL_DEFAULT_MAX_FRAME);
+			break;
+		case OPT_NO_BATCH: a->no_batch = true; break;
 		case 'q': a->verbosity = -1; break;
 		case 'v': if (a->verbosity >= 0) a->verbosity++; break;
 		case OPT_VERSION:
@@ -429,14 +627,40 @@ static void parse_args(struct args *a, int argc, char **argv)
 			usage_error("unknown option %s", argv[optind - 1]);
 		}
 	}
+	cur_origin = NULL;
 	if (optind < argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
+	/* what the command line says wins over what the file says */
+	if (a->read_file && a->n_ifaces && read_from_file != ifaces_from_file) {
+		if (read_from_file)
+			a->read_file = NULL;
+		else
+			a->n_ifaces = 0;
+	}
+	if (a->to_stdout && a->hub && stdout_from_file != hub_from_file) {
+		if (stdout_from_file)
+			a->to_stdout = false;
+		else
+			a->hub = NULL;
+	}
 	if (a->read_file && a->n_ifaces)
 		usage_error("-r/--read and -i/--interface cannot be used together");
 	if (a->realtime && !a->read_file)
 		usage_error("--realtime only applies to -r/--read");
 	if (a->to_stdout && a->hub)
 		usage_error("--stdout and -h/--hub cannot be used together");
+	if (!a->hub) {
+		bool tls;
+		parse_hub(NDL_HUB_DEFAULT_ADDRESS, a->hub_host, sizeof(a->hub_host), &a->hub_port,
+			  &tls);
+		a->hub_tls = false;
+	}
+	if (a->hub_ca && !a->hub_tls && !a->to_stdout)
+		usage_error("--hub-ca only applies to a wss:// hub (-h wss://HOST:PORT)");
+	if (a->group && !a->user)
+		usage_error("--group only applies with --user");
+	if (a->test_config && a->list)
+		usage_error("--test-config and -l/--chef-list cannot be used together");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -528,12 +752,12 @@ static const char *capture_filter(const struct app *app, char *out, size_t outle
 	struct addrinfo *res = NULL;
 	char hosts[1024] = "";
 	size_t used = 0;
-	int eater_port = app->a.hub_eater_port >= 0 ? app->a.hub_eater_port : app->hub_port + 1;
+	int eater_port = app->a.hub_eater_port >= 0 ? app->a.hub_eater_port : app->a.hub_port + 1;
 
 	snprintf(out, outlen, "%s", user);
 	if (app->a.read_file || app->a.to_stdout || app->a.capture_hub_traffic)
 		return out;
-	if (getaddrinfo(app->hub_host, NULL, &hints, &res) != 0)
+	if (getaddrinfo(app->a.hub_host, NULL, &hints, &res) != 0)
 		return out;   /* connecting will say what is wrong */
 	for (struct addrinfo *ai = res; ai && used < sizeof(hosts); ai = ai->ai_next) {
 		char addr[INET6_ADDRSTRLEN];
@@ -550,13 +774,13 @@ static const char *capture_filter(const struct app *app, char *out, size_t outle
 	freeaddrinfo(res);
 	if (!hosts[0] || used >= sizeof(hosts))
 		return out;
-	if (eater_port > 0 && eater_port <= 65535 && eater_port != app->hub_port)
+	if (eater_port > 0 && eater_port <= 65535 && eater_port != app->a.hub_port)
 		snprintf(out, outlen, "%s%s%snot (tcp and (%s) and (port %d or port %d))",
 			 user[0] ? "(" : "", user, user[0] ? ") and " : "", hosts,
-			 app->hub_port, eater_port);
+			 app->a.hub_port, eater_port);
 	else
 		snprintf(out, outlen, "%s%s%snot (tcp and (%s) and port %d)",
-			 user[0] ? "(" : "", user, user[0] ? ") and " : "", hosts, app->hub_port);
+			 user[0] ? "(" : "", user, user[0] ? ") and " : "", hosts, app->a.hub_port);
 	return out;
 }
 
@@ -755,8 +979,11 @@ static void start_capture(struct app *app)
 static void on_hub_open(void *arg)
 {
 	struct app *app = arg;
+	struct ndl__hub_client_stats hs;
 
-	say(NDL_LOG_INFO, "connected to the hub at %s", app->hub_name);
+	ndl__hub_client_stats(app->hub, &hs);
+	say(NDL_LOG_INFO, "connected to the hub at %s%s", app->hub_name,
+	    hs.batch ? " (batch mode)" : "");
 	start_capture(app);
 }
 
@@ -780,6 +1007,12 @@ static void on_hub_closed(void *arg, int code, const char *reason, bool by_us)
 		say(NDL_LOG_INFO, "closed the connection to the hub");
 		if (hs.queued)
 			request_stop(app, EXIT_FAIL, false);
+	} else if (code == NDL_CLOSE_UNAUTHORIZED) {
+		say(NDL_LOG_ERROR, "the hub at %s refused the token%s (close 4104%s%s); not "
+		    "retrying", app->hub_name, app->token[0] ? " of --token-file" :
+		    ": it wants one (--token-file)", reason[0] ? ": " : "", reason);
+		app->exit_code = EXIT_FAIL;
+		request_stop(app, EXIT_FAIL, false);
 	} else if (app->closing_hub && app->capture_done && hs.queued == 0) {
 		say(NDL_LOG_INFO, "the hub closed the connection (%d%s%s) after the replay",
 		    code, reason[0] ? ": " : "", reason);
@@ -810,6 +1043,8 @@ static char *make_hello(const struct app *app, const char *iface)
 	json_object_set_new(hello, "filter", json_string(app->a.filter));
 	json_object_set(hello, "chefs", chefs);
 	json_object_set_new(hello, "poke_interval", json_real(app->a.poke));
+	if (app->token[0])   /* docs/protocol.md section 12 */
+		json_object_set_new(hello, "token", json_string(app->token));
 	s = ndl_json_compact(hello);
 free_json:
 	json_decref(chefs);
@@ -901,6 +1136,338 @@ static void print_stats(struct app *app)
 	ndl__kitchen_foreach_chef_counter(app->k, print_counter, NULL);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Secrets, privileges, --test-config                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The token of a token file: its first line that is neither blank nor a
+ * comment ('#'), without surrounding blanks. Returns 0, or a negative errno
+ * with the reason in err (which never shows the token).
+ */
+static int read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t n;
+	int r = -ENOENT;
+	struct stat st;
+
+	out[0] = '\0';
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH) && verbosity >= 0)
+		say(NDL_LOG_WARN, "the token file %s is readable by every user", path);
+	buf = malloc(TOKEN_FILE_MAX + 1);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto close_file;
+	}
+	n = fread(buf, 1, TOKEN_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		r = -EIO;
+		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
+		goto free_buf;
+	}
+	if (n > TOKEN_FILE_MAX) {
+		r = -E2BIG;
+		snprintf(err, errlen, "the token file %s is larger than %d bytes", path,
+			 TOKEN_FILE_MAX);
+		goto free_buf;
+	}
+	buf[n] = '\0';
+	for (char *line = buf, *next; line; line = next) {
+		char *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line += strspn(line, " \t\r");
+		end = line + strlen(line);
+		while (end > line && strchr(" \t\r", end[-1]))
+			end--;
+		*end = '\0';
+		if (!*line || *line == '#')
+			continue;
+		if ((size_t)(end - line) >= outlen || (size_t)(end - line) > TOKEN_MAX) {
+			r = -E2BIG;
+			snprintf(err, errlen, "the token in %s is longer than %d bytes", path,
+				 TOKEN_MAX);
+			goto free_buf;
+		}
+		for (const char *p = line; p < end; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				r = -EINVAL;
+				snprintf(err, errlen, "the token in %s holds a control character",
+					 path);
+				goto free_buf;
+			}
+		}
+		memcpy(out, line, (size_t)(end - line) + 1);
+		r = 0;
+		goto free_buf;
+	}
+	r = -ENODATA;
+	snprintf(err, errlen, "the token file %s holds no token (only blank or '#' lines)", path);
+free_buf:
+	if (buf)
+		explicit_bzero(buf, TOKEN_FILE_MAX + 1);
+	free(buf);
+close_file:
+	fclose(f);
+	return r;
+}
+
+/*
+ * After every capture handle, chef module, token and CA file is open or
+ * read: become --user (target), or, without it, give up the capabilities a
+ * non-root kitchen was started with. Returns 0 or -1 (said why).
+ */
+static int drop_privileges(const struct ndl__privdrop_target *target)
+{
+	char err[512];
+	bool dropped;
+
+	if (target) {
+		if (ndl__privdrop_become(target, err, sizeof(err)) < 0) {
+			say(NDL_LOG_ERROR, "cannot drop privileges: %s", err);
+			return -1;
+		}
+		say(NDL_LOG_INFO, "running as user %s, group %s, without capabilities",
+		    target->user, target->group);
+		return 0;
+	}
+	if (ndl__privdrop_caps(&dropped, err, sizeof(err)) < 0) {
+		say(NDL_LOG_ERROR, "%s", err);
+		return -1;
+	}
+	if (dropped)
+		say(NDL_LOG_INFO, "capture is open: dropped every capability");
+	return 0;
+}
+
+static void print_setting(const char *key, const char *value)
+{
+	if (!value) {
+		printf("%s\n", key);
+		return;
+	}
+	/* quoted only when reading it back needs the quotes */
+	if (*value && *value != '"' && !strchr(" \t", *value) &&
+	    !strchr(" \t", value[strlen(value) - 1])) {
+		printf("%s = %s\n", key, value);
+		return;
+	}
+	printf("%s = \"", key);
+	for (const char *p = value; *p; p++)
+		printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	printf("\"\n");
+}
+
+/* The configuration in effect, in the configuration file's format. */
+static void print_effective(const struct app *app)
+{
+	const struct args *a = &app->a;
+	char num[64];
+
+	printf("# nd-sniff %s: the configuration in effect (file, command line, defaults)\n",
+	       NDL_VERSION);
+	if (a->config)
+		printf("# read from %s\n", a->config);
+	print_setting("kitchen-name", a->kitchen_name);
+	if (a->read_file)
+		print_setting("read", a->read_file);
+	if (a->realtime)
+		print_setting("realtime", NULL);
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		print_setting("interface", a->ifaces[i]);
+	if (!a->read_file && !a->n_ifaces)
+		print_setting("interface", "all");
+	print_setting("filter", a->filter);
+	snprintf(num, sizeof(num), "%d", a->snaplen);
+	print_setting("snaplen", num);
+	if (a->buffer_size) {
+		snprintf(num, sizeof(num), "%d", a->buffer_size);
+		print_setting("buffer-size", num);
+	}
+	if (a->promisc)
+		print_setting("promisc", NULL);
+	for (size_t i = 0; i < a->n_chef_paths; i++)
+		print_setting("chef-path", a->chef_paths[i]);
+	for (size_t i = 0; i < a->n_modules; i++)
+		print_setting("chef-module", a->modules[i]);
+	for (size_t i = 0; i < ndl__kitchen_chef_count(app->k); i++) {
+		char name[256];
+		snprintf(name, sizeof(name), "%s.%s", ndl__kitchen_chef_module(app->k, i),
+			 ndl__kitchen_chef(app->k, i)->name);
+		print_setting("chef", name);
+	}
+	for (size_t i = 0; i < a->n_options; i++)
+		print_setting("option", a->options[i]);
+	snprintf(num, sizeof(num), "%g", a->poke);
+	print_setting("poke-interval", num);
+	if (a->to_stdout) {
+		print_setting("stdout", NULL);
+	} else {
+		print_setting("hub", app->hub_name);
+		if (a->hub_ca)
+			print_setting("hub-ca", a->hub_ca);
+		if (a->token_file)
+			print_setting("token-file", a->token_file);   /* never the token */
+		if (a->no_batch)
+			print_setting("no-batch", NULL);
+		snprintf(num, sizeof(num), "%zu", a->batch_bytes);
+		print_setting("batch-bytes", num);
+		snprintf(num, sizeof(num), "%zu",
+			 a->outbox_count ? a->outbox_count : (size_t)NDL__OUTBOX_DEFAULT_COUNT);
+		print_setting("outbox-max", num);
+		snprintf(num, sizeof(num), "%zu",
+			 a->outbox_bytes ? a->outbox_bytes : (size_t)NDL__OUTBOX_DEFAULT_BYTES);
+		print_setting("outbox-bytes", num);
+		if (a->no_reconnect)
+			print_setting("no-reconnect", NULL);
+		snprintf(num, sizeof(num), "%g", a->reconnect_max);
+		print_setting("reconnect-max", num);
+		snprintf(num, sizeof(num), "%g", a->drain_timeout);
+		print_setting("drain-timeout", num);
+		snprintf(num, sizeof(num), "%d",
+			 a->hub_eater_port >= 0 ? a->hub_eater_port : a->hub_port + 1);
+		print_setting("hub-eater-port", num);
+		if (a->capture_hub_traffic)
+			print_setting("capture-hub-traffic", NULL);
+	}
+	if (a->user)
+		print_setting("user", a->user);
+	if (a->group)
+		print_setting("group", a->group);
+	if (a->verbosity < 0)
+		print_setting("quiet", NULL);
+	for (int i = 0; i < a->verbosity; i++)
+		print_setting("verbose", NULL);
+}
+
+/* Compile the capture filter for the link type the capture would have. */
+static int check_filter(const struct app *app, char *err, size_t errlen)
+{
+	char filter[2048], perr[PCAP_ERRBUF_SIZE];
+	struct bpf_program prog;
+	pcap_t *p;
+	int r = 0;
+
+	capture_filter(app, filter, sizeof(filter));
+	if (app->a.read_file) {
+		p = pcap_open_offline(app->a.read_file, perr);
+		if (!p) {
+			snprintf(err, errlen, "cannot read %s: %s", app->a.read_file, perr);
+			return -ENOENT;
+		}
+	} else {
+		/* live: 'any' is Linux cooked capture; one interface, Ethernet */
+		bool any = app->a.n_ifaces == 0 || strcmp(app->a.ifaces[0], "any") == 0 ||
+			   strcmp(app->a.ifaces[0], "all") == 0;
+		p = pcap_open_dead(any ? DLT_LINUX_SLL : DLT_EN10MB, app->a.snaplen);
+		if (!p) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "bad capture filter \"%.700s\": %.200s", filter, pcap_geterr(p));
+		r = -EINVAL;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return r;
+}
+
+/*
+ * --test-config: check everything nd-sniff would use without capturing or
+ * connecting, print the configuration in effect and "configuration OK"
+ * (exit 0), or every problem found (exit 1).
+ */
+static int test_config(struct app *app)
+{
+	const struct args *a = &app->a;
+	struct ndl_chef_catalog cat = { 0 };
+	struct ndl_sink sink = { stdout_write, app };
+	struct ndl__privdrop_target target;
+	char err[1024];
+	int problems = 0;
+
+#define PROBLEM(...) do { say(NDL_LOG_ERROR, __VA_ARGS__); problems++; } while (0)
+	if (a->user && ndl__privdrop_resolve(a->user, a->group, &target, err, sizeof(err)) < 0)
+		PROBLEM("%s", err);
+	if (!a->to_stdout && a->token_file &&
+	    read_token(a->token_file, app->token, sizeof(app->token), err, sizeof(err)) < 0)
+		PROBLEM("%s", err);
+	if (!a->to_stdout && a->hub_ca && access(a->hub_ca, R_OK) < 0)
+		PROBLEM("cannot read the CA file %s: %s", a->hub_ca, strerror(errno));
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		if (strcmp(a->ifaces[i], "all") && strcmp(a->ifaces[i], "any") &&
+		    if_nametoindex(a->ifaces[i]) == 0)
+			PROBLEM("no interface \"%s\"", a->ifaces[i]);
+	}
+	if (check_filter(app, err, sizeof(err)) < 0)
+		PROBLEM("%s", err);
+
+	/* the chefs: load, choose, set options, init, as a run would */
+	app->k = ndl__kitchen_new(a->kitchen_name, sink);
+	if (!app->k) {
+		PROBLEM("cannot create the kitchen: %s", strerror(errno));
+		goto free_catalog;
+	}
+	ndl__kitchen_set_log(app->k, log_line, app);
+	if (load_catalog(a, &cat) < 0) {
+		problems++;
+		goto free_kitchen;
+	}
+	for (size_t i = 0; i < a->n_options; i++)
+		if (ndl__kitchen_set_option(app->k, a->options[i], err, sizeof(err)) < 0)
+			PROBLEM("%s", err);
+	if (a->n_chefs) {
+		for (size_t i = 0; i < a->n_chefs; i++) {
+			const struct ndl_chef_module *m = find_chef(&cat, a->chefs[i]);
+			if (!m)
+				PROBLEM("unknown chef \"%s\"", a->chefs[i]);
+			else if (ndl__kitchen_add_chef(app->k, m, err, sizeof(err)) < 0)
+				PROBLEM("%s", err);
+		}
+	} else {
+		for (size_t i = 0; i < cat.n; i++) {
+			if (ndl__chef_flags(cat.modules[i]->desc) & NDL_CHEF_F_OPT_IN)
+				continue;
+			if (ndl__kitchen_add_chef(app->k, cat.modules[i], err, sizeof(err)) < 0)
+				PROBLEM("%s", err);
+		}
+	}
+	if (ndl__kitchen_chef_count(app->k) == 0)
+		PROBLEM("no usable chef found (searched %s%s)",
+			a->n_modules ? "the modules given with -m" : default_chef_dir(),
+			a->n_chef_paths ? " and --chef-path" : "");
+	else if (!problems && ndl__kitchen_start(app->k, err, sizeof(err)) < 0)
+		PROBLEM("%s", err);
+	if (!problems) {
+		print_effective(app);
+		printf("configuration OK\n");
+	} else {
+		fprintf(stderr, "nd-sniff: %d problem%s in the configuration\n", problems,
+			problems == 1 ? "" : "s");
+	}
+#undef PROBLEM
+free_kitchen:
+	ndl__kitchen_free(app->k);
+	app->k = NULL;
+free_catalog:
+	ndl__chef_catalog_free(&cat);
+	return problems ? EXIT_FAIL : EXIT_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void close_leftover(uv_handle_t *h, void *arg)
@@ -917,6 +1484,7 @@ int main(int argc, char **argv)
 	struct ndl__capture_config ccfg;
 	struct ndl__capture_callbacks ccb;
 	struct ndl_sink sink;
+	struct ndl__privdrop_target target;
 	char err[1024], iface[1024], filter[2048];
 	char *hello = NULL;
 	int r, status = EXIT_FAIL;
@@ -925,13 +1493,23 @@ int main(int argc, char **argv)
 	parse_args(&app.a, argc, argv);
 	verbosity = app.a.verbosity;
 	signal(SIGPIPE, SIG_IGN);
-	if (!app.a.to_stdout &&
-	    parse_hub(app.a.hub ? app.a.hub : NDL_HUB_DEFAULT_ADDRESS, app.hub_host,
-		      sizeof(app.hub_host), &app.hub_port) < 0)
-		usage_error("--hub expects HOST:PORT or [IPV6]:PORT, got \"%s\"", app.a.hub);
-
-	snprintf(app.hub_name, sizeof(app.hub_name), strchr(app.hub_host, ':') ? "[%s]:%d" : "%s:%d",
-		 app.hub_host, app.hub_port);
+	snprintf(app.hub_name, sizeof(app.hub_name),
+		 strchr(app.a.hub_host, ':') ? "%s[%s]:%d" : "%s%s:%d",
+		 app.a.hub_tls ? "wss://" : "", app.a.hub_host, app.a.hub_port);
+	if (app.a.test_config) {
+		status = test_config(&app);
+		goto free_conf;
+	}
+	if (app.a.user &&
+	    ndl__privdrop_resolve(app.a.user, app.a.group, &target, err, sizeof(err)) < 0) {
+		say(NDL_LOG_ERROR, "%s", err);
+		goto free_conf;
+	}
+	if (!app.a.to_stdout && app.a.token_file &&
+	    read_token(app.a.token_file, app.token, sizeof(app.token), err, sizeof(err)) < 0) {
+		say(NDL_LOG_ERROR, "%s", err);
+		goto free_conf;
+	}
 	if (load_catalog(&app.a, &cat) < 0)
 		goto free_catalog;
 	if (app.a.list) {
@@ -1034,6 +1612,11 @@ int main(int argc, char **argv)
 		say(NDL_LOG_ERROR, "%s", err);
 		goto close_loop;
 	}
+	/*
+	 * Everything that needs privileges is open now, but the hub client's
+	 * TLS context, which reads the CA file, and which the loop creates
+	 * below: the drop comes after it, before the loop runs.
+	 */
 
 	uv_timer_init(&app.loop, &app.stop_timer);
 	app.stop_timer.data = &app;
@@ -1057,8 +1640,8 @@ int main(int argc, char **argv)
 			say(NDL_LOG_ERROR, "out of memory");
 			request_stop(&app, EXIT_FAIL, false);
 		} else {
-			hcfg.host = app.hub_host;
-			hcfg.port = app.hub_port;
+			hcfg.host = app.a.hub_host;
+			hcfg.port = app.a.hub_port;
 			hcfg.hello = hello;
 			hcfg.outbox_count = app.a.outbox_count;
 			hcfg.outbox_bytes = app.a.outbox_bytes;
@@ -1066,6 +1649,10 @@ int main(int argc, char **argv)
 			hcfg.lossless = app.a.read_file != NULL;
 			hcfg.reconnect = !app.a.no_reconnect;
 			hcfg.reconnect_max_ms = (uint64_t)llround(app.a.reconnect_max * 1000.0);
+			hcfg.tls = app.a.hub_tls;
+			hcfg.ca_file = app.a.hub_ca;
+			hcfg.batch = !app.a.no_batch;
+			hcfg.batch_bytes = app.a.batch_bytes;
 			hcb.on_open = on_hub_open;
 			hcb.on_drain = on_hub_drain;
 			hcb.on_closed = on_hub_closed;
@@ -1083,6 +1670,12 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (drop_privileges(app.a.user ? &target : NULL) < 0) {
+		/* the hub client may have started connecting: end it unsent */
+		app.exit_code = EXIT_FAIL;
+		app.stopping = true;
+		finish(&app);
+	}
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	status = app.exit_code;
 
@@ -1105,6 +1698,9 @@ free_kitchen:
 free_catalog:
 	ndl__chef_catalog_free(&cat);
 	free(hello);
+free_conf:
+	explicit_bzero(app.token, sizeof(app.token));
+	ndl__conf_free(conf);
 	fflush(stdout);
 	return status;
 }
