@@ -16,7 +16,7 @@ from hubutil import RawWS, check, eater, kitchen, ndltest, stop_hub_clean
 
 N = 3000
 PAD = 4000
-QUEUE = 50
+QUEUE = 400
 
 
 def text(i):
