@@ -57,6 +57,7 @@
 #define TEARDOWN_MS      5000           /* longest wait for lws to let go of the loop */
 #define REASON_MAX       NDL__WS_CLOSE_REASON_MAX
 #define TOKEN_FILE_MAX   (64u * 1024u)  /* longest token file read */
+#define HANDSHAKE_SECS   10             /* lws' limit for connect and handshakes */
 
 enum state {
 	ST_NEW,
@@ -848,7 +849,13 @@ static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
 		int saved = errno;
 		const char *why = in ? (const char *)in : "connection failed";
+		char tls_why[200];
 
+		if (e->addr.tls && (strstr(why, "SSL") || strstr(why, "ssl") || strstr(why, "tls"))) {
+			snprintf(tls_why, sizeof(tls_why), "TLS handshake failed, is the hub's"
+				 " certificate for this host and signed by a trusted CA? (%s)", why);
+			why = tls_why;
+		}
 		if (!e->close_requested)
 			set_end(e, connect_errno(why, saved), 0, why);
 		e->wsi = NULL;
@@ -878,6 +885,25 @@ static int lws_event(struct lws *wsi, enum lws_callback_reasons reason,
 		e->conn_gone = 1;
 		schedule_finish(e, 0);
 		return 0;
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+	case LWS_CALLBACK_WSI_DESTROY:
+		/*
+		 * lws 4.1 drops a connection the peer hangs up on during the
+		 * handshake (a TLS hub spoken to in plain text, say) without
+		 * CONNECTION_ERROR or CLIENT_CLOSED; this is the last word on it.
+		 */
+		if (!e->conn_gone) {
+			if (!e->close_requested)
+				set_end(e, e->was_connected ? -ECONNRESET : -ECONNABORTED,
+					e->was_connected ? 1006 : 0,
+					e->addr.tls ? "the hub closed the connection during the handshake"
+						    : "the hub closed the connection during the handshake"
+						      " (does it want wss://?)");
+			e->wsi = NULL;
+			e->conn_gone = 1;
+			schedule_finish(e, 0);
+		}
+		break;
 	default:
 		break;
 	}
@@ -960,6 +986,7 @@ static int create_context(struct ndl_eater *e)
 	info.user = e;
 	info.pcontext = &e->ctx_alive;
 	info.fd_limit_per_thread = 32;  /* one link; lws sizes tables from this */
+	info.timeout_secs = HANDSHAKE_SECS;
 	info.count_threads = 1;
 	info.gid = -1;
 	info.uid = -1;

@@ -334,12 +334,12 @@ static void on_event(struct ndl_eater *e, const struct ndl_eater_event *ev)
 
 	switch (ev->type) {
 	case NDL_EATER_EVENT_DROPS:
-		if (app->notices)
+		if (app->drop_notices)
 			fprintf(stderr, "%s: hub dropped %" PRIu64 " dumplings for this eater"
 				" (queue full)\n", app->prog, ev->dropped);
 		break;
 	case NDL_EATER_EVENT_GAP:
-		if (app->notices)
+		if (app->gap_notices)
 			fprintf(stderr, "%s: %" PRIu64 " dumplings from kitchen %s never arrived"
 				" (seq %" PRIu64 " came after %" PRIu64 ")\n", app->prog,
 				ev->seq - ev->expected_seq, ev->kitchen, ev->seq,

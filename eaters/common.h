@@ -45,7 +45,8 @@ struct ndl__app {
 	uv_signal_t sigterm;
 	int exit_code;             /* what main returns */
 	void *data;                /* the program's own state */
-	int notices;               /* print drop, gap and reconnect notices on stderr */
+	int drop_notices;          /* say on stderr what the hub dropped */
+	int gap_notices;           /* say on stderr what never arrived */
 	struct ndl_eater_stats stats;  /* the eater's counters when it closed */
 };
 

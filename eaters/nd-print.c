@@ -260,7 +260,8 @@ int main(int argc, char **argv)
 		ndl_eater_free(app.eater);
 		return 1;
 	}
-	app.notices = !pr.json;
+	app.drop_notices = !pr.json;  /* with --json the notices are in the output */
+	app.gap_notices = 1;
 	ndl_eater_set_drop_notices(app.eater, pr.json ? NDL_EATER_DROPS_DELIVER : NDL_EATER_DROPS_HIDE);
 	ndl_eater_set_batch(app.eater, batch);
 	if (reconnect) {
