@@ -82,6 +82,7 @@ struct ndl_hub_listener {
 	enum ndl_hub_role role;
 	struct lws_vhost *vh;
 	struct lws_protocols protocols[3];   /* per-message, batch, terminator */
+	struct lws_http_mount mounts[3];     /* eater port: /metrics, /sdk, / */
 };
 
 struct ndl_hub {

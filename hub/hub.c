@@ -837,11 +837,13 @@ static int origin_check(struct ndl_hub_listener *ls, struct lws *wsi)
 	return -1;
 }
 
-static int http_request(struct ndl_hub_listener *ls, struct ndl_hub_conn *c, struct lws *wsi,
-			const char *uri)
+static int http_request(struct ndl_hub_listener *ls, struct ndl_hub_conn *c, struct lws *wsi)
 {
 	unsigned char head[LWS_PRE + 512], *start = head + LWS_PRE, *p = start,
 		      *end = head + sizeof(head);
+	char path[64];
+	/* Through a mount, `in` is what follows the mount point: ask lws. */
+	const char *uri = header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
 
 	if (ls->role != NDL_HUB_EATER || !ls->hub->cfg.metrics || !uri ||
 	    strcmp(uri, "/metrics")) {
@@ -914,7 +916,7 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 		proto = lws_get_protocol(wsi);
 		if (!c || !proto || !proto->user)
 			return -1;
-		return http_request(proto->user, c, wsi, in);
+		return http_request(proto->user, c, wsi);
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return c ? http_write(c, wsi) : -1;
@@ -1068,6 +1070,64 @@ free_res:
 	return r;
 }
 
+/* A folder that can be served, or NULL (said once, at debug level). */
+static const char *servable(const char *dir, const char *what)
+{
+	if (dir && access(dir, R_OK | X_OK) < 0) {
+		ndl__hub_log(NDL_HUB_LOG_DEBUG, "not serving the %s: %s: %s", what, dir,
+			     strerror(errno));
+		return NULL;
+	}
+	return dir;
+}
+
+/*
+ * The eater port's HTTP side: GET /metrics goes to hub_callback, the
+ * browser SDK and the dashboard are files lws serves from their folders.
+ * Returns the first mount (a chain in ls->mounts), or NULL for none.
+ */
+static const struct lws_http_mount *eater_mounts(struct ndl_hub *hub,
+						 struct ndl_hub_listener *ls)
+{
+	const char *www = servable(hub->cfg.www_dir, "dashboard");
+	const char *sdk = servable(hub->cfg.sdk_dir, "browser SDK");
+	const struct lws_http_mount *next = NULL;
+	struct lws_http_mount *m;
+	int n = 0;
+
+	if (www) {
+		m = &ls->mounts[n++];
+		m->mountpoint = "/";
+		m->mountpoint_len = 1;
+		m->origin = www;
+		m->def = "index.html";
+		m->origin_protocol = LWSMPRO_FILE;
+		m->mount_next = next;
+		next = m;
+	}
+	if (sdk) {
+		m = &ls->mounts[n++];
+		m->mountpoint = "/sdk";
+		m->mountpoint_len = 4;
+		m->origin = sdk;
+		m->def = "index.html";
+		m->origin_protocol = LWSMPRO_FILE;
+		m->mount_next = next;
+		next = m;
+	}
+	if (hub->cfg.metrics && next) {
+		/* Only needed beside a file mount: without one, hub_callback gets all. */
+		m = &ls->mounts[n++];
+		m->mountpoint = "/metrics";
+		m->mountpoint_len = 8;
+		m->origin = NDL_SUBPROTOCOL;
+		m->origin_protocol = LWSMPRO_CALLBACK;
+		m->mount_next = next;
+		next = m;
+	}
+	return next;
+}
+
 static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *host, int port,
 		     char *err, size_t errlen)
 {
@@ -1095,6 +1155,8 @@ static int listen_on(struct ndl_hub *hub, enum ndl_hub_role role, const char *ho
 	}
 
 	memset(&vi, 0, sizeof(vi));
+	if (role == NDL_HUB_EATER)
+		vi.mounts = eater_mounts(hub, ls);
 	snprintf(name, sizeof(name), "%ss-%d", role_names[role], hub->nlisteners);
 	vi.vhost_name = name;
 	vi.iface = host;

@@ -42,6 +42,8 @@ struct ndl_hub_config {
 	const char *tls_key;        /* PEM private key */
 	const char *const *allow_origins; /* NULL-terminated; NULL: same origin only */
 	bool metrics;               /* serve GET /metrics on the eater port */
+	const char *www_dir;        /* dashboard files served at / on the eater port */
+	const char *sdk_dir;        /* browser SDK files served at /sdk/ */
 };
 
 /* Fill cfg with the netdumplings 0.5.1 defaults and our own limits. */

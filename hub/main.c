@@ -24,6 +24,13 @@
 #ifndef NDL_VERSION
 #define NDL_VERSION "unknown"
 #endif
+#ifndef NDL_BUILD_DIR
+#define NDL_BUILD_DIR "."
+#define NDL_BUILD_WWWDIR "www"
+#define NDL_BUILD_SDKDIR "sdk"
+#define NDL_INSTALLED_WWWDIR "/usr/local/share/netdumplings/www"
+#define NDL_INSTALLED_SDKDIR "/usr/local/share/netdumplings/sdk"
+#endif
 
 enum {
 	OPT_MAX_FRAME = 0x100,
@@ -41,6 +48,8 @@ enum {
 	OPT_TLS_KEY,
 	OPT_ALLOW_ORIGIN,
 	OPT_NO_METRICS,
+	OPT_WWW,
+	OPT_NO_DASHBOARD,
 	OPT_LOG_FORMAT,
 	OPT_CONFIG,
 	OPT_TEST_CONFIG,
@@ -68,6 +77,8 @@ static const struct option long_opts[] = {
 	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "no-metrics", no_argument, NULL, OPT_NO_METRICS },
+	{ "www", required_argument, NULL, OPT_WWW },
+	{ "no-dashboard", no_argument, NULL, OPT_NO_DASHBOARD },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "test-config", no_argument, NULL, OPT_TEST_CONFIG },
@@ -116,7 +127,10 @@ static void usage(FILE *f)
 "      --kitchen-rate N     dumplings per second one kitchen may send; more are\n"
 "                           dropped and counted (default: no limit)\n"
 "      --hello-timeout SECS seconds a client has to send its hello before it is\n"
-"                           closed with 1008; 0 waits forever (default 30)\n"
+"                           closed with 1008; 0 waits forever (default 30)\n",
+		NDL_HUB_DEFAULT_ADDRESS, NDL_HUB_DEFAULT_IN_PORT, NDL_HUB_DEFAULT_OUT_PORT,
+		NDL_HUB_DEFAULT_STATUS_FREQ, NDL_DEFAULT_MAX_FRAME);
+	fputs(
 "\n"
 "Security:\n"
 "      --kitchen-token-file FILE\n"
@@ -139,6 +153,9 @@ static void usage(FILE *f)
 "      --test-config        check the options, the config file, the token and TLS\n"
 "                           files, print the settings and exit (0: all good)\n"
 "      --no-metrics         do not serve GET /metrics (Prometheus text format)\n"
+"      --www DIR            serve the dashboard from DIR at http://HOST:OUT-PORT/\n"
+"                           (default: the installed one)\n"
+"      --no-dashboard       serve neither the dashboard nor the browser SDK\n"
 "      --log-format FORMAT  'text' (default) or 'json': one JSON object a line\n"
 "  -q, --quiet              log errors only\n"
 "  -v, --verbose            log more, including libwebsockets' own messages\n"
@@ -149,9 +166,7 @@ static void usage(FILE *f)
 "per event. SIGINT or SIGTERM closes every connection with 1001 and exits 0.\n"
 "SIGHUP reloads the config file and the token files: limits, policy, origins,\n"
 "tokens, status frequency and logging change at once; the address, the ports\n"
-"and TLS need a restart.\n",
-		NDL_HUB_DEFAULT_ADDRESS, NDL_HUB_DEFAULT_IN_PORT, NDL_HUB_DEFAULT_OUT_PORT,
-		NDL_HUB_DEFAULT_STATUS_FREQ, NDL_DEFAULT_MAX_FRAME);
+"and TLS need a restart.\n", f);
 }
 
 /* Where the option being parsed came from ("FILE:LINE: " or ""). */
@@ -239,7 +254,25 @@ struct settings {
 	int verbosity;
 	bool json_logs;
 	bool test_config;
+	bool no_dashboard;
 };
+
+/* True when this program runs from the build tree. */
+static bool in_build_tree(void)
+{
+	char exe[PATH_MAX], dir[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	return realpath(NDL_BUILD_DIR, dir) && !strcmp(dir, exe);
+}
 
 static void settings_free(struct settings *st)
 {
@@ -394,6 +427,8 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 		case OPT_TLS_KEY: st->cfg.tls_key = optarg; break;
 		case OPT_ALLOW_ORIGIN: r = add_origin(st, optarg); break;
 		case OPT_NO_METRICS: st->cfg.metrics = false; break;
+		case OPT_WWW: st->cfg.www_dir = optarg; break;
+		case OPT_NO_DASHBOARD: st->no_dashboard = true; break;
 		case OPT_LOG_FORMAT:
 			if (!strcmp(optarg, "json") || !strcmp(optarg, "text"))
 				st->json_logs = !strcmp(optarg, "json");
@@ -438,6 +473,15 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 		return -1;
 	}
 	st->cfg.allow_origins = st->origins;
+	if (st->no_dashboard) {
+		st->cfg.www_dir = st->cfg.sdk_dir = NULL;
+	} else {
+		bool build = in_build_tree();
+
+		if (!st->cfg.www_dir)
+			st->cfg.www_dir = build ? NDL_BUILD_WWWDIR : NDL_INSTALLED_WWWDIR;
+		st->cfg.sdk_dir = build ? NDL_BUILD_SDKDIR : NDL_INSTALLED_SDKDIR;
+	}
 	return 0;
 }
 
@@ -488,7 +532,7 @@ static int test_config(const struct settings *st)
 	       "max-frame %zu\neater-queue %zu\neater-queue-bytes %zu\nlag-policy %s\n"
 	       "batch-bytes %zu\nmax-clients %zu\nmax-per-address %zu\nkitchen-rate %g\n"
 	       "hello-timeout %g\nkitchen-token-file %s\neater-token-file %s\ntls %s\n"
-	       "metrics %s\nlog-format %s\n",
+	       "metrics %s\nlog-format %s\ndashboard %s\n",
 	       st->config ? st->config : "(none)", c->address, c->in_port, c->out_port,
 	       c->status_freq, c->max_frame, c->eater_queue, c->eater_queue_bytes,
 	       c->lag_policy == NDL_HUB_LAG_DISCONNECT ? "disconnect" : "drop-oldest",
@@ -496,7 +540,7 @@ static int test_config(const struct settings *st)
 	       c->hello_timeout, c->kitchen_token_file ? c->kitchen_token_file : "(none)",
 	       c->eater_token_file ? c->eater_token_file : "(none)",
 	       c->tls_cert ? c->tls_cert : "off", c->metrics ? "on" : "off",
-	       st->json_logs ? "json" : "text");
+	       st->json_logs ? "json" : "text", c->www_dir ? c->www_dir : "off");
 	for (size_t i = 0; i < st->norigins; i++)
 		printf("allow-origin %s\n", st->origins[i]);
 	if (bad) {
