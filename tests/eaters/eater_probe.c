@@ -43,7 +43,7 @@ static void on_connect(struct ndl_eater *e)
 {
 	const char *p = ndl_eater_protocol(e);
 
-	emit(json_pack("{sssO}", "event", "connect", "protocol",
+	emit(json_pack("{ssso}", "event", "connect", "protocol",
 		       p ? json_string(p) : json_null()));
 }
 
@@ -51,7 +51,7 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 {
 	struct probe *pr = ndl_eater_userdata(e);
 
-	emit(json_pack("{sssssOsOsIss#}", "event", "dumpling", "chef", d->chef,
+	emit(json_pack("{sssssososIss#}", "event", "dumpling", "chef", d->chef,
 		       "kitchen", d->kitchen ? json_string(d->kitchen) : json_null(),
 		       "driver", d->driver ? json_string(d->driver) : json_null(),
 		       "seq", (json_int_t)d->seq, "raw", d->raw, d->raw_len));
