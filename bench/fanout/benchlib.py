@@ -135,7 +135,8 @@ class NoBatch(Exception):
 
 
 def run_load(hub, pin, pout, kitchen, eaters, *, n_eaters, kitchens=1, batch=False,
-             rate=0.0, count=0, warmup=1.0, duration=5.0, expect=0, timeout=None):
+             rate=0.0, count=0, warmup=1.0, duration=5.0, expect=0, timeout=None,
+             idle=0.0):
     """Run nd-bench-eaters and nd-bench-kitchen against a started hub, once.
     Returns (eaters' result, kitchen's result); raises NoBatch when the hub
     refused batch mode, RuntimeError when a load program failed."""
@@ -144,6 +145,8 @@ def run_load(hub, pin, pout, kitchen, eaters, *, n_eaters, kitchens=1, batch=Fal
              "-w", str(warmup), "-d", str(duration), "-t", str(total), "-p", str(hub.pid)]
     if expect:
         eargs += ["-e", str(expect)]
+    if idle:
+        eargs += ["-i", str(idle)]
     if batch:
         eargs.append("-b")
     ev = Child("nd-bench-eaters", eargs)

@@ -2,7 +2,7 @@
 /*
  * dumpling.h - the benchmark's dumpling: shaped like the DNSLookupChef
  * packet dumplings our kitchen sends (docs/protocol.md section 4, with the
- * chef's answer details), about 300 bytes, numbered with metadata.seq and
+ * chef's answer details), 330 to 370 bytes, numbered with metadata.seq and
  * stamped with the send time in metadata.sent_ns (CLOCK_MONOTONIC, which
  * every process on the machine shares), and how an eater reads those back.
  */

@@ -63,6 +63,7 @@ struct opts {
 	bool batch;
 	double warmup, duration, timeout;
 	double start_by;             /* open the window anyway this long after ready */
+	double idle;                 /* finish after this long without a dumpling; 0: never */
 	uint64_t expect;
 	long hub_pid;
 };
@@ -71,6 +72,7 @@ struct bench {
 	struct opts o;
 	bool measuring, window_done;
 	uint64_t first_ns;           /* first benchmark dumpling; 0 before */
+	uint64_t last_ns;            /* latest benchmark dumpling */
 	uint64_t win_start, win_end;
 	uint64_t deliveries;         /* in the window */
 	uint64_t hist[HIST_BUCKETS];
@@ -112,6 +114,8 @@ static void usage(FILE *f)
 "  -s, --start-by SECS    when no dumpling has come this long after 'ready'\n"
 "                         plus the warm-up, open the window anyway, so a hub\n"
 "                         that delivers nothing is measured as such (default 3)\n"
+"  -i, --idle SECS        give up once no dumpling has come for this long\n"
+"                         after the first (default 0: wait for the timeout)\n"
 "  -t, --timeout SECS     give up after this long in all (default 60)\n"
 "  -p, --hub-pid PID      read this process's CPU time as the window opens and\n"
 "                         closes\n"
@@ -167,6 +171,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "expect", required_argument, NULL, 'e' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "start-by", required_argument, NULL, 's' },
+		{ "idle", required_argument, NULL, 'i' },
 		{ "hub-pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
@@ -182,7 +187,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->duration = 5;
 	o->timeout = 60;
 	o->start_by = 3;
-	while ((c = getopt_long(argc, argv, "h:n:k:bw:d:e:s:t:p:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h:n:k:bw:d:e:s:i:t:p:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			if (parse_hostport(optarg, o->host, sizeof(o->host), &o->port) < 0) {
@@ -219,6 +224,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 's':
 			if (parse_num("--start-by", optarg, 0, 3600, &o->start_by) < 0)
+				return -EINVAL;
+			break;
+		case 'i':
+			if (parse_num("--idle", optarg, 0, 3600, &o->idle) < 0)
 				return -EINVAL;
 			break;
 		case 't':
@@ -351,6 +360,7 @@ static void on_one(struct eater *e, const unsigned char *p, size_t len, uint64_t
 		uint64_t *next = &e->next_seq[s.kitchen];
 
 		e->received++;
+		b->last_ns = now;
 		if (!b->first_ns) {
 			b->first_ns = now;
 			b->win_start = now + (uint64_t)(b->o.warmup * 1e9);
@@ -602,6 +612,13 @@ int main(int argc, char **argv)
 			window_close(b);
 		if (!b->window_done && b->gone == b->o.eaters) {
 			fprintf(stderr, "nd-bench-eaters: every eater's connection is gone\n");
+			window_close(b);
+		}
+		if (!b->window_done && b->o.idle > 0 && b->last_ns &&
+		    now >= b->last_ns + (uint64_t)(b->o.idle * 1e9)) {
+			fprintf(stderr, "nd-bench-eaters: nothing for %.1f s; %u of %u eaters "
+				"complete\n", b->o.idle, b->complete, b->o.eaters);
+			timed_out = true;
 			window_close(b);
 		}
 		if (!b->window_done && now >= deadline) {

@@ -69,7 +69,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: nd-bench-kitchen [OPTION]...\n"
-"Send benchmark dumplings (DNSLookupChef-shaped, about 300 bytes, numbered\n"
+"Send benchmark dumplings (DNSLookupChef-shaped, 330 to 370 bytes, numbered\n"
 "with metadata.seq and stamped with metadata.sent_ns) to a netdumplings hub.\n"
 "\n"
 "  -h, --hub HOST:PORT    the hub's kitchen port (default 127.0.0.1:11347)\n"

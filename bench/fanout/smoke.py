@@ -32,7 +32,7 @@ def one_run(nd_hub, kitchen, eaters, batch):
         res, kres = benchlib.run_load(hub, pin, pout, kitchen, eaters, n_eaters=EATERS,
                                       kitchens=KITCHENS, batch=batch, rate=RATE,
                                       count=COUNT, warmup=0, duration=60, expect=COUNT,
-                                      timeout=40)
+                                      timeout=40, idle=3)
     finally:
         status = hub.stop(timeout=15)
         hub_err = hub.stderr_text()
