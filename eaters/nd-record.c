@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nd-record - record the dumplings an nd-hub sends into files: JSON Lines
+ * exactly as received, or CSV with one flattened column per payload leaf
+ * and one file per chef; rotation by size and age, files that get their
+ * name only once complete, and an account at exit of everything received,
+ * written and not written.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ndl/wire.h>
+
+#include "common.h"
+#include "record_csv.h"
+#include "record_out.h"
+
+#define RECORD_EATER_NAME "recordereater"
+#define DEFAULT_JSONL_PATTERN "dumplings-%Y%m%d-%H%M%S-{n}.jsonl"
+#define DEFAULT_CSV_PATTERN "dumplings-{chef}-%Y%m%d-%H%M%S-{n}.csv"
+#define MAX_CHEFS 1024           /* chefs counted (and, for CSV, given files) */
+#define DEFAULT_MAX_COLUMNS 4096  /* columns of one chef's CSV files */
+#define DEFAULT_MAX_OPEN 64       /* files open at once */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define TICK_MS 1000u            /* flush (and check file ages) this often */
+
+/* What is recorded for one chef. */
+struct chef_out {
+	char *chef;
+	uint64_t written;            /* dumplings written */
+	uint64_t files;              /* files opened */
+	struct ndl__rec_file file;   /* when each chef has its own files */
+	struct ndl__csv_table table; /* CSV: the chef's columns */
+	uint64_t last_use;           /* for closing the least recently used */
+	int columns_full;            /* "too many columns" was said */
+};
+
+struct recorder {
+	struct ndl__rec_out out;
+	char *pattern;               /* owned copy of the expanded -o */
+	int csv;
+	int split;                   /* a file per chef (CSV, or {chef} in -o) */
+	int to_stdout;
+	long long stop_after;        /* 0: no limit */
+	size_t max_columns;
+	unsigned max_open;
+	unsigned open_files;
+
+	struct chef_out chefs[MAX_CHEFS];
+	size_t nchefs;
+	struct ndl__rec_file file;   /* the one file when not split */
+	uint64_t files_opened;       /* in the one-file mode */
+	uint64_t use_clock;
+
+	uint64_t written;            /* dumplings written */
+	uint64_t not_written;        /* dumplings received and not written */
+	uint64_t fields_not_written; /* CSV fields received and not written */
+	uint64_t past_stop;          /* dumplings that came after --stop-after */
+	uint64_t reencoded;          /* JSON Lines that could not keep their bytes */
+	uint64_t other_chefs;        /* written for chefs past MAX_CHEFS */
+	int failed;                  /* a file could not be written: stop */
+
+	struct ndl__csv_fields fields;
+	struct ndl__buf line;
+
+	struct ndl__app app;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t tick;
+};
+
+enum {
+	OPT_HELP = 256, OPT_VERSION, OPT_INTERVAL, OPT_NO_INTERVAL, OPT_PACKET,
+	OPT_NO_PACKET, OPT_TOKEN_FILE, OPT_HUB_CA, OPT_RECONNECT, OPT_NO_RECONNECT,
+	OPT_RECONNECT_MAX, OPT_NO_BATCH, OPT_ROTATE_SIZE, OPT_ROTATE_EVERY, OPT_STOP_AFTER,
+	OPT_FSYNC, OPT_MAX_COLUMNS, OPT_MAX_OPEN,
+};
+
+static const struct option long_opts[] = {
+	{ "hub", required_argument, NULL, 'h' },
+	{ "chef", required_argument, NULL, 'c' },
+	{ "kitchen", required_argument, NULL, 'k' },
+	{ "eater-name", required_argument, NULL, 'n' },
+	{ "interval-dumplings", no_argument, NULL, OPT_INTERVAL },
+	{ "no-interval-dumplings", no_argument, NULL, OPT_NO_INTERVAL },
+	{ "packet-dumplings", no_argument, NULL, OPT_PACKET },
+	{ "no-packet-dumplings", no_argument, NULL, OPT_NO_PACKET },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "hub-ca", required_argument, NULL, OPT_HUB_CA },
+	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "reconnect-max", required_argument, NULL, OPT_RECONNECT_MAX },
+	{ "no-batch", no_argument, NULL, OPT_NO_BATCH },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+	{ "rotate-every", required_argument, NULL, OPT_ROTATE_EVERY },
+	{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
+	{ "count", required_argument, NULL, OPT_STOP_AFTER },
+	{ "fsync", no_argument, NULL, OPT_FSYNC },
+	{ "max-columns", required_argument, NULL, OPT_MAX_COLUMNS },
+	{ "max-open-files", required_argument, NULL, OPT_MAX_OPEN },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: nd-record [OPTIONS]\n"
+"\n"
+"Connect to an nd-hub as an eater and write every dumpling it sends to files.\n"
+"\n"
+"Hub and subscription (as nd-print):\n"
+NDL__HUB_OPTIONS_HELP
+"  -c, --chef NAME               only dumplings from this chef (repeatable)\n"
+"  -k, --kitchen NAME            only dumplings from this kitchen (repeatable)\n"
+"  -n, --eater-name NAME         name sent to the hub (default " RECORD_EATER_NAME ")\n"
+"      --[no-]interval-dumplings record interval dumplings (default on)\n"
+"      --[no-]packet-dumplings   record packet dumplings (default on)\n"
+"      --[no-]reconnect          when the hub cannot be reached or the connection\n"
+"                                ends, try again with a growing, jittered delay\n"
+"                                (default off: finish the files and exit 1)\n"
+"      --reconnect-max SECONDS   longest delay between attempts (default 30)\n"
+"      --no-batch                ask for one dumpling per message\n"
+"\n"
+"Output:\n"
+"  -f, --format jsonl|csv        jsonl (default): one dumpling per line, exactly\n"
+"                                as received; csv: one file per chef, one row\n"
+"                                per dumpling, one column per payload leaf\n"
+"                                (see below)\n", f);
+	fputs(
+"  -o, --output PATTERN          file name pattern (default\n"
+"                                " DEFAULT_JSONL_PATTERN ",\n"
+"                                with csv " DEFAULT_CSV_PATTERN "):\n"
+"                                strftime(3) conversions in local time when the\n"
+"                                file is opened, {n} the file's number in this\n"
+"                                run (000001, 000002...), {chef} the chef's name;\n"
+"                                with csv and no {chef}, \"-{chef}\" goes before\n"
+"                                the extension; with jsonl and {chef}, each chef\n"
+"                                gets its own files. '-' writes JSON Lines to\n"
+"                                standard output\n"
+"      --rotate-size BYTES       start a new file before one would grow past\n"
+"                                BYTES (suffixes K, M, G: powers of 1024)\n"
+"      --rotate-every SECONDS    start a new file when one is SECONDS old (an\n"
+"                                idle file is closed then too)\n"
+"      --stop-after N            exit 0 once N dumplings are written (--count\n"
+"                                is the same)\n"
+"      --fsync                   fdatasync(2) each file at every flush (once a\n"
+"                                second) and fsync(2) it and its directory when\n"
+"                                it is closed\n"
+"      --max-columns N           most columns of one chef's CSV files (default\n"
+"                                " STR(DEFAULT_MAX_COLUMNS) ")\n"
+"      --max-open-files N        most files open at once (default " STR(DEFAULT_MAX_OPEN) "); the\n"
+"                                least recently used is closed (complete) first\n"
+"  -v, --verbose                 say each file on stderr once it is complete\n"
+"      --help                    show this help and exit\n"
+"      --version                 show the version and exit\n", f);
+	fputs(
+"\n"
+"Files: each file is written as NAME.part and renamed to NAME once complete\n"
+"(at rotation, at exit, or when closed to stay under --max-open-files);\n"
+"an existing file is never overwritten: \"-1\", \"-2\"... go before the\n"
+"extension instead. Every record in a file is whole. Buffered data is\n"
+"flushed every second.\n", f);
+	fputs(
+"\n"
+"CSV: RFC 4180 (quoted when needed, CRLF line ends). Columns are\n"
+"metadata.<key> for the dumpling's metadata and <chef>_<path> for the\n"
+"payload, <path> being the keys down to a leaf joined by '.', a '.' or '\\'\n"
+"within a key written as \"\\.\" or \"\\\\\". Strings are written as text,\n"
+"integers in decimal, reals in their shortest exact form, true/false, null\n"
+"as an empty cell, arrays and empty objects as compact JSON. The header is\n"
+"the columns seen so far in order of first appearance; when a dumpling\n"
+"brings a new column, its chef's file is closed and a new one starts with\n"
+"the wider header, so no field is lost. Past --max-columns, new fields are\n"
+"not written; they are counted, and said on stderr.\n"
+"\n"
+"SIGINT and SIGTERM write everything received so far, close the files and\n"
+"exit 0. At exit a summary on stderr gives dumplings received and written\n"
+"per chef, files written, what the hub dropped, sequence gaps, and anything\n"
+"that was not written. Exit status 1 when a file cannot be created or\n"
+"written (the path and the reason are said), or when the hub cannot be\n"
+"reached or closes the connection.\n", f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+
+static uint64_t now_ms(struct recorder *rec)
+{
+	return uv_now(ndl_eater_loop(rec->app.eater));
+}
+
+static void fail(struct recorder *rec)
+{
+	if (rec->failed)
+		return;
+	rec->failed = 1;
+	rec->app.exit_code = 1;
+	ndl_eater_close(rec->app.eater, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+}
+
+static int close_file(struct recorder *rec, struct ndl__rec_file *rf)
+{
+	int r;
+
+	if (!rf->f)
+		return 0;
+	if (!rf->is_stdout && rec->open_files)
+		rec->open_files--;
+	r = ndl__rec_file_close(&rec->out, rf);
+	if (r < 0)
+		fail(rec);
+	return r;
+}
+
+/* Close the least recently used chef file to make room for another. */
+static int make_room(struct recorder *rec)
+{
+	struct chef_out *lru = NULL;
+
+	if (rec->open_files < rec->max_open)
+		return 0;
+	for (size_t i = 0; i < rec->nchefs; i++)
+		if (rec->chefs[i].file.f && (!lru || rec->chefs[i].last_use < lru->last_use))
+			lru = &rec->chefs[i];
+	return lru ? close_file(rec, &lru->file) : 0;
+}
+
+static int open_file(struct recorder *rec, struct ndl__rec_file *rf, const char *chef)
+{
+	int r = make_room(rec);
+
+	if (r == 0)
+		r = ndl__rec_file_open(&rec->out, rf, chef, now_ms(rec));
+	if (r < 0) {
+		fail(rec);
+		return r;
+	}
+	rec->open_files++;
+	return 0;
+}
+
+static int write_record(struct recorder *rec, struct ndl__rec_file *rf, const char *buf, size_t len)
+{
+	int r = ndl__rec_file_write(rf, buf, len);
+
+	if (r < 0) {
+		fprintf(stderr, "nd-record: cannot write to '%s': %s\n",
+			rf->is_stdout ? "standard output" : rf->part, strerror(-r));
+		fail(rec);
+		return r;
+	}
+	rf->lines++;
+	if (rf->is_stdout && ndl__rec_file_flush(&rec->out, rf) < 0) {
+		fprintf(stderr, "nd-record: cannot write to standard output: %s\n", strerror(errno));
+		fail(rec);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The chef's slot, made on first use; NULL past MAX_CHEFS. */
+static struct chef_out *chef_slot(struct recorder *rec, const char *chef, int *err)
+{
+	struct chef_out *co;
+
+	*err = 0;
+	for (size_t i = 0; i < rec->nchefs; i++)
+		if (strcmp(rec->chefs[i].chef, chef) == 0)
+			return &rec->chefs[i];
+	if (rec->nchefs == MAX_CHEFS)
+		return NULL;
+	co = &rec->chefs[rec->nchefs];
+	memset(co, 0, sizeof(*co));
+	co->chef = strdup(chef);
+	if (!co->chef || (rec->csv && ndl__csv_table_init(&co->table, rec->max_columns) < 0)) {
+		free(co->chef);
+		co->chef = NULL;
+		*err = -ENOMEM;
+		return NULL;
+	}
+	rec->nchefs++;
+	return co;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Recording                                                                */
+
+/* One dumpling as a JSON line; 0, or a negative errno (already said). */
+static int record_jsonl(struct recorder *rec, struct chef_out *co, const struct ndl_dumpling *d)
+{
+	struct ndl__rec_file *rf = co && rec->split ? &co->file : &rec->file;
+	const char *line = d->raw;
+	size_t len = d->raw_len;
+	char *copy = NULL;
+	int r;
+
+	/* A line feed between tokens would split the record: write it compact. */
+	if (memchr(d->raw, '\n', d->raw_len) || memchr(d->raw, '\r', d->raw_len)) {
+		json_t *v = json_loadb(d->raw, d->raw_len, 0, NULL);
+
+		copy = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		json_decref(v);
+		if (!copy) {
+			fprintf(stderr, "nd-record: cannot re-encode a dumpling from %s that"
+				" holds line feeds\n", d->chef);
+			return -ENOMEM;
+		}
+		line = copy;
+		len = strlen(copy);
+		rec->reencoded++;
+	}
+	r = 0;
+	if (ndl__rec_file_due(&rec->out, rf, len + 1, now_ms(rec)))
+		r = close_file(rec, rf);
+	if (r == 0 && !rf->f) {
+		if (rec->to_stdout) {
+			ndl__rec_file_stdout(rf, now_ms(rec));
+		} else {
+			r = open_file(rec, rf, rec->split ? d->chef : NULL);
+			if (r == 0) {
+				if (co && rec->split)
+					co->files++;
+				else
+					rec->files_opened++;
+			}
+		}
+	}
+	if (r == 0) {
+		r = ndl__rec_file_write(rf, line, len);
+		if (r == 0)
+			r = write_record(rec, rf, "\n", 1);
+		else {
+			fprintf(stderr, "nd-record: cannot write to '%s': %s\n",
+				rf->is_stdout ? "standard output" : rf->part, strerror(-r));
+			fail(rec);
+		}
+	}
+	free(copy);
+	return r;
+}
+
+/* One dumpling as a CSV row in its chef's file. */
+static int record_csv(struct recorder *rec, struct chef_out *co, const struct ndl_dumpling *d)
+{
+	json_error_t jerr;
+	json_t *root;
+	uint64_t missed = 0;
+	size_t before;
+	int added, r;
+
+	root = json_loadb(d->raw, d->raw_len, 0, &jerr);
+	if (!root) {
+		fprintf(stderr, "nd-record: cannot read a dumpling from %s again: %s\n",
+			d->chef, jerr.text);
+		return -EINVAL;
+	}
+	r = ndl__csv_flatten(root, d->chef, &rec->fields);
+	json_decref(root);
+	if (r < 0)
+		goto out_of_memory;
+	before = co->table.n;
+	added = ndl__csv_table_learn(&co->table, &rec->fields);
+	if (added < 0)
+		goto out_of_memory;
+	rec->line.len = 0;
+	r = ndl__csv_row(&co->table, &rec->fields, &rec->line, &missed);
+	if (r < 0)
+		goto out_of_memory;
+	if (missed) {
+		rec->fields_not_written += missed;
+		if (!co->columns_full && co->table.n >= co->table.max) {
+			co->columns_full = 1;
+			fprintf(stderr, "nd-record: %s has more than %zu columns; fields past"
+				" them are counted, not written (see --max-columns)\n",
+				d->chef, co->table.max);
+		}
+	}
+	if (co->file.f && (added > 0 || ndl__rec_file_due(&rec->out, &co->file, rec->line.len,
+							   now_ms(rec)))) {
+		if (rec->out.verbose && added > 0 && before)
+			fprintf(stderr, "nd-record: %s brought %d new column%s: a new file with"
+				" the wider header\n", d->chef, added, added == 1 ? "" : "s");
+		r = close_file(rec, &co->file);
+		if (r < 0)
+			return r;
+	}
+	if (!co->file.f) {
+		struct ndl__buf header = { 0 };
+
+		r = open_file(rec, &co->file, d->chef);
+		if (r < 0)
+			return r;
+		co->files++;
+		if (ndl__csv_header(&co->table, &header) < 0) {
+			ndl__buf_free(&header);
+			goto out_of_memory;
+		}
+		r = ndl__rec_file_write(&co->file, header.p, header.len);
+		ndl__buf_free(&header);
+		if (r < 0) {
+			fprintf(stderr, "nd-record: cannot write to '%s': %s\n", co->file.part,
+				strerror(-r));
+			fail(rec);
+			return r;
+		}
+	}
+	r = write_record(rec, &co->file, rec->line.p, rec->line.len);
+	if (rec->line.cap > 1024 * 1024)  /* bounded: drop a buffer a huge row grew */
+		ndl__buf_free(&rec->line);
+	return r;
+
+out_of_memory:
+	fprintf(stderr, "nd-record: out of memory flattening a dumpling from %s\n", d->chef);
+	return -ENOMEM;
+}
+
+static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
+{
+	struct recorder *rec = ndl__app_of(e)->data;
+	struct chef_out *co;
+	int err = 0, r;
+
+	if (rec->stop_after && rec->written >= (uint64_t)rec->stop_after) {
+		rec->past_stop++;
+		return;
+	}
+	if (rec->failed) {
+		rec->not_written++;
+		return;
+	}
+	co = chef_slot(rec, d->chef, &err);
+	if (co)
+		co->last_use = ++rec->use_clock;
+	if (!co && (rec->csv || rec->split || err < 0)) {
+		/* CSV needs a slot per chef; memory for chefs is bounded */
+		if (rec->not_written++ == 0)
+			fprintf(stderr, "nd-record: more than %d chefs: dumplings of the others"
+				" are counted, not written\n", MAX_CHEFS);
+		return;
+	}
+	r = rec->csv ? record_csv(rec, co, d) : record_jsonl(rec, co, d);
+	if (r < 0) {
+		rec->not_written++;
+		fail(rec);
+		return;
+	}
+	rec->written++;
+	if (co)
+		co->written++;
+	else
+		rec->other_chefs++;
+	if (rec->stop_after && rec->written >= (uint64_t)rec->stop_after)
+		ndl_eater_close(e, NDL_EATER_CLOSE_FULL, "dumpling eater is full");
+}
+
+/* Every second: close files past --rotate-every, flush the others. */
+static void on_tick(uv_timer_t *t)
+{
+	struct recorder *rec = t->data;
+	uint64_t now = uv_now(t->loop);
+	struct ndl__rec_file *rf;
+
+	for (size_t i = 0; i <= rec->nchefs; i++) {
+		rf = i < rec->nchefs ? &rec->chefs[i].file : &rec->file;
+		if (!rf->f)
+			continue;
+		if (ndl__rec_file_due(&rec->out, rf, 0, now)) {
+			close_file(rec, rf);
+		} else if (ndl__rec_file_flush(&rec->out, rf) < 0) {
+			fprintf(stderr, "nd-record: cannot write to '%s': %s\n",
+				rf->is_stdout ? "standard output" : rf->part, strerror(errno));
+			fail(rec);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                  */
+
+static void handle_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct recorder *rec = s->data;
+
+	(void)signum;
+	if (!rec->failed)
+		rec->app.exit_code = 0;
+	ndl_eater_close(rec->app.eater, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+}
+
+static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *info)
+{
+	struct recorder *rec = ndl__app_of(e)->data;
+
+	ndl_eater_get_stats(e, &rec->app.stats, sizeof(rec->app.stats));
+	if (info->status != 0) {
+		if (!info->was_connected)
+			fprintf(stderr, "nd-record: cannot connect to nd-hub at %s: %s\n",
+				ndl_eater_url(e), info->reason[0] ? info->reason :
+				strerror(-info->status));
+		else
+			fprintf(stderr, "nd-record: nd-hub at %s closed the connection (%d%s%s)\n",
+				ndl_eater_url(e), info->code, info->reason[0] ? ": " : "",
+				info->reason);
+		rec->app.exit_code = 1;
+	}
+	uv_signal_stop(&rec->sigint);
+	uv_signal_stop(&rec->sigterm);
+	uv_timer_stop(&rec->tick);
+	uv_close((uv_handle_t *)&rec->sigint, handle_closed);
+	uv_close((uv_handle_t *)&rec->sigterm, handle_closed);
+	uv_close((uv_handle_t *)&rec->tick, handle_closed);
+}
+
+static void on_connect(struct ndl_eater *e)
+{
+	struct recorder *rec = ndl__app_of(e)->data;
+
+	if (rec->out.verbose)
+		fprintf(stderr, "nd-record: connected to nd-hub at %s\n", ndl_eater_url(e));
+}
+
+/* Run until the eater closed; then finish every file. */
+static int run(struct recorder *rec)
+{
+	uv_loop_t *loop = ndl_eater_loop(rec->app.eater);
+	unsigned tick = TICK_MS;
+	int err;
+
+	signal(SIGPIPE, SIG_IGN);
+	uv_signal_init(loop, &rec->sigint);
+	uv_signal_init(loop, &rec->sigterm);
+	uv_timer_init(loop, &rec->tick);
+	rec->sigint.data = rec->sigterm.data = rec->tick.data = rec;
+	err = ndl_eater_start(rec->app.eater, on_connect, on_dumpling, on_close);
+	if (err < 0) {
+		fprintf(stderr, "nd-record: cannot start the eater: %s\n", strerror(-err));
+		uv_close((uv_handle_t *)&rec->sigint, handle_closed);
+		uv_close((uv_handle_t *)&rec->sigterm, handle_closed);
+		uv_close((uv_handle_t *)&rec->tick, handle_closed);
+		uv_run(loop, UV_RUN_DEFAULT);
+		return 1;
+	}
+	if (rec->out.rotate_ms && rec->out.rotate_ms / 4 < tick)
+		tick = rec->out.rotate_ms / 4 > 10 ? (unsigned)(rec->out.rotate_ms / 4) : 10;
+	uv_signal_start(&rec->sigint, on_signal, SIGINT);
+	uv_signal_start(&rec->sigterm, on_signal, SIGTERM);
+	uv_timer_start(&rec->tick, on_tick, tick, tick);
+	ndl_eater_run(rec->app.eater);
+	return rec->app.exit_code;
+}
+
+static void finish(struct recorder *rec)
+{
+	for (size_t i = 0; i < rec->nchefs; i++)
+		close_file(rec, &rec->chefs[i].file);
+	close_file(rec, &rec->file);
+}
+
+static void summary(struct recorder *rec)
+{
+	const struct ndl_eater_stats *st = &rec->app.stats;
+	uint64_t files = rec->out.files_done + rec->out.files_failed;
+
+	fprintf(stderr, "nd-record: received %" PRIu64 " dumplings (%" PRIu64
+		" after filters), wrote %" PRIu64 " to %" PRIu64 " %s%s\n",
+		st->dumplings, st->delivered, rec->written,
+		rec->to_stdout ? (uint64_t)1 : files,
+		rec->to_stdout ? "stream (standard output)" : files == 1 ? "file" : "files",
+		rec->csv ? " as CSV" : " as JSON Lines");
+	for (size_t i = 0; i < rec->nchefs; i++) {
+		const struct chef_out *co = &rec->chefs[i];
+
+		if (rec->split)
+			fprintf(stderr, "nd-record:   %s: %" PRIu64 " dumplings in %" PRIu64
+				" %s\n", co->chef, co->written, co->files,
+				co->files == 1 ? "file" : "files");
+		else
+			fprintf(stderr, "nd-record:   %s: %" PRIu64 " dumplings\n", co->chef,
+				co->written);
+	}
+	if (rec->other_chefs)
+		fprintf(stderr, "nd-record:   other chefs: %" PRIu64 " dumplings\n",
+			rec->other_chefs);
+	fprintf(stderr, "nd-record: hub dropped %" PRIu64 " (in %" PRIu64 " notices); %"
+		PRIu64 " gaps, %" PRIu64 " dumplings missing; %" PRIu64 " reconnects; %"
+		PRIu64 " not dumplings\n", st->hub_dropped, st->drop_notices, st->gaps,
+		st->gap_dumplings, st->reconnects, st->parse_errors);
+	fprintf(stderr, "nd-record: not written: %" PRIu64 " dumplings, %" PRIu64
+		" fields; %" PRIu64 " came after --stop-after; %" PRIu64
+		" files left as .part\n", rec->not_written, rec->fields_not_written,
+		rec->past_stop, rec->out.files_failed);
+	if (rec->reencoded)
+		fprintf(stderr, "nd-record: %" PRIu64 " dumplings held line feeds and were"
+			" written compact\n", rec->reencoded);
+}
+
+/* --rotate-size: bytes with an optional K, M or G (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end || v == 0 || v > (UINT64_MAX >> 31))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* With csv and no {chef} in the pattern, "-{chef}" before the extension. */
+static char *csv_pattern(const char *pattern)
+{
+	const char *base = strrchr(pattern, '/'), *dot;
+	size_t stem;
+	char *s;
+
+	if (strstr(pattern, "{chef}"))
+		return strdup(pattern);
+	base = base ? base + 1 : pattern;
+	dot = strrchr(base, '.');
+	stem = dot && dot != base ? (size_t)(dot - pattern) : strlen(pattern);
+	if (asprintf(&s, "%.*s-{chef}%s", (int)stem, pattern, pattern + stem) < 0)
+		return NULL;
+	return s;
+}
+
+static void free_recorder(struct recorder *rec)
+{
+	for (size_t i = 0; i < rec->nchefs; i++) {
+		free(rec->chefs[i].chef);
+		ndl__csv_table_free(&rec->chefs[i].table);
+	}
+	ndl__csv_fields_clear(&rec->fields);
+	free(rec->fields.names);
+	free(rec->fields.values);
+	ndl__buf_free(&rec->line);
+	free(rec->pattern);
+}
+
+int main(int argc, char **argv)
+{
+	static struct recorder rec;  /* large (the chef table): not on the stack */
+	const char *hub = NDL__DEFAULT_HUB, *name = RECORD_EATER_NAME;
+	const char *chefs[NDL_EATER_MAX_FILTER_NAMES + 1], *kitchens[NDL_EATER_MAX_FILTER_NAMES + 1];
+	const char *token_file = NULL, *ca_file = NULL, *output = NULL, *format = "jsonl";
+	int nchefs = 0, nkitchens = 0, interval = 1, packet = 1, opt, r;
+	int reconnect = 0, batch = 1;
+	double reconnect_max = NDL_EATER_RECONNECT_MAX_MS / 1000.0, every;
+	unsigned long long count;
+	unsigned drivers;
+	char *end;
+
+	rec.max_columns = DEFAULT_MAX_COLUMNS;
+	rec.max_open = DEFAULT_MAX_OPEN;
+	rec.out.prog = "nd-record";
+	rec.out.next_n = 1;
+	while ((opt = getopt_long(argc, argv, "h:c:k:n:f:o:v", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': hub = optarg; break;
+		case 'n': name = optarg; break;
+		case 'c':
+			if (nchefs == NDL_EATER_MAX_FILTER_NAMES) {
+				fprintf(stderr, "nd-record: too many --chef filters (at most %d)\n",
+					NDL_EATER_MAX_FILTER_NAMES);
+				return 1;
+			}
+			chefs[nchefs++] = optarg;
+			break;
+		case 'k':
+			if (nkitchens == NDL_EATER_MAX_FILTER_NAMES) {
+				fprintf(stderr, "nd-record: too many --kitchen filters (at most %d)\n",
+					NDL_EATER_MAX_FILTER_NAMES);
+				return 1;
+			}
+			kitchens[nkitchens++] = optarg;
+			break;
+		case 'f': format = optarg; break;
+		case 'o': output = optarg; break;
+		case 'v': rec.out.verbose = 1; break;
+		case OPT_INTERVAL: interval = 1; break;
+		case OPT_NO_INTERVAL: interval = 0; break;
+		case OPT_PACKET: packet = 1; break;
+		case OPT_NO_PACKET: packet = 0; break;
+		case OPT_TOKEN_FILE: token_file = optarg; break;
+		case OPT_HUB_CA: ca_file = optarg; break;
+		case OPT_RECONNECT: reconnect = 1; break;
+		case OPT_NO_RECONNECT: reconnect = 0; break;
+		case OPT_NO_BATCH: batch = 0; break;
+		case OPT_FSYNC: rec.out.do_fsync = 1; break;
+		case OPT_RECONNECT_MAX:
+			reconnect_max = strtod(optarg, &end);
+			if (end == optarg || *end || !(reconnect_max >= 0.25) ||
+			    reconnect_max > NDL_EATER_RECONNECT_LIMIT_MS / 1000.0) {
+				fprintf(stderr, "nd-record: --reconnect-max wants seconds between 0.25"
+					" and %u, not '%s'\n", NDL_EATER_RECONNECT_LIMIT_MS / 1000,
+					optarg);
+				return 1;
+			}
+			break;
+		case OPT_ROTATE_SIZE:
+			if (parse_size(optarg, &rec.out.rotate_size) < 0) {
+				fprintf(stderr, "nd-record: --rotate-size wants a positive number of"
+					" bytes (K, M, G allowed), not '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case OPT_ROTATE_EVERY:
+			every = strtod(optarg, &end);
+			if (end == optarg || *end || !(every >= 0.01) || every > 1e7) {
+				fprintf(stderr, "nd-record: --rotate-every wants seconds between 0.01"
+					" and 10000000, not '%s'\n", optarg);
+				return 1;
+			}
+			rec.out.rotate_ms = (uint64_t)(every * 1000.0 + 0.5);
+			break;
+		case OPT_STOP_AFTER:
+			if (ndl__parse_count("nd-record", optarg, &rec.stop_after) < 0)
+				return 1;
+			break;
+		case OPT_MAX_COLUMNS:
+		case OPT_MAX_OPEN:
+			errno = 0;
+			count = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || count < 1 ||
+			    count > (opt == OPT_MAX_OPEN ? 4096u : 1000000u)) {
+				fprintf(stderr, "nd-record: --%s wants an integer from 1 to %u, not"
+					" '%s'\n", opt == OPT_MAX_OPEN ? "max-open-files" : "max-columns",
+					opt == OPT_MAX_OPEN ? 4096u : 1000000u, optarg);
+				return 1;
+			}
+			if (opt == OPT_MAX_OPEN)
+				rec.max_open = (unsigned)count;
+			else
+				rec.max_columns = (size_t)count;
+			break;
+		case OPT_HELP: usage(stdout); return 0;
+		case OPT_VERSION: printf("nd-record %s\n", NDL_VERSION); return 0;
+		default:
+			fprintf(stderr, "Try 'nd-record --help' for more information.\n");
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nd-record: unexpected argument '%s'\n"
+			"Try 'nd-record --help' for more information.\n", argv[optind]);
+		return 1;
+	}
+	if (strcmp(format, "jsonl") == 0 || strcmp(format, "json") == 0) {
+		rec.csv = 0;
+	} else if (strcmp(format, "csv") == 0) {
+		rec.csv = 1;
+	} else {
+		fprintf(stderr, "nd-record: --format wants jsonl or csv, not '%s'\n", format);
+		return 1;
+	}
+	if (!output)
+		output = rec.csv ? DEFAULT_CSV_PATTERN : DEFAULT_JSONL_PATTERN;
+	if (!*output) {
+		fprintf(stderr, "nd-record: --output wants a file name pattern or '-'\n");
+		return 1;
+	}
+	if (strcmp(output, "-") == 0) {
+		if (rec.csv) {
+			fprintf(stderr, "nd-record: CSV needs files (one per chef); '-o -' is for"
+				" jsonl only\n");
+			return 1;
+		}
+		if (rec.out.rotate_size || rec.out.rotate_ms) {
+			fprintf(stderr, "nd-record: standard output cannot be rotated; drop"
+				" --rotate-size/--rotate-every or give -o a file name\n");
+			return 1;
+		}
+		rec.to_stdout = 1;
+	} else {
+		rec.pattern = rec.csv ? csv_pattern(output) : strdup(output);
+		if (!rec.pattern) {
+			fprintf(stderr, "nd-record: out of memory\n");
+			return 1;
+		}
+		rec.out.pattern = rec.pattern;
+		rec.split = rec.csv || strstr(rec.pattern, "{chef}") != NULL;
+		if (ndl__rec_out_check(&rec.out, nchefs ? chefs[0] : "chef") < 0) {
+			free_recorder(&rec);
+			return 1;
+		}
+	}
+
+	if (ndl__app_init(&rec.app, "nd-record", name, hub) < 0) {
+		free_recorder(&rec);
+		return 1;
+	}
+	rec.app.data = &rec;
+	if (ndl__app_security(&rec.app, token_file, ca_file) < 0) {
+		ndl_eater_free(rec.app.eater);
+		free_recorder(&rec);
+		return 1;
+	}
+	/* Drop notices are accounted for (stderr, summary), not recorded. */
+	rec.app.drop_notices = 1;
+	rec.app.gap_notices = 1;
+	ndl_eater_set_drop_notices(rec.app.eater, NDL_EATER_DROPS_HIDE);
+	ndl_eater_set_batch(rec.app.eater, batch);
+	if (reconnect) {
+		unsigned max_ms = (unsigned)(reconnect_max * 1000.0);
+
+		ndl_eater_set_reconnect(rec.app.eater, 1, max_ms < NDL_EATER_RECONNECT_MIN_MS ?
+					max_ms : NDL_EATER_RECONNECT_MIN_MS, max_ms);
+	}
+	for (int i = 0; i < nchefs; i++)
+		ndl_eater_filter_chef(rec.app.eater, chefs[i]);
+	for (int i = 0; i < nkitchens; i++)
+		ndl_eater_filter_kitchen(rec.app.eater, kitchens[i]);
+	ndl_eater_filter_drivers(rec.app.eater, NDL_EATER_DRIVER_OTHER |
+				 (packet ? NDL_EATER_DRIVER_PACKET : 0) |
+				 (interval ? NDL_EATER_DRIVER_INTERVAL : 0));
+	/* The same choice as a subscription, so the hub sends only that. */
+	chefs[nchefs] = NULL;
+	kitchens[nkitchens] = NULL;
+	drivers = packet == interval ? 0 :
+		  packet ? NDL_EATER_DRIVER_PACKET : NDL_EATER_DRIVER_INTERVAL;
+	if (nchefs || nkitchens || drivers) {
+		r = ndl_eater_subscribe(rec.app.eater, chefs, kitchens, drivers);
+		if (r < 0)
+			fprintf(stderr, "nd-record: warning: cannot ask the hub to filter (%s);"
+				" filtering here only\n", strerror(-r));
+	}
+
+	r = run(&rec);
+	finish(&rec);
+	if (rec.failed)
+		r = 1;
+	ndl_eater_free(rec.app.eater);
+	rec.app.eater = NULL;
+	summary(&rec);
+	free_recorder(&rec);
+	return r;
+}
