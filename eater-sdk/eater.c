@@ -1195,8 +1195,8 @@ EXPORT int ndl_eater_subscribe(struct ndl_eater *e, const char *const *chefs,
 
 	if (!e || (drivers & ~(NDL_EATER_DRIVER_PACKET | NDL_EATER_DRIVER_INTERVAL)))
 		return -EINVAL;
-	if (e->state >= ST_CLOSING)
-		return -ENOTCONN;
+	if (e->state >= ST_CLOSING && e->state != ST_WAITING)
+		return -ENOTCONN;  /* while waiting to reconnect, the next hello takes it */
 	sub = json_object();
 	if (!sub)
 		return -ENOMEM;

@@ -283,7 +283,8 @@ int ndl_eater_hello_set(struct ndl_eater *e, const char *key, json_t *value);
  * in kitchens AND driver is in drivers. An absent list means "all".
  * Before ndl_eater_start() (or before the hello went out) it goes into the
  * hello; once connected it is sent as an update that replaces the previous
- * subscription. Hubs that do not know subscriptions (netdumplings 0.5.1)
+ * subscription; while waiting to reconnect (since 0.2) the next hello
+ * carries it, as every later hello does. Hubs that do not know subscriptions (netdumplings 0.5.1)
  * send everything, so pair it with ndl_eater_filter_*() to get the same
  * dumplings from every hub. The hub's status dumplings (chef
  * "SystemStatusChef", kitchen null) are subject to it as well.
