@@ -582,6 +582,13 @@ def make_ca(tmp):
         "-CAcreateserial", "-out", "hub.pem", "-days", "2", "-extfile", "san.ext")
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key",
         "-out", "other.pem", "-days", "2", "-subj", "/CN=another CA")
+    # signed by the right CA, but for another host
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "wrong.key", "-out", "wrong.csr",
+        "-subj", "/CN=wrong.example")
+    with open(os.path.join(tmp, "wrong.ext"), "w") as f:
+        f.write("subjectAltName=DNS:wrong.example\n")
+    run("x509", "-req", "-in", "wrong.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "wrong.pem", "-days", "2", "-extfile", "wrong.ext")
     return (os.path.join(tmp, "ca.pem"), os.path.join(tmp, "hub.pem"),
             os.path.join(tmp, "hub.key"), os.path.join(tmp, "other.pem"))
 
@@ -637,6 +644,18 @@ def test_real_tls(procs, tmp):
     rc = wait_exit(q)
     check(rc == 1 and "cannot read CA file" in q.read_stderr(),
           f"a missing CA file is named (rc {rc}): {q.read_stderr()!r}")
+    hub.stop()
+
+    hub, in_port, out_port = procs.hub_any_port("--tls-cert", os.path.join(tmp, "wrong.pem"),
+                                                "--tls-key", os.path.join(tmp, "wrong.key"),
+                                                status_freq=0.2)
+    for host in ("127.0.0.1", "localhost"):
+        q = procs.start("nd-hubdetails", [ndltest.prog("nd-hubdetails"), "-h",
+                                          f"wss://{host}:{out_port}", "--hub-ca", ca], env=ENV)
+        rc = wait_exit(q, 40)
+        check(rc == 1 and "TLS handshake failed" in q.read_stderr() and q.read_stdout() == "",
+              f"a certificate for another host is refused ({host}, rc {rc}): "
+              f"{q.read_stderr()!r}")
     hub.stop()
 
 
