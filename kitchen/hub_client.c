@@ -101,11 +101,27 @@ struct ndl__hub_client {
 };
 
 static bool lws_verbose;
+/*
+ * OpenSSL's reason for refusing the hub's certificate, which lws logs but
+ * does not pass to the connection error callback; kept for that message.
+ */
+static char tls_error[160];
 
 static void lws_log_line(int level, const char *line)
 {
 	size_t n = strlen(line);
+	const char *ssl = strstr(line, "SSL error: ");
 
+	if (ssl) {
+		ssl += strlen("SSL error: ");
+		snprintf(tls_error, sizeof(tls_error), "%.*s", (int)strcspn(ssl, "(\r\n"), ssl);
+		n = strlen(tls_error);
+		while (n && tls_error[n - 1] == ' ')
+			tls_error[--n] = '\0';
+		if (!lws_verbose)
+			return;    /* the connection error will say it */
+		n = strlen(line);
+	}
 	if (!lws_verbose && level != LLL_ERR)
 		return;
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -417,12 +433,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-		char why[200];
+		char why[256];
 		snprintf(why, sizeof(why), "%.*s", in ? (int)strnlen(in, 190) : 0,
 			 in ? (const char *)in : "");
 		h->wsi = NULL;
 		if (!why[0] || strcmp(why, "closed before established") == 0)
 			snprintf(why, sizeof(why), "connection failed");
+		if (h->tls && tls_error[0]) {
+			snprintf(why, sizeof(why), "TLS: %.100s (is the hub's certificate signed "
+				 "by a CA in %.40s, and issued for %.40s?)", tls_error,
+				 h->ca_file ? h->ca_file : "the system's store", h->host);
+			tls_error[0] = '\0';
+		} else if (h->tls && strstr(why, "SSL")) {
+			snprintf(why, sizeof(why), "the TLS handshake failed (is it a wss:// hub, "
+				 "started with --tls-cert?)");
+		}
 		/* the explanation may block up to 2 s: the first attempt only */
 		if (!h->reconnects)
 			explain_connect_failure(h->host, h->port, why, sizeof(why));
@@ -483,6 +508,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (h->wsi == wsi)
 			h->wsi = NULL;
+		if (h->state == HUB_CONNECTING && !h->destroying && !h->reported) {
+			/*
+			 * lws 4.1 drops a client whose server hangs up during the
+			 * handshake without CONNECTION_ERROR or CLIENT_CLOSED; a
+			 * TLS hub reached with ws:// does just that.
+			 */
+			const char *why = h->tls ? "the hub hung up during the handshake" :
+				"the hub hung up during the handshake (does it want wss://?)";
+			if (!schedule_retry(h, 0, why))
+				report_closed(h, 0, why, false);
+		}
 		break;
 	default:
 		break;

@@ -1003,16 +1003,17 @@ static void on_hub_closed(void *arg, int code, const char *reason, bool by_us)
 	if (code == 0) {
 		say(NDL_LOG_ERROR, "cannot connect to hub at %s: %s", app->hub_name, reason);
 		request_stop(app, EXIT_FAIL, false);
-	} else if (by_us) {
-		say(NDL_LOG_INFO, "closed the connection to the hub");
-		if (hs.queued)
-			request_stop(app, EXIT_FAIL, false);
 	} else if (code == NDL_CLOSE_UNAUTHORIZED) {
+		/* also when it crossed our own close: nothing we sent was taken */
 		say(NDL_LOG_ERROR, "the hub at %s refused the token%s (close 4104%s%s); not "
 		    "retrying", app->hub_name, app->token[0] ? " of --token-file" :
 		    ": it wants one (--token-file)", reason[0] ? ": " : "", reason);
 		app->exit_code = EXIT_FAIL;
 		request_stop(app, EXIT_FAIL, false);
+	} else if (by_us) {
+		say(NDL_LOG_INFO, "closed the connection to the hub");
+		if (hs.queued)
+			request_stop(app, EXIT_FAIL, false);
 	} else if (app->closing_hub && app->capture_done && hs.queued == 0) {
 		say(NDL_LOG_INFO, "the hub closed the connection (%d%s%s) after the replay",
 		    code, reason[0] ? ": " : "", reason);
