@@ -745,8 +745,15 @@ int main(int argc, char **argv)
 			rec.out.rotate_ms = (uint64_t)(every * 1000.0 + 0.5);
 			break;
 		case OPT_STOP_AFTER:
-			if (ndl__parse_count("nd-record", optarg, &rec.stop_after) < 0)
+			errno = 0;
+			count = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' || count < 1 ||
+			    count > (1ULL << 62)) {
+				fprintf(stderr, "nd-record: --stop-after wants a positive integer,"
+					" not '%s'\n", optarg);
 				return 1;
+			}
+			rec.stop_after = (long long)count;
 			break;
 		case OPT_MAX_COLUMNS:
 		case OPT_MAX_OPEN:
