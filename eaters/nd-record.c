@@ -31,6 +31,10 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define TICK_MS 1000u            /* flush (and check file ages) this often */
+#define DRAIN_IDLE_MS 150u       /* stopping: close once nothing came for this long */
+#define DRAIN_MAX_MS 2000u       /* stopping: close after this long anyway */
+/* A chef name no chef has (chefs are [A-Za-z0-9_]+): a subscription to nothing. */
+#define NO_CHEF "nd-record.stopping"
 
 /* What is recorded for one chef. */
 struct chef_out {
@@ -67,6 +71,10 @@ struct recorder {
 	uint64_t reencoded;          /* JSON Lines that could not keep their bytes */
 	uint64_t other_chefs;        /* written for chefs past MAX_CHEFS */
 	int failed;                  /* a file could not be written: stop */
+	int close_asked;             /* ndl_eater_close() was called */
+	uint64_t held_at_close;      /* the SDK's "filtered" count then */
+	int draining;                /* stopping on a signal: letting in-flight dumplings in */
+	uint64_t drain_start_ms, last_rx_ms;
 
 	struct ndl__csv_fields fields;
 	struct ndl__buf line;
@@ -74,6 +82,7 @@ struct recorder {
 	struct ndl__app app;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t tick;
+	uv_timer_t drain;
 };
 
 enum {
@@ -185,8 +194,9 @@ NDL__HUB_OPTIONS_HELP
 "the wider header, so no field is lost. Past --max-columns, new fields are\n"
 "not written; they are counted, and said on stderr.\n"
 "\n"
-"SIGINT and SIGTERM write everything received so far, close the files and\n"
-"exit 0. At exit a summary on stderr gives dumplings received and written\n"
+"SIGINT and SIGTERM ask the hub to send nothing more, write what was still\n"
+"under way (up to 2 s), close the files and exit 0; a second signal stops\n"
+"at once. At exit a summary on stderr gives dumplings received and written\n"
 "per chef, files written, what the hub dropped, sequence gaps, and anything\n"
 "that was not written. Exit status 1 when a file cannot be created or\n"
 "written (the path and the reason are said), or when the hub cannot be\n"
@@ -201,13 +211,30 @@ static uint64_t now_ms(struct recorder *rec)
 	return uv_now(ndl_eater_loop(rec->app.eater));
 }
 
+/*
+ * Close the connection. The SDK hands over nothing that arrives after
+ * this (it counts it as filtered): remember that count to tell them apart.
+ */
+static void close_eater(struct recorder *rec, int code, const char *reason)
+{
+	struct ndl_eater_stats st;
+
+	if (rec->close_asked)
+		return;
+	rec->close_asked = 1;
+	uv_timer_stop(&rec->drain);
+	ndl_eater_get_stats(rec->app.eater, &st, sizeof(st));
+	rec->held_at_close = st.filtered;
+	ndl_eater_close(rec->app.eater, code, reason);
+}
+
 static void fail(struct recorder *rec)
 {
 	if (rec->failed)
 		return;
 	rec->failed = 1;
 	rec->app.exit_code = 1;
-	ndl_eater_close(rec->app.eater, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+	close_eater(rec, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
 }
 
 static int close_file(struct recorder *rec, struct ndl__rec_file *rf)
@@ -432,6 +459,7 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 	struct chef_out *co;
 	int err = 0, r;
 
+	rec->last_rx_ms = now_ms(rec);
 	if (rec->stop_after && rec->written >= (uint64_t)rec->stop_after) {
 		rec->past_stop++;
 		return;
@@ -462,7 +490,7 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 	else
 		rec->other_chefs++;
 	if (rec->stop_after && rec->written >= (uint64_t)rec->stop_after)
-		ndl_eater_close(e, NDL_EATER_CLOSE_FULL, "dumpling eater is full");
+		close_eater(rec, NDL_EATER_CLOSE_FULL, "dumpling eater is full");
 }
 
 /* Every second: close files past --rotate-every, flush the others. */
@@ -494,14 +522,37 @@ static void handle_closed(uv_handle_t *h)
 	(void)h;
 }
 
+/* Stopping: close once the dumplings already under way have come in. */
+static void on_drain(uv_timer_t *t)
+{
+	struct recorder *rec = t->data;
+	uint64_t now = uv_now(t->loop);
+
+	if (now - rec->last_rx_ms >= DRAIN_IDLE_MS || now - rec->drain_start_ms >= DRAIN_MAX_MS)
+		close_eater(rec, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+}
+
+/*
+ * SIGINT/SIGTERM: ask the hub for nothing more (a subscription to a chef
+ * that cannot exist), write what is still under way, then close. A second
+ * signal closes at once.
+ */
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct recorder *rec = s->data;
+	const char *none[] = { NO_CHEF, NULL };
 
 	(void)signum;
 	if (!rec->failed)
 		rec->app.exit_code = 0;
-	ndl_eater_close(rec->app.eater, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+	if (rec->draining || rec->close_asked ||
+	    ndl_eater_subscribe(rec->app.eater, none, NULL, 0) < 0) {
+		close_eater(rec, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
+		return;
+	}
+	rec->draining = 1;
+	rec->drain_start_ms = rec->last_rx_ms = uv_now(s->loop);
+	uv_timer_start(&rec->drain, on_drain, DRAIN_IDLE_MS / 3, DRAIN_IDLE_MS / 3);
 }
 
 static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *info)
@@ -523,9 +574,11 @@ static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *inf
 	uv_signal_stop(&rec->sigint);
 	uv_signal_stop(&rec->sigterm);
 	uv_timer_stop(&rec->tick);
+	uv_timer_stop(&rec->drain);
 	uv_close((uv_handle_t *)&rec->sigint, handle_closed);
 	uv_close((uv_handle_t *)&rec->sigterm, handle_closed);
 	uv_close((uv_handle_t *)&rec->tick, handle_closed);
+	uv_close((uv_handle_t *)&rec->drain, handle_closed);
 }
 
 static void on_connect(struct ndl_eater *e)
@@ -547,13 +600,15 @@ static int run(struct recorder *rec)
 	uv_signal_init(loop, &rec->sigint);
 	uv_signal_init(loop, &rec->sigterm);
 	uv_timer_init(loop, &rec->tick);
-	rec->sigint.data = rec->sigterm.data = rec->tick.data = rec;
+	uv_timer_init(loop, &rec->drain);
+	rec->sigint.data = rec->sigterm.data = rec->tick.data = rec->drain.data = rec;
 	err = ndl_eater_start(rec->app.eater, on_connect, on_dumpling, on_close);
 	if (err < 0) {
 		fprintf(stderr, "nd-record: cannot start the eater: %s\n", strerror(-err));
 		uv_close((uv_handle_t *)&rec->sigint, handle_closed);
 		uv_close((uv_handle_t *)&rec->sigterm, handle_closed);
 		uv_close((uv_handle_t *)&rec->tick, handle_closed);
+		uv_close((uv_handle_t *)&rec->drain, handle_closed);
 		uv_run(loop, UV_RUN_DEFAULT);
 		return 1;
 	}
@@ -595,6 +650,10 @@ static void summary(struct recorder *rec)
 			fprintf(stderr, "nd-record:   %s: %" PRIu64 " dumplings\n", co->chef,
 				co->written);
 	}
+	if (rec->close_asked && st->filtered > rec->held_at_close)
+		fprintf(stderr, "nd-record: %" PRIu64 " dumplings arrived after the connection"
+			" was being closed and were not handed over (not written)\n",
+			st->filtered - rec->held_at_close);
 	if (rec->other_chefs)
 		fprintf(stderr, "nd-record:   other chefs: %" PRIu64 " dumplings\n",
 			rec->other_chefs);

@@ -404,8 +404,9 @@ def test_stop_after(procs, in_port, out_port, want, tmp):
 
 
 def test_sigterm_midstream(procs, in_port, out_port, tmp):
-    """SIGTERM while dumplings pour in: every dumpling nd-record received is
-    in the files, in order, and every file ends with a whole line."""
+    """SIGTERM while dumplings pour in: every dumpling nd-record received
+    (the SDK's count in the summary) is in the files, in order, and every
+    file ends with a whole line."""
     for fmt in ("jsonl", "csv"):
         d = os.path.join(tmp, "term-" + fmt)
         os.mkdir(d)
@@ -435,6 +436,9 @@ def test_sigterm_midstream(procs, in_port, out_port, tmp):
         received, delivered, written, _ = s
         check(200 <= received < total and received == delivered == written,
               f"SIGTERM ({fmt}): stopped mid-stream and wrote all it received: {s}")
+        check("not handed over" not in p.read_stderr(),
+              f"SIGTERM ({fmt}): the hub was asked for nothing more before the close, so"
+              f" nothing under way was left unread: {p.read_stderr()}")
         fs = files(d)
         blobs = [read(f) for f in fs]
         if fmt == "jsonl":
