@@ -87,6 +87,8 @@ struct ndl__hub_client {
 	uint64_t sent, refused;
 
 	bool close_sent;
+	bool ping_sent;               /* the drain probe before our close */
+	bool pong_seen;               /* and its answer */
 	int peer_code;                /* close code the hub sent, 0 if none */
 	char peer_reason[128];
 	bool reported;
@@ -96,7 +98,7 @@ struct ndl__hub_client {
 	uv_timer_t report_timer;      /* delivers on_closed outside lws callbacks */
 	bool report_timer_init;
 	int report_code;
-	char report_reason[256];
+	char report_reason[512];
 	bool report_by_us;
 };
 
@@ -257,6 +259,8 @@ static bool schedule_retry(struct ndl__hub_client *h, int code, const char *why)
 		return false;
 	h->state = HUB_AWAY;
 	h->close_sent = false;
+	h->ping_sent = false;
+	h->pong_seen = false;
 	h->peer_code = 0;
 	/* jitter: anywhere in the upper half of the window */
 	delay = h->backoff_ms / 2 + (uint64_t)rand() % (h->backoff_ms / 2 + 1);
@@ -408,11 +412,35 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (h->state == HUB_CLOSING && !h->close_sent && !h->pong_seen) {
+		/*
+		 * Everything is out. Before our close, a ping (RFC 6455 5.5.2):
+		 * the hub reads frames in order, so its pong says it read all we
+		 * sent and kept the connection. A hub that refused us (4104 after
+		 * the hello) closes first instead, and since our close is not
+		 * out yet, lws hands us its code; once our close is out, lws
+		 * takes the hub's close as a bare acknowledgement and drops the
+		 * code. No pong within CLOSE_WAIT_S: the link is lost.
+		 */
+		static const char probe[] = "ndl-drain";
+		unsigned char buf[LWS_PRE + sizeof(probe)];
+
+		if (h->ping_sent)
+			return 0;
+		h->ping_sent = true;
+		memcpy(buf + LWS_PRE, probe, sizeof(probe) - 1);
+		if (lws_write(wsi, buf + LWS_PRE, sizeof(probe) - 1, LWS_WRITE_PING) <
+		    (int)sizeof(probe) - 1)
+			return -1;
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, CLOSE_WAIT_S);
+		return 0;
+	}
 	if (h->state == HUB_CLOSING && !h->close_sent) {
 		/*
-		 * Everything is out: send our close frame (ndl__ws_close says why
-		 * by hand), then wait for the hub's answering close, which lws
-		 * completes, or for CLOSE_WAIT_S, as lws bounds its own closes.
+		 * The hub has everything: send our close frame (ndl__ws_close
+		 * says why by hand), then wait for the hub's answering close,
+		 * which lws completes, or for CLOSE_WAIT_S, as lws bounds its own
+		 * closes.
 		 */
 		h->close_sent = true;
 		if (ndl__ws_close(wsi, LWS_CLOSE_STATUS_NORMAL, "kitchen finished") < 0)
@@ -433,7 +461,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-		char why[256];
+		char why[512];
 		snprintf(why, sizeof(why), "%.*s", in ? (int)strnlen(in, 190) : 0,
 			 in ? (const char *)in : "");
 		h->wsi = NULL;
@@ -441,12 +469,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			snprintf(why, sizeof(why), "connection failed");
 		if (h->tls && tls_error[0]) {
 			snprintf(why, sizeof(why), "TLS: %.100s (is the hub's certificate signed "
-				 "by a CA in %.40s, and issued for %.40s?)", tls_error,
+				 "by a CA in %.200s, and issued for %.100s?)", tls_error,
 				 h->ca_file ? h->ca_file : "the system's store", h->host);
 			tls_error[0] = '\0';
 		} else if (h->tls && strstr(why, "SSL")) {
 			snprintf(why, sizeof(why), "the TLS handshake failed (is it a wss:// hub, "
 				 "started with --tls-cert?)");
+		} else if (!h->tls && strcmp(why, "read failed") == 0) {
+			/* a TLS server answering our plain HTTP with an alert */
+			snprintf(why, sizeof(why), "the hub hung up during the handshake (does it "
+				 "want wss://?)");
 		}
 		/* the explanation may block up to 2 s: the first attempt only */
 		if (!h->reconnects)
@@ -486,6 +518,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return write_some(h, wsi);
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		/* The hub sends nothing to kitchens; ignore what it might. */
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+		if (h->ping_sent && !h->pong_seen) {
+			h->pong_seen = true;
+			lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+			lws_callback_on_writable(wsi);
+		}
 		break;
 	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 		h->peer_code = (int)ndl__ws_close_parse(in, len, h->peer_reason,
@@ -575,6 +614,11 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	else
 		snprintf(h->host_header, sizeof(h->host_header), "%s:%d", cfg->host, cfg->port);
 
+	if (h->tls && h->ca_file && access(h->ca_file, R_OK) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read the CA file %s: %s", h->ca_file, strerror(errno));
+		goto free_client;
+	}
 	lws_verbose = cfg->verbose;
 	lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN | LLL_NOTICE | LLL_INFO : 0),
 			  lws_log_line);
