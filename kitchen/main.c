@@ -1447,11 +1447,12 @@ static int test_config(struct app *app)
 				PROBLEM("%s", err);
 		}
 	}
-	if (ndl__kitchen_chef_count(app->k) == 0)
+	if (ndl__kitchen_chef_count(app->k) == 0 && !a->n_chefs)
 		PROBLEM("no usable chef found (searched %s%s)",
 			a->n_modules ? "the modules given with -m" : default_chef_dir(),
 			a->n_chef_paths ? " and --chef-path" : "");
-	else if (!problems && ndl__kitchen_start(app->k, err, sizeof(err)) < 0)
+	else if (!problems && ndl__kitchen_chef_count(app->k) &&
+		 ndl__kitchen_start(app->k, err, sizeof(err)) < 0)
 		PROBLEM("%s", err);
 	if (!problems) {
 		print_effective(app);
