@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "auth.h"
 
 static void free_list(char **v, size_t n)
@@ -147,4 +150,35 @@ bool ndl__hub_origin_allowed(const char *const *allow, const char *origin, const
 		return false;
 	rest += 3;
 	return !strcasecmp(rest, host);
+}
+
+int ndl__hub_tls_check(const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	const char *what = NULL, *file = NULL;
+	char reason[256] = "";
+
+	if (!ctx) {
+		snprintf(err, errlen, "cannot start OpenSSL to check the TLS files");
+		return -ENOMEM;
+	}
+	ERR_clear_error();
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		what = "is not a PEM certificate";
+		file = cert;
+	} else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		what = "is not a PEM private key";
+		file = key;
+	} else if (SSL_CTX_check_private_key(ctx) != 1) {
+		what = "is not the key of the certificate";
+		file = key;
+	}
+	if (what)
+		ERR_error_string_n(ERR_peek_last_error(), reason, sizeof(reason));
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	if (!what)
+		return 0;
+	snprintf(err, errlen, "TLS: %s %s (%s)", file, what, reason[0] ? reason : "no detail");
+	return -EINVAL;
 }

@@ -50,4 +50,12 @@ bool ndl__hub_tokens_match(const struct ndl_hub_tokens *t, const char *tok, size
  */
 bool ndl__hub_origin_allowed(const char *const *allow, const char *origin, const char *host);
 
+/*
+ * Check that cert (PEM, a certificate chain) and key (PEM, its private
+ * key) load and belong together, as the TLS listeners will need them.
+ * Returns 0, or -EINVAL with a one-line reason naming the file in err.
+ * Any thread.
+ */
+int ndl__hub_tls_check(const char *cert, const char *key, char *err, size_t errlen);
+
 #endif /* NDL_HUB_AUTH_H */

@@ -163,7 +163,8 @@ static const char *conn_label(const struct ndl_hub_conn *c, char *buf, size_t le
 
 	hostport(hp, sizeof(hp), c->host, c->port);
 	if (c->name)
-		snprintf(buf, len, "%s '%.64s' from %s", role_names[c->role], c->name, hp);
+		snprintf(buf, len, "%s '%.*s' from %s", role_names[c->role],
+			 (int)ndl__hub_utf8_cut(c->name, 64), c->name, hp);
 	else
 		snprintf(buf, len, "%s connection from %s", role_names[c->role], hp);
 	return buf;
@@ -834,6 +835,8 @@ static int origin_check(struct ndl_hub_listener *ls, struct lws *wsi)
 	if (ndl__hub_ratelimit(&hub->reject_rl, uv_hrtime(), NULL))
 		ndl__hub_log(NDL_HUB_LOG_INFO, "refused a %s handshake from origin '%.128s' (%s)",
 			     role_names[ls->role], o, reject_names[NDL_HUB_REJ_ORIGIN]);
+	/* RFC 6455 section 4.2.2: refuse with an HTTP error, here 403. */
+	lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, "origin not allowed");
 	return -1;
 }
 
@@ -1261,7 +1264,7 @@ static int check_tls_files(const struct ndl_hub_config *cfg, char *err, size_t e
 			return r;
 		}
 	}
-	return 0;
+	return cfg->tls_cert ? ndl__hub_tls_check(cfg->tls_cert, cfg->tls_key, err, errlen) : 0;
 }
 
 /* Read both roles' token files into out[2] (all or nothing). */

@@ -17,7 +17,48 @@ void ndl__hub_log_set_json(bool on)
 	json_lines = on;
 }
 
-static void log_json(int level, const char *msg)
+size_t ndl__hub_utf8_cut(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	/* Back off continuation bytes (10xxxxxx), then the lead byte they need. */
+	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+/*
+ * Replace in place every byte of line that does not belong to a valid
+ * UTF-8 sequence (RFC 3629 section 4) with '?', so that a peer's bytes in a
+ * message cannot cost the whole JSON log line.
+ */
+static void utf8_scrub(char *line)
+{
+	unsigned char *p = (unsigned char *)line;
+
+	while (*p) {
+		size_t need = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 :
+			      (*p & 0xF8) == 0xF0 ? 3 : 4;
+		size_t i;
+
+		if (need == 4 || *p == 0xC0 || *p == 0xC1 || *p > 0xF4) {
+			*p++ = '?';
+			continue;
+		}
+		for (i = 1; i <= need && (p[i] & 0xC0) == 0x80; i++)
+			;
+		if (i <= need) {
+			*p++ = '?';
+			continue;
+		}
+		p += need + 1;
+	}
+}
+
+static void log_json(int level, char *msg)
 {
 	static const char *const names[] = { "error", "info", "debug" };
 	struct timespec ts;
@@ -32,12 +73,10 @@ static void log_json(int level, const char *msg)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
 		 ts.tv_nsec / 1000000);
-	/* jansson escapes what a peer put in a name; bad UTF-8 is refused. */
+	/* jansson escapes what a peer put in a name, and refuses bad UTF-8. */
+	utf8_scrub(msg);
 	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", lname, "program", "nd-hub",
 		      "message", msg);
-	if (!j)
-		j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", lname,
-			      "program", "nd-hub", "message", "(message not valid UTF-8)");
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	if (text)
 		fprintf(stderr, "%s\n", text);

@@ -7,6 +7,7 @@
 #define NDL_HUB_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum ndl_hub_log_level {
@@ -33,6 +34,12 @@ void ndl__hub_log_set_json(bool on);
  */
 void ndl__hub_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The length of the longest prefix of the NUL-terminated string s that is
+ * at most max bytes and does not end inside a UTF-8 sequence.
+ */
+size_t ndl__hub_utf8_cut(const char *s, size_t max);
 
 /*
  * A token bucket for one kind of noisy event: burst events pass at once,

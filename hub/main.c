@@ -174,7 +174,7 @@ static const char *where = "";
 
 static int bad_value(const char *opt, const char *val, const char *why)
 {
-	fprintf(stderr, "nd-hub: %sinvalid value '%s' for %s: %s\n", where, val, opt, why);
+	ndl__hub_log(NDL_HUB_LOG_ERR, "%sinvalid value '%s' for %s: %s", where, val, opt, why);
 	return -EINVAL;
 }
 
@@ -313,7 +313,7 @@ static int add_origin(struct settings *st, const char *o)
 		return bad_value("--allow-origin", o, "empty origin");
 	v = realloc(st->origins, (st->norigins + 2) * sizeof(*v));
 	if (!v) {
-		fprintf(stderr, "nd-hub: out of memory\n");
+		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory");
 		return -ENOMEM;
 	}
 	v[st->norigins++] = o;
@@ -354,7 +354,7 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 	st->config = find_config(argc, argv);
 	st->conf = ndl__conf_new();
 	if (!st->conf) {
-		fprintf(stderr, "nd-hub: out of memory\n");
+		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory");
 		return -1;
 	}
 	if (st->config) {
@@ -362,12 +362,12 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 		if (!r)
 			r = ndl__conf_check(st->conf, long_opts, err, sizeof(err));
 		if (r) {
-			fprintf(stderr, "nd-hub: %s\n", err);
+			ndl__hub_log(NDL_HUB_LOG_ERR, "%s", err);
 			return -1;
 		}
 	}
 	if (ndl__conf_argv(st->conf, argc, argv, &ac, &av)) {
-		fprintf(stderr, "nd-hub: out of memory\n");
+		ndl__hub_log(NDL_HUB_LOG_ERR, "out of memory");
 		return -1;
 	}
 
@@ -437,7 +437,7 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 			break;
 		case OPT_CONFIG:
 			if (origin) {
-				fprintf(stderr, "nd-hub: %sa config file cannot name another\n",
+				ndl__hub_log(NDL_HUB_LOG_ERR, "%sa config file cannot name another",
 					where);
 				r = -EINVAL;
 			}
@@ -452,15 +452,15 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 			usage(stdout);
 			return 1;
 		case ':':
-			fprintf(stderr, "nd-hub: %soption %s needs a value\n", where, av[optind - 1]);
+			ndl__hub_log(NDL_HUB_LOG_ERR, "%soption %s needs a value", where, av[optind - 1]);
 			return -1;
 		default:
 			if (optopt == 'h')
-				fprintf(stderr, "nd-hub: unknown option -h (help is --help)\n");
+				ndl__hub_log(NDL_HUB_LOG_ERR, "unknown option -h (help is --help)");
 			else if (optopt)
-				fprintf(stderr, "nd-hub: unknown option -%c (see --help)\n", optopt);
+				ndl__hub_log(NDL_HUB_LOG_ERR, "unknown option -%c (see --help)", optopt);
 			else
-				fprintf(stderr, "nd-hub: %sunknown option %s (see --help)\n", where,
+				ndl__hub_log(NDL_HUB_LOG_ERR, "%sunknown option %s (see --help)", where,
 					av[optind - 1]);
 			return -1;
 		}
@@ -469,7 +469,7 @@ static int parse_settings(struct settings *st, int argc, char **argv)
 			return -1;
 	}
 	if (optind < ac) {
-		fprintf(stderr, "nd-hub: unexpected argument '%s' (see --help)\n", av[optind]);
+		ndl__hub_log(NDL_HUB_LOG_ERR, "unexpected argument '%s' (see --help)", av[optind]);
 		return -1;
 	}
 	st->cfg.allow_origins = st->origins;
@@ -500,28 +500,33 @@ static int test_config(const struct settings *st)
 		if (!files[i])
 			continue;
 		if (ndl__hub_tokens_load(&t, files[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "nd-hub: %s\n", err);
+			ndl__hub_log(NDL_HUB_LOG_ERR, "%s", err);
 			bad = 1;
 		}
 		ndl__hub_tokens_clear(&t);
 	}
 	if (!c->tls_cert != !c->tls_key) {
-		fprintf(stderr, "nd-hub: TLS needs both --tls-cert and --tls-key\n");
+		ndl__hub_log(NDL_HUB_LOG_ERR, "TLS needs both --tls-cert and --tls-key");
 		bad = 1;
 	}
 	for (int i = 0; c->tls_cert && i < 2; i++) {
 		const char *f = i ? c->tls_key : c->tls_cert;
 
-		if (access(f, R_OK) < 0) {
-			fprintf(stderr, "nd-hub: cannot read TLS %s %s: %s\n", i ? "key" : "certificate",
+		if (f && access(f, R_OK) < 0) {
+			ndl__hub_log(NDL_HUB_LOG_ERR, "cannot read TLS %s %s: %s", i ? "key" : "certificate",
 				f, strerror(errno));
 			bad = 1;
 		}
 	}
+	if (!bad && c->tls_cert && c->tls_key &&
+	    ndl__hub_tls_check(c->tls_cert, c->tls_key, err, sizeof(err)) < 0) {
+		ndl__hub_log(NDL_HUB_LOG_ERR, "%s", err);
+		bad = 1;
+	}
 	hints.ai_socktype = SOCK_STREAM;
 	r = getaddrinfo(c->address, NULL, &hints, &res);
 	if (r) {
-		fprintf(stderr, "nd-hub: cannot resolve address '%s': %s\n", c->address,
+		ndl__hub_log(NDL_HUB_LOG_ERR, "cannot resolve address '%s': %s", c->address,
 			gai_strerror(r));
 		bad = 1;
 	} else {
@@ -544,7 +549,7 @@ static int test_config(const struct settings *st)
 	for (size_t i = 0; i < st->norigins; i++)
 		printf("allow-origin %s\n", st->origins[i]);
 	if (bad) {
-		fprintf(stderr, "nd-hub: configuration has errors\n");
+		ndl__hub_log(NDL_HUB_LOG_ERR, "configuration has errors");
 		return 1;
 	}
 	printf("configuration OK\n");

@@ -18,12 +18,12 @@
 #define NDL_VERSION "unknown"
 #endif
 
-/* A label value, escaped, at most 256 bytes of it. */
+/* A label value, escaped, at most 256 bytes of it (whole characters). */
 static void label(FILE *f, const char *v)
 {
-	size_t n = 0;
+	size_t n = v ? ndl__hub_utf8_cut(v, 256) : 0;
 
-	for (; v && *v && n < 256; v++, n++) {
+	for (; n; v++, n--) {
 		if (*v == '\\' || *v == '"')
 			fprintf(f, "\\%c", *v);
 		else if (*v == '\n')
