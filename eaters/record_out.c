@@ -187,6 +187,7 @@ int ndl__rec_file_open(struct ndl__rec_out *out, struct ndl__rec_file *rf,
 	char *base, *cand = NULL, *part = NULL;
 	struct stat st;
 	int fd = -1, r;
+	unsigned k;
 
 	memset(rf, 0, sizeof(*rf));
 	base = ndl__rec_expand(out->pattern, chef, out->next_n, time(NULL));
@@ -196,7 +197,7 @@ int ndl__rec_file_open(struct ndl__rec_out *out, struct ndl__rec_file *rf,
 			out->pattern, strerror(-r));
 		return r;
 	}
-	for (unsigned k = 0; k <= MAX_SUFFIX; k++) {
+	for (k = 0; k <= MAX_SUFFIX; k++) {
 		free(cand);
 		free(part);
 		part = NULL;
@@ -233,7 +234,8 @@ int ndl__rec_file_open(struct ndl__rec_out *out, struct ndl__rec_file *rf,
 		goto close_fd;
 	}
 	setvbuf(rf->f, NULL, _IOFBF, FILE_BUFFER);
-	free(base);
+	rf->base = base;
+	rf->suffix = k;
 	rf->name = cand;
 	rf->part = part;
 	rf->opened_ms = now_ms;
@@ -298,8 +300,8 @@ static int name_file(struct ndl__rec_out *out, struct ndl__rec_file *rf)
 {
 	int err;
 
-	for (unsigned k = 0; k <= MAX_SUFFIX; k++) {
-		char *cand = with_suffix(rf->name, k);
+	for (unsigned k = rf->suffix; k <= MAX_SUFFIX; k++) {
+		char *cand = with_suffix(rf->base, k);
 
 		if (!cand)
 			return -ENOMEM;
@@ -358,6 +360,7 @@ int ndl__rec_file_close(struct ndl__rec_out *out, struct ndl__rec_file *rf)
 	}
 	free(rf->name);
 	free(rf->part);
+	free(rf->base);
 	memset(rf, 0, sizeof(*rf));
 	return r;
 }

@@ -39,6 +39,8 @@ struct ndl__rec_file {
 	int is_stdout;
 	char *name;              /* final name (malloc'd); NULL for stdout */
 	char *part;              /* name while written (malloc'd) */
+	char *base;              /* the pattern's name, before any "-1" (malloc'd) */
+	unsigned suffix;         /* the "-N" name has; 0: none */
 	uint64_t bytes;          /* bytes written to this file */
 	uint64_t lines;          /* records written to this file */
 	uint64_t opened_ms;      /* loop time when opened */

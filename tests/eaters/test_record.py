@@ -475,6 +475,24 @@ def test_stdout_and_fsync(procs, in_port, out_port, want, tmp):
           f"--fsync: the same file (rc {rq})")
 
 
+def test_jsonl_per_chef(procs, in_port, out_port, want, tmp):
+    """{chef} in a JSON Lines pattern: each chef its own files, its lines in order."""
+    d = os.path.join(tmp, "per-chef")
+    os.mkdir(d)
+    p = recorder(procs, out_port, "rec-per-chef", "-o", os.path.join(d, "j-{chef}-{n}.jsonl"),
+                 "--stop-after", str(len(want)))
+    eater_info(out_port, "rec-per-chef")
+    replay(procs, in_port)
+    rc = wait_exit(p)
+    check(rc == 0, f"jsonl per chef: exit 0 (got {rc})")
+    for c in CHEFS:
+        got = b"".join(read(f) for f in files(d, f"j-{c}-*.jsonl")).decode().splitlines()
+        mine = [x for x in want if json.loads(x)["metadata"]["chef"] == c]
+        check(got == mine, f"jsonl per chef: {c}'s file holds its {len(mine)} dumplings "
+              f"({len(got)})")
+    check(len(files(d)) == len(CHEFS), f"jsonl per chef: one file each: {files(d)}")
+
+
 def test_no_overwrite_and_columns(procs, in_port, out_port, want, tmp):
     d = os.path.join(tmp, "keep")
     os.mkdir(d)
@@ -593,6 +611,7 @@ def main():
         timed(test_rotate_time, procs, in_port, out_port, tmp)
         timed(test_stop_after, procs, in_port, out_port, want, tmp)
         timed(test_stdout_and_fsync, procs, in_port, out_port, want, tmp)
+        timed(test_jsonl_per_chef, procs, in_port, out_port, want, tmp)
         timed(test_no_overwrite_and_columns, procs, in_port, out_port, want, tmp)
         timed(test_sigterm_midstream, procs, in_port, out_port, tmp)
         timed(test_cannot_create_midway, procs, in_port, out_port, tmp)
