@@ -26,12 +26,13 @@ def free_port():
 class Child:
     """A child process; stdout is read line by line, stderr kept in a file."""
 
-    def __init__(self, name, argv, cwd=None):
+    def __init__(self, name, argv, cwd=None, cpus=None):
         self.name = name
         self.argv = argv
         self._err = tempfile.TemporaryFile()
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._err,
-                                  stdin=subprocess.DEVNULL, cwd=cwd)
+                                  stdin=subprocess.DEVNULL, cwd=cwd, preexec_fn=pin)
         self.pid = self.p.pid
         self._buf = b""
         self._eof = False
@@ -108,19 +109,20 @@ def wait_port(port, proc, timeout=10.0):
     raise TimeoutError(f"{proc.name}: nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
-def start_hub(kind, nd_hub=None, node="node", extra=()):
-    """Start nd-hub ("ours") or the Node peer ("node") on free ports.
-    Returns (Child, kitchen port, eater port)."""
+def start_hub(kind, nd_hub=None, node="node", extra=(), cpus=None):
+    """Start nd-hub ("ours") or the Node peer ("node") on free ports, on
+    the CPUs in cpus when given. Returns (Child, kitchen port, eater port)."""
     pin, pout = free_port(), free_port()
     while pout == pin:
         pout = free_port()
     if kind == "ours":
         hub = Child("nd-hub", [nd_hub, "-a", "127.0.0.1", "-i", str(pin), "-o", str(pout),
-                               "-q", *extra])
+                               "-q", *extra], cpus=cpus)
     else:
         hub = Child("node-hub", [node, os.path.join(NODE_HUB_DIR, "hub.js"),
                                  "--address", "127.0.0.1", "--in-port", str(pin),
-                                 "--out-port", str(pout), *extra], cwd=NODE_HUB_DIR)
+                                 "--out-port", str(pout), *extra], cwd=NODE_HUB_DIR,
+                    cpus=cpus)
     try:
         wait_port(pin, hub)
         wait_port(pout, hub)
@@ -136,8 +138,9 @@ class NoBatch(Exception):
 
 def run_load(hub, pin, pout, kitchen, eaters, *, n_eaters, kitchens=1, batch=False,
              rate=0.0, count=0, warmup=1.0, duration=5.0, expect=0, timeout=None,
-             idle=0.0):
-    """Run nd-bench-eaters and nd-bench-kitchen against a started hub, once.
+             idle=0.0, cpus=None):
+    """Run nd-bench-eaters and nd-bench-kitchen (on the CPUs in cpus when
+    given) against a started hub, once.
     Returns (eaters' result, kitchen's result); raises NoBatch when the hub
     refused batch mode, RuntimeError when a load program failed."""
     total = timeout or (warmup + duration + 30.0)
@@ -149,7 +152,7 @@ def run_load(hub, pin, pout, kitchen, eaters, *, n_eaters, kitchens=1, batch=Fal
         eargs += ["-i", str(idle)]
     if batch:
         eargs.append("-b")
-    ev = Child("nd-bench-eaters", eargs)
+    ev = Child("nd-bench-eaters", eargs, cpus=cpus)
     kc = None
     try:
         line = ev.readline(30.0)
@@ -165,7 +168,7 @@ def run_load(hub, pin, pout, kitchen, eaters, *, n_eaters, kitchens=1, batch=Fal
             kargs += ["-d", str(total)]
         if batch:
             kargs.append("-b")
-        kc = Child("nd-bench-kitchen", kargs)
+        kc = Child("nd-bench-kitchen", kargs, cpus=cpus)
         result = ev.read_json(total + 10.0)
         if result is None:
             if kc.wait(0.5) == 3:
