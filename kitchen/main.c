@@ -1455,7 +1455,8 @@ static int test_config(struct app *app)
 		 ndl__kitchen_start(app->k, err, sizeof(err)) < 0)
 		PROBLEM("%s", err);
 	if (!problems) {
-		print_effective(app);
+		if (verbosity >= 0)    /* -q: only the verdict */
+			print_effective(app);
 		printf("configuration OK\n");
 	} else {
 		fprintf(stderr, "nd-sniff: %d problem%s in the configuration\n", problems,
