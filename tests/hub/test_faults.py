@@ -360,18 +360,25 @@ PAUSED_RSS_LIMIT_KIB = 12 * 1024
 PAUSED_RSS_LATE_GROWTH_KIB = 2 * 1024
 
 
-async def paused_eater_run(in_port, out_port, hub, policy):
+async def paused_eater_run(in_port, out_port, hub, policy, on_full=None, forever=None):
+    """Two fast eaters and a paused one (with forever, a second paused eater
+    of that name); on_full(paused socket) is called once a status shows
+    the paused eater's queue full. Returns (paused socket, GoodStream, dumplings sent)."""
     # The paused eater: a raw socket with small buffers that says hello and
     # then does not read, so TCP backs up and the hub's queue fills.
     paused = RawWS(out_port, rcvbuf=4096)
     paused.send_text(json.dumps({"eater_name": "paused"}))
+    if forever is not None:
+        forever.append(RawWS(out_port, rcvbuf=4096))
+        forever[0].send_text(json.dumps({"eater_name": "paused-forever"}))
     good = GoodStream(in_port, out_port, RATE, PAYLOAD, eaters=2, window=WINDOW)
     await good.start()
-    await good.wait_status(lambda p: p["dumpling_eater_count"] == 3)
+    await good.wait_status(lambda p: p["dumpling_eater_count"] == (3 if forever is None else 4))
 
     baseline = ndltest.vmrss_kib(hub.pid)
     sampler = RssSampler(hub.pid)
     sampler.start()
+
     def full(p):
         e = eater_info(p, "paused")
         return e is None or e["dropped"] > 0
@@ -380,11 +387,17 @@ async def paused_eater_run(in_port, out_port, hub, policy):
         """When the first status showing the paused eater's queue full came."""
         return next((t for t, p in good.status_log if t >= t0 and full(p)), None)
 
+    # PUBLISH_SECONDS, and on a loaded machine until a while after the fill.
     t0 = time.monotonic()
-    await good.publish(seconds=PUBLISH_SECONDS)
-    # On a loaded machine it may take longer: go on until a while after.
-    while ((t_full() is None or time.monotonic() - t_full() < PUBLISH_SECONDS / 3)
-           and time.monotonic() - t0 < 4 * PUBLISH_SECONDS):
+    while True:
+        now, tf = time.monotonic(), t_full()
+        if tf is not None and on_full is not None:
+            on_full(paused)
+            on_full = None
+        if now - t0 >= PUBLISH_SECONDS and tf is not None and now - tf >= PUBLISH_SECONDS / 3:
+            break
+        if now - t0 >= 4 * PUBLISH_SECONDS:
+            break
         await good.publish(seconds=0.25)
     await good.wait_all()
     samples = sampler.stop()
@@ -513,17 +526,31 @@ class PausedEater(unittest.TestCase):
                          "nd-hub has no --lag-policy yet (protocol.md section 11)")
     def test_disconnect_closes_the_paused_eater_with_4103(self):
         async def body(in_port, out_port, hub):
-            paused, good, total = await paused_eater_run(in_port, out_port, hub,
-                                                         "disconnect")
-            code = await asyncio.get_running_loop().run_in_executor(
-                None, paused.recv_close_code)
+            loop = asyncio.get_running_loop()
+            reading = []
+            forever = []
+
+            def wake_up(paused):
+                # Once its queue is full the paused eater reads again: it
+                # must find the close the hub sent after its dumplings.
+                reading.append(loop.run_in_executor(None, paused.recv_close_code))
+            paused, good, total = await paused_eater_run(in_port, out_port, hub, "disconnect",
+                                                         on_full=wake_up, forever=forever)
+            check(reading, "the paused eater's queue never filled")
+            code = await reading[0]
             check(code == 4103, f"paused eater closed with {code}, expected 4103")
+            # One that never reads again is hung up on too (after the hub's
+            # wait for a close frame it cannot send): its socket ends.
             p = await good.wait_status(lambda p: p["dumpling_eater_count"] == 2
-                                       and p["total_dumplings_in"] == total)
+                                       and p["total_dumplings_in"] == total, timeout=20)
             check(eater_info(p, "paused") is None, "the paused eater is still listed")
+            check(eater_info(p, "paused-forever") is None, "the paused-forever eater stays")
             check(p["total_dumplings_dropped"] > 0, "its queue was not counted as dropped")
             for i in (0, 1):
                 check(eater_info(p, f"good-eater-{i}")["dropped"] == 0, "fast eater dropped")
+            ended = await loop.run_in_executor(None, forever[0].recv_close_code)
+            check(ended in (None, 4103), f"paused-forever eater: close {ended}")
+            forever[0].close()
             paused.close()
             await good.stop()
         self.run_hub(["--lag-policy", "disconnect"], body)
