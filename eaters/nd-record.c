@@ -69,6 +69,7 @@ struct recorder {
 	uint64_t fields_not_written; /* CSV fields received and not written */
 	uint64_t past_stop;          /* dumplings that came after --stop-after */
 	uint64_t reencoded;          /* JSON Lines that could not keep their bytes */
+	uint64_t unreadable;         /* CSV: dumplings that could not be flattened */
 	uint64_t other_chefs;        /* written for chefs past MAX_CHEFS */
 	int failed;                  /* a file could not be written: stop */
 	int close_asked;             /* ndl_eater_close() was called */
@@ -341,8 +342,8 @@ static int record_jsonl(struct recorder *rec, struct chef_out *co, const struct 
 		json_decref(v);
 		if (!copy) {
 			fprintf(stderr, "nd-record: cannot re-encode a dumpling from %s that"
-				" holds line feeds\n", d->chef);
-			return -ENOMEM;
+				" holds line feeds (counted, not written)\n", d->chef);
+			return -EINVAL;
 		}
 		line = copy;
 		len = strlen(copy);
@@ -389,8 +390,10 @@ static int record_csv(struct recorder *rec, struct chef_out *co, const struct nd
 
 	root = json_loadb(d->raw, d->raw_len, 0, &jerr);
 	if (!root) {
-		fprintf(stderr, "nd-record: cannot read a dumpling from %s again: %s\n",
-			d->chef, jerr.text);
+		/* one odd dumpling (a \u0000 in a string...) does not stop the rest */
+		if (rec->unreadable++ == 0)
+			fprintf(stderr, "nd-record: cannot flatten a dumpling from %s: %s (such"
+				" dumplings are counted, not written)\n", d->chef, jerr.text);
 		return -EINVAL;
 	}
 	r = ndl__csv_flatten(root, d->chef, &rec->fields);
@@ -481,7 +484,8 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 	r = rec->csv ? record_csv(rec, co, d) : record_jsonl(rec, co, d);
 	if (r < 0) {
 		rec->not_written++;
-		fail(rec);
+		if (r != -EINVAL)
+			fail(rec);
 		return;
 	}
 	rec->written++;

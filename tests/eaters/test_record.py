@@ -230,8 +230,11 @@ def test_jsonl(procs, in_port, out_port, want, tmp):
     p = recorder(procs, out_port, "rec-jsonl", "-o", os.path.join(d, "rec-%Y%m%d-{n}.jsonl"))
     eater_info(out_port, "rec-jsonl")
     replay(procs, in_port)
-    eater_info(out_port, "rec-jsonl", lambda i: i["sent"] >= len(want) and i["queued"] == 0)
+    info = eater_info(out_port, "rec-jsonl",
+                      lambda i: i["sent"] >= len(want) and i["queued"] == 0)
     rc = stop(p)
+    check(info["sent"] == len(want) and info["dropped"] == 0,
+          f"jsonl: the hub sent the recorder the {len(want)} dumplings: {info}")
     fs = files(d)
     got = b"".join(read(f) for f in fs).decode()
     check(rc == 0, f"jsonl: exit 0 on SIGTERM (got {rc}): {p.read_stderr()}")
@@ -493,6 +496,54 @@ def test_jsonl_per_chef(procs, in_port, out_port, want, tmp):
     check(len(files(d)) == len(CHEFS), f"jsonl per chef: one file each: {files(d)}")
 
 
+def test_gaps_reported(procs, in_port, out_port, tmp):
+    """Dumplings missing from a kitchen's seq are said and summed at exit."""
+    d = os.path.join(tmp, "gaps")
+    os.mkdir(d)
+    p = recorder(procs, out_port, "rec-gaps", "-k", "pace-kitchen", "--stop-after", "3",
+                 "-o", os.path.join(d, "g.jsonl"), chefs=False)
+    eater_info(out_port, "rec-gaps")
+    kitchen(in_port, [[frame(1), frame(2), frame(5)]])
+    rc = wait_exit(p)
+    err = p.read_stderr()
+    check(rc == 0 and "2 dumplings from kitchen pace-kitchen never arrived" in err
+          and "1 gaps, 2 dumplings missing" in err,
+          f"gaps: said when seen and in the summary (rc {rc}): {err!r}")
+    check(read(os.path.join(d, "g.jsonl")).decode().splitlines() ==
+          [frame(1), frame(2), frame(5)], "gaps: what came is written")
+
+
+def test_line_feeds(procs, in_port, out_port, tmp):
+    """A dumpling sent pretty-printed (line feeds between tokens) is written
+    compact on one line, the same JSON; one without keeps its bytes."""
+    d = os.path.join(tmp, "lf")
+    os.mkdir(d)
+    # one dumpling per message: in batch mode the hub's JSON Lines cannot
+    # carry a multi-line dumpling
+    p = recorder(procs, out_port, "rec-lf", "-k", "lf-kitchen", "--no-batch",
+                 "--stop-after", "2", "-o", os.path.join(d, "lf.jsonl"), chefs=False)
+    eater_info(out_port, "rec-lf")
+    dump = {"metadata": {"chef": "LfChef", "kitchen": "lf-kitchen", "creation_time": 1.5,
+                         "driver": "packet"}, "payload": {"a": [1, 2], "s": "x\ny"}}
+    pretty, plain = json.dumps(dump, indent=2), json.dumps(dump)
+
+    async def send():
+        async with websockets.connect(f"ws://127.0.0.1:{in_port}") as ws:
+            await ws.send(json.dumps({"kitchen_name": "lf-kitchen", "interface": "lo",
+                                      "filter": "", "chefs": [], "poke_interval": 5.0}))
+            await ws.send(pretty)
+            await ws.send(plain)
+            await asyncio.sleep(0.3)
+    asyncio.run(send())
+    rc = wait_exit(p)
+    lines = read(os.path.join(d, "lf.jsonl")).decode().split("\n")
+    check(rc == 0 and len(lines) == 3 and lines[2] == "" and json.loads(lines[0]) == dump
+          and "\n" not in lines[0] and lines[1] == plain,
+          f"line feeds: compact line, then the plain one as sent (rc {rc}): {lines}")
+    check("1 dumplings held line feeds and were written compact" in p.read_stderr(),
+          f"line feeds: counted in the summary: {p.read_stderr()}")
+
+
 def test_no_overwrite_and_columns(procs, in_port, out_port, want, tmp):
     d = os.path.join(tmp, "keep")
     os.mkdir(d)
@@ -613,6 +664,8 @@ def main():
         timed(test_stdout_and_fsync, procs, in_port, out_port, want, tmp)
         timed(test_jsonl_per_chef, procs, in_port, out_port, want, tmp)
         timed(test_no_overwrite_and_columns, procs, in_port, out_port, want, tmp)
+        timed(test_gaps_reported, procs, in_port, out_port, tmp)
+        timed(test_line_feeds, procs, in_port, out_port, tmp)
         timed(test_sigterm_midstream, procs, in_port, out_port, tmp)
         timed(test_cannot_create_midway, procs, in_port, out_port, tmp)
         for p in procs.procs:
