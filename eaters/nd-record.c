@@ -474,8 +474,14 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 	co = chef_slot(rec, d->chef, &err);
 	if (co)
 		co->last_use = ++rec->use_clock;
-	if (!co && (rec->csv || rec->split || err < 0)) {
-		/* CSV needs a slot per chef; memory for chefs is bounded */
+	if (!co && err < 0) {
+		fprintf(stderr, "nd-record: out of memory for chef %s\n", d->chef);
+		rec->not_written++;
+		fail(rec);
+		return;
+	}
+	if (!co && (rec->csv || rec->split)) {
+		/* a file per chef needs a slot per chef; memory for chefs is bounded */
 		if (rec->not_written++ == 0)
 			fprintf(stderr, "nd-record: more than %d chefs: dumplings of the others"
 				" are counted, not written\n", MAX_CHEFS);
