@@ -544,6 +544,27 @@ def test_line_feeds(procs, in_port, out_port, tmp):
           f"line feeds: counted in the summary: {p.read_stderr()}")
 
 
+def test_max_open_files(procs, in_port, out_port, want, tmp):
+    """--max-open-files 1 with two chefs: a chef's file is closed (complete)
+    when the other needs one, and every row is still written."""
+    d = os.path.join(tmp, "open1")
+    os.mkdir(d)
+    p = recorder(procs, out_port, "rec-open1", "-f", "csv", "--max-open-files", "1",
+                 "--stop-after", str(len(want)), "-o", os.path.join(d, "o-{chef}-{n}.csv"))
+    eater_info(out_port, "rec-open1")
+    replay(procs, in_port)
+    rc = wait_exit(p)
+    parsed = [json.loads(x) for x in want]
+    for chef in CHEFS:
+        rows = [r for _, body in csv_rows(files(d, f"o-{chef}-*.csv")) for r in body]
+        seqs = [int(r["metadata.seq"]) for r in rows]
+        check(seqs == [x["metadata"]["seq"] for x in parsed if x["metadata"]["chef"] == chef],
+              f"--max-open-files 1: {chef}'s rows all there, in order: {seqs}")
+    check(rc == 0 and len(files(d)) > 6, f"--max-open-files 1: files closed and begun again "
+          f"as chefs alternate (rc {rc}, {len(files(d))} files)")
+    no_part_files(d, "--max-open-files")
+
+
 def test_no_overwrite_and_columns(procs, in_port, out_port, want, tmp):
     d = os.path.join(tmp, "keep")
     os.mkdir(d)
@@ -663,6 +684,7 @@ def main():
         timed(test_stop_after, procs, in_port, out_port, want, tmp)
         timed(test_stdout_and_fsync, procs, in_port, out_port, want, tmp)
         timed(test_jsonl_per_chef, procs, in_port, out_port, want, tmp)
+        timed(test_max_open_files, procs, in_port, out_port, want, tmp)
         timed(test_no_overwrite_and_columns, procs, in_port, out_port, want, tmp)
         timed(test_gaps_reported, procs, in_port, out_port, tmp)
         timed(test_line_feeds, procs, in_port, out_port, tmp)
