@@ -804,6 +804,8 @@ void ndl__hub_client_free(struct ndl__hub_client *h)
 	if (h->ctx)
 		return;   /* lws never let go and may still call back with h: leak it */
 	free(h->host);
+	if (h->hello)
+		explicit_bzero(h->hello, strlen(h->hello));
 	free(h->hello);
 	free(h->ca_file);
 	free(h->batch_buf);

@@ -32,7 +32,8 @@
 struct ndl__hub_client_config {
 	const char *host;          /* name, IPv4 or IPv6 literal (no brackets) */
 	int port;
-	const char *hello;         /* JSON text of the kitchen hello (copied) */
+	const char *hello;         /* JSON text of the kitchen hello (copied, and
+				    * wiped when freed: it may hold a token) */
 	size_t outbox_count;       /* most dumplings waiting */
 	size_t outbox_bytes;       /* most bytes waiting */
 	bool verbose;              /* let libwebsockets log warnings too */
@@ -94,9 +95,10 @@ int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len
 bool ndl__hub_client_above_high_water(struct ndl__hub_client *h);
 
 /*
- * Send what is queued, then close with 1000 (normal closure, RFC 6455
- * section 7.4.1); while the hub is away, that waits for a connection.
- * on_closed follows.
+ * Send what is queued, then a ping, and once the hub answered it (so it
+ * read everything and did not refuse us, e.g. with 4104), close with 1000
+ * (normal closure, RFC 6455 section 7.4.1); while the hub is away, that
+ * waits for a connection. on_closed follows.
  */
 void ndl__hub_client_close(struct ndl__hub_client *h);
 

@@ -1700,6 +1700,8 @@ free_kitchen:
 	ndl__kitchen_free(app.k);
 free_catalog:
 	ndl__chef_catalog_free(&cat);
+	if (hello)
+		explicit_bzero(hello, strlen(hello));
 	free(hello);
 free_conf:
 	explicit_bzero(app.token, sizeof(app.token));
