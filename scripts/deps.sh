@@ -10,9 +10,11 @@ NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
 # Testing: check for unit tests, Debian's Python with websockets for the
 # integration tests, binutils (nm) and make for the ABI and example checks,
 # tshark as the reference decoder of tests/reference, iproute2 for the tests
-# that make network namespaces.
+# that make network namespaces; chromium, nodejs and npm for the browser tests
+# (tests/browser: playwright-core drives Debian's chromium).
 # shellcheck disable=SC2034
-NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark iproute2)
+NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark iproute2
+	chromium nodejs npm)
 # Fuzzing (fuzz/): clang, and the compiler runtime that holds libFuzzer
 # (libclang_rt.fuzzer) and clang's sanitizers.
 # shellcheck disable=SC2034
