@@ -83,7 +83,7 @@ function fmtDuration(s) {
 
 function endpoint(e) {
   if (!e || typeof e !== 'object') return '';
-  const ip = str(e.ip);
+  const ip = str(e.ip !== undefined ? e.ip : e.host); // chefs say ip, the hub's status host
   const port = e.port;
   if (port === undefined || port === null || port === 0) return ip;
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
