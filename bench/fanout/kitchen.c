@@ -32,6 +32,7 @@
 #define WBUF_PACED_MAX (8u * 1024u * 1024u)  /* paced: stop generating past this */
 #define TICK_NS 1000000u                 /* paced: one tick a millisecond */
 #define FLUSH_WAIT_MS 5000               /* at the end: longest wait to drain */
+#define CATCH_UP_MAX 65536u              /* paced: dumplings generated per tick at most */
 
 struct kconn {
 	int fd;
@@ -384,6 +385,8 @@ static int run(struct opts *o, struct kconn *ks)
 					want = due - kk->generated;
 					if (want > left)
 						want = left;
+					if (want > CATCH_UP_MAX)
+						want = CATCH_UP_MAX;
 					if ((r = generate(kk, o, want)) < 0 ||
 					    (r = flush(kk)) < 0)
 						goto close_ep;
