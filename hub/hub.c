@@ -505,6 +505,16 @@ static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	}
 	r = ndl_envelope_parse(&env, (const char *)ndl__hub_msg_payload(m), m->len);
 	if (r == 0) {
+		unsigned char *p = ndl__hub_msg_payload(m), *end = p + m->len;
+
+		/*
+		 * In valid JSON a raw line feed can only be whitespace between
+		 * tokens (RFC 8259 section 7 forbids it inside strings): make it
+		 * a space, so a pretty-printed dumpling is still one line for
+		 * batch-mode eaters and means the same to everyone.
+		 */
+		while ((p = memchr(p, '\n', (size_t)(end - p))))
+			*p++ = ' ';
 		c->dumplings_in++;
 		hub->total_in++;
 		ndl__hub_msg_trim(&m);

@@ -116,8 +116,14 @@ async def sizes(in_port, out_port, limit):
              for i in range(200)]
     for t in texts:
         await k.send(t)
-    got, msgs = await collect(e, 200, batch=True)
+    # A pretty-printed dumpling is still one line.
+    pretty = json.dumps({"metadata": {"chef": "SizeChef", "kitchen": "sk", "driver": "packet"},
+                         "payload": {"i": 200, "s": "two\nlines"}}, indent=2)
+    await k.send(pretty)
+    texts.append(pretty.replace("\n", " "))
+    got, msgs = await collect(e, 201, batch=True)
     check(got == texts, "joined dumplings differ from what the kitchen sent")
+    check(json.loads(got[-1]) == json.loads(pretty), "the pretty dumpling changed meaning")
     big = [m for m in msgs if len(m) > limit]
     check(len(big) == 1 and big[0].count("\n") == 1,
           f"{len(big)} messages over {limit} bytes; only the one outsized dumpling may be")
