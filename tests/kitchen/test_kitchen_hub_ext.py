@@ -198,6 +198,22 @@ def test_plain_server_ignores_the_offer():
     check("(batch mode)" not in err and "6 dumplings sent, 0 dropped" in err, f"stats: {err!r}")
 
 
+def test_plain_subprotocol_chosen():
+    """A server that chooses plain "netdumplings" from the offer: one
+    dumpling per message."""
+    srv = Server(subprotocols=["netdumplings"])
+    try:
+        rc, out, err = run("-h", f"127.0.0.1:{srv.port}", "-m", EMIT, "-r", PCAP, "-p", "1",
+                           "-v")
+        srv.done.wait(10)
+    finally:
+        srv.close()
+    c = srv.conns[0] if srv.conns else {"chosen": None, "messages": []}
+    check(rc == 0 and c["chosen"] == "netdumplings" and len(c["messages"]) == 7,
+          f"'netdumplings' chosen: one per message: {rc} {c['chosen']} {len(c['messages'])}")
+    check("(batch mode)" not in err, "not batch mode")
+
+
 def test_batch_server():
     """A server that chooses the batch subprotocol: the hello alone, then
     JSON Lines, every dumpling once, in order."""
@@ -424,7 +440,7 @@ def test_real_hub():
         check(TOKEN not in herr and "not-the-token" not in herr, "the hub never logs tokens")
 
 
-for t in [test_plain_server_ignores_the_offer, test_batch_server, test_batch_bytes,
+for t in [test_plain_server_ignores_the_offer, test_plain_subprotocol_chosen, test_batch_server, test_batch_bytes,
           test_no_batch, test_token_python, test_tls_python, test_real_hub]:
     t()
 
