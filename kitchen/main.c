@@ -489,7 +489,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 {
 	int c, n_config = 0;
 	bool hub_from_file = false, stdout_from_file = false;
-	bool ifaces_from_file = false, read_from_file = false;
+	bool ifaces_from_file = false, read_from_file = false, quiet_from_file = false;
 
 	a->kitchen_name = NDL_KITCHEN_DEFAULT_NAME;
 	a->hub = NULL;
@@ -610,8 +610,16 @@ static void parse_args(struct args *a, int argc, char **argv)
 							   NDL_DEFAULT_MAX_FRAME);
 			break;
 		case OPT_NO_BATCH: a->no_batch = true; break;
-		case 'q': a->verbosity = -1; break;
-		case 'v': if (a->verbosity >= 0) a->verbosity++; break;
+		case 'q':
+			a->verbosity = -1;
+			quiet_from_file = cur_origin != NULL;
+			break;
+		case 'v':
+			if (a->verbosity < 0 && quiet_from_file && !cur_origin)
+				a->verbosity = 0;   /* the command line wins */
+			if (a->verbosity >= 0)
+				a->verbosity++;
+			break;
 		case OPT_VERSION:
 			printf("nd-sniff (netdumplings-c) %s, chef ABI %d.%d\n", NDL_VERSION,
 			       NDL_CHEF_ABI_MAJOR, NDL_CHEF_ABI_MINOR);

@@ -89,6 +89,11 @@ option = EmitChef.flag=yes
     rc, out, err = run("--config=" + path, "-o", "EmitChef.limit=3")
     check(rc == 0 and "EmitChef.opt_limit: 3" in err and "EmitChef.opt_flag: 1" in err,
           f"lists add up, file then command line: {rc} {err!r}")
+    quiet = conf("quiet.conf", f"quiet\nchef-module = {EMIT}\nread = {PCAP}\nstdout\n")
+    rc, out, err = run("--config", quiet)
+    check(rc == 0 and err == "", f"quiet from the file: {err!r}")
+    rc, out, err = run("--config", quiet, "-v")
+    check(rc == 0 and "dumplings written" in err, f"-v on the command line wins: {err!r}")
     # a file for a hub kitchen, run once to stdout; a live file, replayed
     hubconf = conf("hub.conf", f"hub = 127.0.0.1:9\nchef-module = {EMIT}\n"
                                "interface = lo\n")
