@@ -1169,6 +1169,7 @@ static int read_token(const char *path, char *out, size_t outlen, char *err, siz
 		snprintf(err, errlen, "cannot read the token file %s: %s", path, strerror(errno));
 		return r;
 	}
+	setvbuf(f, NULL, _IONBF, 0);   /* no stdio copy of the token to wipe */
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & S_IROTH) && verbosity >= 0)
 		say(NDL_LOG_WARN, "the token file %s is readable by every user", path);
 	buf = malloc(TOKEN_FILE_MAX + 1);
