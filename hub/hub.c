@@ -257,12 +257,45 @@ static int lagging(struct ndl_hub *hub, struct ndl_hub_conn *e, struct ndl_hub_m
 	return r;
 }
 
+/*
+ * m for a batch-mode eater: m itself, or when m holds line feeds (a
+ * pretty-printed dumpling) a copy made once in *flat with each one a
+ * space. In valid JSON a raw line feed can only be whitespace between
+ * tokens (RFC 8259 section 7 forbids it in strings), so the copy means the
+ * same and is one line. NULL when out of memory.
+ */
+static struct ndl_hub_msg *one_line(struct ndl_hub_msg *m, struct ndl_hub_msg **flat, int *has_lf)
+{
+	unsigned char *p;
+
+	if (*has_lf < 0)
+		*has_lf = memchr(ndl__hub_msg_payload(m), '\n', m->len) != NULL;
+	if (!*has_lf)
+		return m;
+	if (!*flat) {
+		*flat = ndl__hub_msg_new(m->len);
+		if (!*flat)
+			return NULL;
+		p = ndl__hub_msg_payload(*flat);
+		memcpy(p, ndl__hub_msg_payload(m), m->len);
+		(*flat)->len = m->len;
+		for (size_t i = 0; i < m->len; i++)
+			if (p[i] == '\n')
+				p[i] = ' ';
+	}
+	return *flat;
+}
+
 static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef,
 		    const char *kitchen, const char *driver)
 {
+	struct ndl_hub_msg *flat = NULL;
+	int has_lf = -1;   /* not looked at yet */
+
 	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
 	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
 		struct ndl_hub_conn *e = conn_of(l);
+		struct ndl_hub_msg *q;
 		int r;
 
 		if (e->close_code)
@@ -273,9 +306,10 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 			hub->total_not_subscribed++;
 			continue;
 		}
-		r = ndl__hub_msgq_push(&e->q, m);
+		q = e->batch ? one_line(m, &flat, &has_lf) : m;
+		r = q ? ndl__hub_msgq_push(&e->q, q) : -ENOMEM;
 		if (r == -ENOBUFS)
-			r = lagging(hub, e, m);
+			r = lagging(hub, e, q);
 		if (r == -ENOMEM) {
 			e->dropped++;
 			e->missed++;
@@ -284,6 +318,7 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 		if (!r || e->missed)
 			lws_callback_on_writable(e->wsi);
 	}
+	ndl__hub_msg_unref(flat);
 }
 
 /* The drop notice for c's last missed dumplings, into buf (NOTICE_MAX). */
@@ -505,16 +540,6 @@ static int on_dumpling(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	}
 	r = ndl_envelope_parse(&env, (const char *)ndl__hub_msg_payload(m), m->len);
 	if (r == 0) {
-		unsigned char *p = ndl__hub_msg_payload(m), *end = p + m->len;
-
-		/*
-		 * In valid JSON a raw line feed can only be whitespace between
-		 * tokens (RFC 8259 section 7 forbids it inside strings): make it
-		 * a space, so a pretty-printed dumpling is still one line for
-		 * batch-mode eaters and means the same to everyone.
-		 */
-		while ((p = memchr(p, '\n', (size_t)(end - p))))
-			*p++ = ' ';
 		c->dumplings_in++;
 		hub->total_in++;
 		ndl__hub_msg_trim(&m);
@@ -583,6 +608,17 @@ static void on_batch_line(struct ndl_hub_conn *c, const unsigned char *line, siz
 static int on_batch(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 {
 	const unsigned char *p = ndl__hub_msg_payload(m), *end = p + m->len;
+
+	/*
+	 * Payloads go out unparsed inside eaters' text frames, which RFC 6455
+	 * section 8.1 makes eaters drop unless they are UTF-8: check here,
+	 * where one-per-message mode has jansson check it.
+	 */
+	if (!ndl__hub_utf8_valid(p, m->len)) {
+		ndl__hub_msg_unref(m);
+		return reject_close(c, NDL_HUB_REJ_NOT_JSON, NDL_CLOSE_INVALID_PAYLOAD,
+				    "batch is not valid UTF-8");
+	}
 
 	while (p < end && !c->close_code) {
 		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));

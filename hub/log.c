@@ -31,30 +31,67 @@ size_t ndl__hub_utf8_cut(const char *s, size_t max)
 }
 
 /*
- * Replace in place every byte of line that does not belong to a valid
- * UTF-8 sequence (RFC 3629 section 4) with '?', so that a peer's bytes in a
- * message cannot cost the whole JSON log line.
+ * The length of the valid UTF-8 sequence (RFC 3629 section 4: shortest
+ * form, no surrogates, at most U+10FFFF) that starts at p, before end; 0
+ * when there is none.
+ */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned cp, min;
+	size_t n;
+
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xE0) == 0xC0) {
+		n = 1, cp = *p & 0x1Fu, min = 0x80;
+	} else if ((*p & 0xF0) == 0xE0) {
+		n = 2, cp = *p & 0x0Fu, min = 0x800;
+	} else if ((*p & 0xF8) == 0xF0) {
+		n = 3, cp = *p & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) <= n)
+		return 0;
+	for (size_t i = 1; i <= n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3Fu);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n + 1;
+}
+
+bool ndl__hub_utf8_valid(const void *buf, size_t len)
+{
+	const unsigned char *p = buf, *end = p + len;
+
+	while (p < end) {
+		size_t n = *p < 0x80 ? 1 : utf8_seq(p, end);
+
+		if (!n)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/*
+ * Replace in place every byte of line that does not start a valid UTF-8
+ * sequence with '?', so that a peer's bytes in a message cannot cost the
+ * whole JSON log line.
  */
 static void utf8_scrub(char *line)
 {
-	unsigned char *p = (unsigned char *)line;
+	unsigned char *p = (unsigned char *)line, *end = p + strlen(line);
 
-	while (*p) {
-		size_t need = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 :
-			      (*p & 0xF8) == 0xF0 ? 3 : 4;
-		size_t i;
+	while (p < end) {
+		size_t n = utf8_seq(p, end);
 
-		if (need == 4 || *p == 0xC0 || *p == 0xC1 || *p > 0xF4) {
-			*p++ = '?';
-			continue;
-		}
-		for (i = 1; i <= need && (p[i] & 0xC0) == 0x80; i++)
-			;
-		if (i <= need) {
-			*p++ = '?';
-			continue;
-		}
-		p += need + 1;
+		if (!n)
+			*p = '?';
+		p += n ? n : 1;
 	}
 }
 

@@ -41,6 +41,9 @@ void ndl__hub_log(int level, const char *fmt, ...)
  */
 size_t ndl__hub_utf8_cut(const char *s, size_t max);
 
+/* True when the len bytes at buf are valid UTF-8 (RFC 3629). */
+bool ndl__hub_utf8_valid(const void *buf, size_t len);
+
 /*
  * A token bucket for one kind of noisy event: burst events pass at once,
  * then rate per second. Zero-initialise with NDL_HUB_RATELIMIT_INIT.
