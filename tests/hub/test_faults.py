@@ -914,15 +914,13 @@ class Floods(unittest.TestCase):
 
 
 class BatchInvalidUtf8(unittest.TestCase):
-    """KNOWN HUB BUG (fails until nd-hub checks batch messages' UTF-8).
-
-    In batch mode the hub reads only each line's metadata and forwards the
-    rest unparsed (protocol.md section 10), so bytes that are not UTF-8 in a
-    payload go out to every eater inside a text frame. RFC 6455 section 8.1
-    tells a client to fail the connection on such a frame (1007), and
-    python3-websockets does: one kitchen disconnects every eater. A text
-    message that is not UTF-8 must be refused where it comes in, as the hub
-    does for one-dumpling-per-message kitchens (1007, not_json)."""
+    """In batch mode the hub reads only each line's metadata and forwards
+    the rest unparsed (protocol.md section 10), so bytes that are not UTF-8
+    in a payload would go out to every eater inside a text frame. RFC 6455
+    section 8.1 tells a client to fail the connection on such a frame
+    (1007), and python3-websockets does: one kitchen could disconnect every
+    eater. The hub must refuse such a message where it comes in, as it does
+    for one-dumpling-per-message kitchens (1007, not_json)."""
 
     def test_a_batch_kitchen_cannot_break_the_eaters_stream(self):
         async def body(in_port, out_port, hub):
