@@ -108,6 +108,7 @@ struct ndl_hub {
 	uint64_t total_not_subscribed;
 	uint64_t total_rate_limited;
 	struct ndl_hub_tokens tokens[2];  /* per role; none required when empty */
+	char *www_dir, *sdk_dir;    /* copies the mounts keep using (owned) */
 	unsigned char *scratch;     /* LWS_PRE + scratch_cap: batches being written */
 	size_t scratch_cap;
 	uint64_t rejections[NDL_HUB_REJ_COUNT];

@@ -1138,8 +1138,15 @@ static const char *servable(const char *dir, const char *what)
 static const struct lws_http_mount *eater_mounts(struct ndl_hub *hub,
 						 struct ndl_hub_listener *ls)
 {
-	const char *www = servable(hub->cfg.www_dir, "dashboard");
-	const char *sdk = servable(hub->cfg.sdk_dir, "browser SDK");
+	const char *www, *sdk;
+
+	/* lws keeps pointing at the folders: they must outlive a reload. */
+	if (!hub->www_dir && hub->cfg.www_dir)
+		hub->www_dir = strdup(hub->cfg.www_dir);
+	if (!hub->sdk_dir && hub->cfg.sdk_dir)
+		hub->sdk_dir = strdup(hub->cfg.sdk_dir);
+	www = servable(hub->www_dir, "dashboard");
+	sdk = servable(hub->sdk_dir, "browser SDK");
 	const struct lws_http_mount *next = NULL;
 	struct lws_http_mount *m;
 	int n = 0;
@@ -1467,6 +1474,8 @@ void ndl_hub_free(struct ndl_hub *hub)
 		return;
 	ndl__hub_tokens_clear(&hub->tokens[0]);
 	ndl__hub_tokens_clear(&hub->tokens[1]);
+	free(hub->www_dir);
+	free(hub->sdk_dir);
 	free(hub->scratch);
 	free(hub);
 }

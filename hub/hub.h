@@ -111,7 +111,7 @@ int ndl_hub_out_port(const struct ndl_hub *hub);
  * Apply a new configuration to a running hub (SIGHUP): the limits, the lag
  * policy, the origins, the status frequency and the token files (read
  * again). The address, the ports and TLS cannot change while running; a
- * change to them is refused. cfg is copied; its strings must outlive the
+ * change to them is refused. The dashboard folders stay those of the start. cfg is copied; its strings must outlive the
  * hub or the next reconfiguration. Returns 0, or a negative errno with a
  * one-line reason in err; on failure nothing changed. Loop thread.
  */
