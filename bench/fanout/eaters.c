@@ -77,6 +77,8 @@ struct bench {
 	uint64_t deliveries;         /* in the window */
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t lat_max;
+	uint64_t lat_max_at;         /* when the largest latency was seen */
+	uint64_t over_5ms;           /* deliveries slower than 5 ms */
 	uint64_t other, drop_notices, notified_dropped, malformed;
 	unsigned complete, gone, closed_by_hub;
 	unsigned close_codes[8];     /* the first few codes seen */
@@ -387,8 +389,12 @@ static void on_one(struct eater *e, const unsigned char *p, size_t len, uint64_t
 
 			b->deliveries++;
 			b->hist[hist_index(lat)]++;
-			if (lat > b->lat_max)
+			if (lat > 5000000u)
+				b->over_5ms++;
+			if (lat > b->lat_max) {
 				b->lat_max = lat;
+				b->lat_max_at = now;
+			}
 		}
 		break;
 	}
@@ -473,7 +479,9 @@ static void report(struct bench *b, struct eater *es, bool timed_out)
 	       b->closed_by_hub);
 	for (unsigned i = 0; i < b->ncodes; i++)
 		printf("%s%u", i ? "," : "", b->close_codes[i]);
-	printf("],\"hub_cpu_s\":%.3f,\"hub_cpu_us_per_delivery\":%.4f,"
+	printf("],\"over_5ms\":%" PRIu64 ",\"lat_max_at_s\":%.3f,", b->over_5ms,
+	       b->lat_max_at ? (double)(b->lat_max_at - b->win_start) / 1e9 : -1.0);
+	printf("\"hub_cpu_s\":%.3f,\"hub_cpu_us_per_delivery\":%.4f,"
 	       "\"hub_sched_cpu_s\":%.4f,\"eaters_cpu_s\":%.3f,\"timed_out\":%s}\n",
 	       hub_cpu, hub_cpu >= 0 && b->deliveries ? hub_cpu * 1e6 / (double)b->deliveries : -1,
 	       (double)(b->hub_sched1 - b->hub_sched0) / 1e9, b->self_cpu1 - b->self_cpu0,
