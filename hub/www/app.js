@@ -450,6 +450,7 @@ const COLORS = ['#2f6fde', '#e0672b', '#2a9d6f', '#c23b6e', '#8a5cd1', '#b08a18'
   '#6b7280', '#d64545', '#4d9c2f', '#a15c2e', '#3c4fa8', '#0f766e', '#9d174d'];
 const layerColor = new Map();
 function colorOf(layer) {
+  if (layerColor.size >= 256) layerColor.clear(); // layer names come from the network
   if (!layerColor.has(layer)) layerColor.set(layer, COLORS[layerColor.size % COLORS.length]);
   return layerColor.get(layer);
 }

@@ -324,6 +324,10 @@ def main():
     if node_major(node) < 18:
         skip(f"{node} is older than Node 18, which playwright-core {PLAYWRIGHT_VERSION} needs")
     ensure_playwright()
+    chromium_version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True,
+                                      timeout=60).stdout.strip()
+    print(f"# {node} {subprocess.run([node, '--version'], capture_output=True, text=True).stdout.strip()},"
+          f" {chromium_version}, playwright-core {PLAYWRIGHT_VERSION}", flush=True)
 
     out_dir = (sys.argv[2] if len(sys.argv) == 3 else None) or os.environ.get("NDL_BROWSER_OUT") \
         or os.path.join(ndltest.BUILD, "tests", "browser")

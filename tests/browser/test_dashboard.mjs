@@ -85,6 +85,14 @@ main(async (browser) => {
       .some((tr) => tr.cells[0].textContent === 'dashboard' && tr.cells[7].textContent === 'yes' &&
         /^127\.0\.0\.1:\d+$/.test(tr.cells[1].textContent)));
 
+  // TLS: the server names of a second capture.
+  const tls = await ctl('replay', {file: 'tests/captures/tls-lo.pcap', name: 'tls_kitchen'});
+  check(tls.rc === 0, 'the TLS replay exits 0', tls.stderr);
+  await waitIn(page, 'TLS ClientHellos show with their server name and JA3',
+    () => !document.querySelector('#tls').hidden &&
+      [...document.querySelectorAll('#tls-table tbody tr')].filter((tr) =>
+        tr.cells[3].textContent === 'www.example.test' && /^[0-9a-f]{32}$/.test(tr.cells[6].textContent)).length === 2);
+
   // Folding and filtering.
   await page.selectOption('#dns-fold', '2');
   const total = Object.values(dnsCount).reduce((a, b) => a + b, 0);
