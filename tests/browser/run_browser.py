@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -102,9 +103,8 @@ class World:
             raise RuntimeError(f"hub {key} is running already")
         argv_extra = list(args)
         for opt, text in (files or {}).items():
-            path = os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                f"ndl-browser-{os.getpid()}-{key}-{opt.strip('-')}")
-            with open(path, "w") as f:
+            fd, path = tempfile.mkstemp(prefix=f"ndl-browser-{key}-{opt.strip('-')}-")
+            with os.fdopen(fd, "w") as f:
                 f.write(text)
             self.tmp.append(path)
             argv_extra += [opt, path]

@@ -204,7 +204,7 @@ main(async (browser) => {
   // Block the page's thread while a kitchen floods the hub: chromium stops
   // reading the socket, the hub's queue for this eater fills and drops.
   const blocked = dpage.evaluate(() => {
-    const end = Date.now() + 6000;
+    const end = Date.now() + 8000;
     while (Date.now() < end) { /* busy */ }
     return true;
   });
