@@ -46,7 +46,9 @@ struct ndl_hub_conn {
 	enum ndl_hub_role role;
 	bool batch;                 /* batch mode (docs/protocol.md section 10) */
 	bool greeted;               /* a valid hello was received */
+	bool write_asked;           /* a WRITEABLE callback is already due */
 	int close_code;             /* close code we are sending, 0 if none */
+	bool close_by_lws;          /* lws sends that close (reject_close) */
 	const char *close_text;     /* static reason sent with close_code */
 	int peer_close_code;        /* code from the peer's close frame, 0 if none */
 	uint64_t connected_ns;      /* uv_hrtime() at the handshake */

@@ -38,6 +38,7 @@
 #define BATCHES_PER_CALLBACK 4
 #define NOTICE_MAX 256     /* bytes of a drop notice at most */
 #define PROTO_BATCH 1      /* lws_protocols.id of the batch subprotocol */
+#define PT_SERV_BUF 65536  /* lws' per-thread read buffer */
 
 static const char *const reject_names[NDL_HUB_REJ_COUNT] = {
 	[NDL_HUB_REJ_HELLO_NOT_JSON] = "hello_not_json",
@@ -195,6 +196,7 @@ static int reject_close(struct ndl_hub_conn *c, enum ndl_hub_reject r, int code,
 	count_reject(c->hub, c, r, why);
 	c->close_code = code;
 	c->close_text = why;
+	c->close_by_lws = true;
 	lws_close_reason(c->wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
 	return -1;
 }
@@ -209,6 +211,21 @@ static int send_close(struct ndl_hub_conn *c)
 	return -1;
 }
 
+/*
+ * Ask lws for one WRITEABLE callback on c, once until it comes. Asking
+ * again is not free: lws' libuv backend restarts the socket's poll
+ * watcher each time, and libuv drops the readiness already pending for it
+ * in that loop turn, so an eater asked for on every dumpling while
+ * kitchens keep the loop busy would never be written to.
+ */
+static void ask_writable(struct ndl_hub_conn *c)
+{
+	if (c->write_asked)
+		return;
+	c->write_asked = true;
+	lws_callback_on_writable(c->wsi);
+}
+
 /* Close a connection from outside its callbacks: see send_close(). */
 static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
 {
@@ -216,7 +233,7 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
 		return;
 	c->close_code = code;
 	c->close_text = why;
-	lws_callback_on_writable(c->wsi);
+	ask_writable(c);
 	/* A peer that reads nothing never makes us writeable: hang up anyway. */
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, CLOSE_WAIT_S);
 }
@@ -316,7 +333,7 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 			hub->total_dropped++;
 		}
 		if (!r || e->missed)
-			lws_callback_on_writable(e->wsi);
+			ask_writable(e);
 	}
 	ndl__hub_msg_unref(flat);
 }
@@ -452,7 +469,7 @@ static int eater_write(struct ndl_hub_conn *c)
 	int r = c->batch ? write_batches(c) : write_each(c);
 
 	if (!r && (c->q.count || c->missed))
-		lws_callback_on_writable(c->wsi);
+		ask_writable(c);
 	return r;
 }
 
@@ -985,8 +1002,10 @@ static int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (!c || !c->hub)
 			return 0;
+		c->write_asked = false;
+		/* A close lws already sent must not go out twice (RFC 6455 5.5.1). */
 		if (c->close_code)
-			return send_close(c);
+			return c->close_by_lws ? -1 : send_close(c);
 		if (c->role == NDL_HUB_EATER && c->greeted)
 			return eater_write(c);
 		return 0;
@@ -1039,7 +1058,22 @@ static void house_tick(uv_timer_t *t)
 	uint64_t now = uv_hrtime();
 	uint64_t limit_ns = (uint64_t)(hub->cfg.hello_timeout * 1e9);
 
-	if (hub->stopping || hub->cfg.hello_timeout <= 0)
+	if (hub->stopping)
+		return;
+	/*
+	 * Should lws ever let a WRITEABLE request lapse, ask_writable() would
+	 * wait forever: once a second, ask again for eaters with work.
+	 */
+	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
+	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
+		struct ndl_hub_conn *e = conn_of(l);
+
+		if (e->q.count || e->missed || e->close_code) {
+			e->write_asked = false;
+			ask_writable(e);
+		}
+	}
+	if (hub->cfg.hello_timeout <= 0)
 		return;
 	for (struct ndl_hub_link *l = hub->pending.next; l != &hub->pending; l = l->next) {
 		struct ndl_hub_conn *c = conn_of(l);
@@ -1399,6 +1433,8 @@ int ndl_hub_start(struct ndl_hub *hub, char *err, size_t errlen)
 			  LLL_ERR | LLL_WARN | LLL_NOTICE : 0, lws_log_line);
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+	/* Read kitchens 64 KiB at a time, not lws' default 4 KiB. */
+	ci.pt_serv_buf_size = PT_SERV_BUF;
 	if (cfg->tls_cert)
 		ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	loops[0] = hub->loop;

@@ -16,7 +16,7 @@ from hubutil import (RawWS, check, close_code_of, connect, dumpling, eater, is_s
 MAX_FRAME = 4096
 EXPECTED = {
     "hello_not_json": 1,
-    "hello_not_object": 2,
+    "hello_not_object": 3,
     "hello_without_name": 4,
     "hello_timeout": 1,
     "closed_before_hello": 2,
@@ -140,6 +140,24 @@ async def scenario(in_port, out_port, hub):
     await good.tick()
     await next_status(chatty, lambda p: p["rejections"]["eater_frame_ignored"] == 1)
     await chatty.close()
+
+    # A refused hello gets exactly one close frame (RFC 6455 section 5.5.1:
+    # nothing after a close; browsers fail the connection on a second one).
+    def raw_one_close():
+        r = RawWS(in_port)
+        r.send_text("[1]")
+        frames = []
+        try:
+            while True:
+                frames.append(r.recv_frame())
+        except (ConnectionError, OSError):
+            pass
+        r.close()
+        return frames
+    frames = await raw_in_thread(raw_one_close)
+    closes = [body for op, body in frames if op == 0x8]
+    check(len(closes) == 1 and closes[0][:2] == b"\x03\xf0",
+          f"refused hello: close frames {closes!r}, want one with 1008")
 
     # Connects and closes without a hello.
     ws = await connect(in_port)
