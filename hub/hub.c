@@ -17,7 +17,9 @@
  * queued dumplings joined into messages of up to --batch-bytes.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -903,14 +905,54 @@ static int origin_check(struct ndl_hub_listener *ls, struct lws *wsi)
 	return -1;
 }
 
+/* True for a plain file name: [A-Za-z0-9._-], not starting with '.'. */
+static bool plain_name(const char *s)
+{
+	if (!*s || *s == '.' || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * GET /sdk/NAME: a browser SDK file, with Access-Control-Allow-Origin so
+ * that a page from any origin may import it (it holds no secret; the
+ * WebSocket it opens is still subject to the Origin check).
+ */
+static int sdk_file(struct ndl_hub *hub, struct lws *wsi, const char *name)
+{
+	static const char cors[] = "access-control-allow-origin: *\x0d\x0a";
+	char file[PATH_MAX];
+	const char *mime;
+	int n;
+
+	if (!hub->sdk_dir || !plain_name(name) ||
+	    snprintf(file, sizeof(file), "%s/%s", hub->sdk_dir, name) >= (int)sizeof(file) ||
+	    access(file, R_OK) < 0) {
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+	mime = lws_get_mimetype(file, NULL);
+	n = lws_serve_http_file(wsi, file, mime ? mime : "application/octet-stream", cors,
+				(int)sizeof(cors) - 1);
+	if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+		return -1;
+	return 0;
+}
+
 static int http_request(struct ndl_hub_listener *ls, struct ndl_hub_conn *c, struct lws *wsi)
 {
 	unsigned char head[LWS_PRE + 512], *start = head + LWS_PRE, *p = start,
 		      *end = head + sizeof(head);
-	char path[64];
+	char path[256];
 	/* Through a mount, `in` is what follows the mount point: ask lws. */
 	const char *uri = header(wsi, WSI_TOKEN_GET_URI, path, sizeof(path));
 
+	if (ls->role == NDL_HUB_EATER && uri && !strncmp(uri, "/sdk/", 5))
+		return sdk_file(ls->hub, wsi, uri + 5);
 	if (ls->role != NDL_HUB_EATER || !ls->hub->cfg.metrics || !uri ||
 	    strcmp(uri, "/metrics")) {
 		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
@@ -1196,12 +1238,12 @@ static const struct lws_http_mount *eater_mounts(struct ndl_hub *hub,
 		next = m;
 	}
 	if (sdk) {
+		/* Ours, not a file mount: other origins' pages import the SDK. */
 		m = &ls->mounts[n++];
 		m->mountpoint = "/sdk";
 		m->mountpoint_len = 4;
-		m->origin = sdk;
-		m->def = "index.html";
-		m->origin_protocol = LWSMPRO_FILE;
+		m->origin = NDL_SUBPROTOCOL;
+		m->origin_protocol = LWSMPRO_CALLBACK;
 		m->mount_next = next;
 		next = m;
 	}
