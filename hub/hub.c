@@ -33,7 +33,6 @@
 #include "envelope.h"
 #include "hub-int.h"
 
-#define WRITES_PER_CALLBACK 16
 #define RX_PREALLOC_MAX (1u << 20)
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
 #define CLOSE_WAIT_S 5     /* longest wait to send a close frame */
@@ -378,35 +377,78 @@ static int scratch_reserve(struct ndl_hub *hub, size_t need)
 }
 
 /*
- * One message per dumpling (the netdumplings mode). lws writes the frame
- * header into the LWS_PRE headroom (the same bytes for every eater) and
- * never touches the payload of an unmasked server frame; what the socket
- * does not take now lws copies into its own buffer, so m may go right away.
+ * The RFC 6455 section 5.2 header of an unmasked, final text frame of len
+ * payload bytes, into hdr (10 bytes at most). Returns its length.
+ */
+static size_t text_frame_header(unsigned char *hdr, size_t len)
+{
+	size_t n = 0;
+
+	hdr[n++] = 0x81;   /* FIN, opcode 1 (text) */
+	if (len < 126) {
+		hdr[n++] = (unsigned char)len;
+	} else if (len <= 0xFFFF) {
+		hdr[n++] = 126;
+		hdr[n++] = (unsigned char)(len >> 8);
+		hdr[n++] = (unsigned char)len;
+	} else {
+		hdr[n++] = 127;
+		for (int i = 7; i >= 0; i--)
+			hdr[n++] = (unsigned char)((uint64_t)len >> (8 * i));
+	}
+	return n;
+}
+
+/*
+ * One message per dumpling (the netdumplings mode). Writing each frame
+ * with its own lws_write costs one send() per dumpling per eater, so
+ * queued dumplings are framed here (header + payload, as lws would) into
+ * the scratch buffer, up to --batch-bytes, and handed to lws as one raw
+ * write: the eater sees exactly the frames lws would have sent. lws sends
+ * its own frames (pongs, close) only between our writes, and what the
+ * socket does not take it keeps and sends first, so frames never mix.
  */
 static int write_each(struct ndl_hub_conn *c)
 {
 	struct ndl_hub *hub = c->hub;
+	size_t limit = hub->cfg.batch_bytes;
 
-	if (c->missed) {
-		unsigned char buf[LWS_PRE + NOTICE_MAX];
-		size_t n = drop_notice(c, (char *)buf + LWS_PRE);
+	for (int b = 0; b < BATCHES_PER_CALLBACK; b++) {
+		struct ndl_hub_msg *m;
+		size_t used = 0, count = 0;
+		unsigned char *out;
 
-		if (n && lws_write(c->wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT) < 0)
+		if (scratch_reserve(hub, limit < NOTICE_MAX + 16 ? NOTICE_MAX + 16 : limit) < 0)
+			return write_failed(c);
+		out = hub->scratch + LWS_PRE;
+		if (c->missed) {
+			char notice[NOTICE_MAX];
+			size_t n = drop_notice(c, notice);
+
+			if (n) {
+				used = text_frame_header(out, n);
+				memcpy(out + used, notice, n);
+				used += n;
+			}
+		}
+		while ((m = ndl__hub_msgq_peek(&c->q)) &&
+		       (!used || used + m->len + 10 <= limit)) {
+			if (scratch_reserve(hub, used + m->len + 10) < 0)
+				return write_failed(c);
+			out = hub->scratch + LWS_PRE;
+			used += text_frame_header(out + used, m->len);
+			memcpy(out + used, ndl__hub_msg_payload(m), m->len);
+			used += m->len;
+			ndl__hub_msgq_pop(&c->q);
+			count++;
+		}
+		if (!used)
+			break;
+		if (lws_write(c->wsi, out, used, LWS_WRITE_RAW) < 0)
 			return write_failed(c);
 		c->missed = 0;
-		if (lws_send_pipe_choked(c->wsi))
-			return 0;
-	}
-	for (int n = 0; n < WRITES_PER_CALLBACK; n++) {
-		struct ndl_hub_msg *m = ndl__hub_msgq_peek(&c->q);
-
-		if (!m)
-			break;
-		if (lws_write(c->wsi, ndl__hub_msg_payload(m), m->len, LWS_WRITE_TEXT) < 0)
-			return write_failed(c);
-		ndl__hub_msgq_pop(&c->q);
-		c->sent++;
-		hub->total_out++;
+		c->sent += count;
+		hub->total_out += count;
 		if (lws_send_pipe_choked(c->wsi))
 			break;
 	}
@@ -457,18 +499,20 @@ static int write_batches(struct ndl_hub_conn *c)
 		if (lws_send_pipe_choked(c->wsi))
 			break;
 	}
-	/* One outsized dumpling must not keep its size in the hub for good. */
-	if (hub->scratch_cap > 4 * limit && hub->scratch_cap > 4 * NOTICE_MAX) {
-		free(hub->scratch);
-		hub->scratch = NULL;
-		hub->scratch_cap = 0;
-	}
 	return 0;
 }
 
 static int eater_write(struct ndl_hub_conn *c)
 {
+	struct ndl_hub *hub = c->hub;
 	int r = c->batch ? write_batches(c) : write_each(c);
+
+	/* One outsized dumpling must not keep its size in the hub for good. */
+	if (hub->scratch_cap > 4 * hub->cfg.batch_bytes && hub->scratch_cap > 4 * NOTICE_MAX) {
+		free(hub->scratch);
+		hub->scratch = NULL;
+		hub->scratch_cap = 0;
+	}
 
 	if (!r && (c->q.count || c->missed))
 		ask_writable(c);
