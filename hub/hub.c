@@ -32,6 +32,7 @@
 #include <ndl/wire.h>
 #include "envelope.h"
 #include "hub-int.h"
+#include "logline.h"
 
 #define RX_PREALLOC_MAX (1u << 20)
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
@@ -166,7 +167,7 @@ static const char *conn_label(const struct ndl_hub_conn *c, char *buf, size_t le
 	hostport(hp, sizeof(hp), c->host, c->port);
 	if (c->name)
 		snprintf(buf, len, "%s '%.*s' from %s", role_names[c->role],
-			 (int)ndl__hub_utf8_cut(c->name, 64), c->name, hp);
+			 (int)ndl__utf8_cut(c->name, 64), c->name, hp);
 	else
 		snprintf(buf, len, "%s connection from %s", role_names[c->role], hp);
 	return buf;
@@ -677,7 +678,7 @@ static int on_batch(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	 * section 8.1 makes eaters drop unless they are UTF-8: check here,
 	 * where one-per-message mode has jansson check it.
 	 */
-	if (!ndl__hub_utf8_valid(p, m->len)) {
+	if (!ndl__utf8_valid(p, m->len)) {
 		ndl__hub_msg_unref(m);
 		return reject_close(c, NDL_HUB_REJ_NOT_JSON, NDL_CLOSE_INVALID_PAYLOAD,
 				    "batch is not valid UTF-8");

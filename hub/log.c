@@ -3,122 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <jansson.h>
 
 #include "log.h"
+#include "logline.h"
 
+static const char *const level_names[] = { "error", "info", "debug" };
 static int max_level = NDL_HUB_LOG_INFO;
 static bool json_lines;
 
 void ndl__hub_log_set_json(bool on)
 {
 	json_lines = on;
-}
-
-size_t ndl__hub_utf8_cut(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max + 1);
-
-	if (n <= max)
-		return n;
-	n = max;
-	/* Back off continuation bytes (10xxxxxx), then the lead byte they need. */
-	while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
-/*
- * The length of the valid UTF-8 sequence (RFC 3629 section 4: shortest
- * form, no surrogates, at most U+10FFFF) that starts at p, before end; 0
- * when there is none.
- */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-	unsigned cp, min;
-	size_t n;
-
-	if (*p < 0x80)
-		return 1;
-	if ((*p & 0xE0) == 0xC0) {
-		n = 1, cp = *p & 0x1Fu, min = 0x80;
-	} else if ((*p & 0xF0) == 0xE0) {
-		n = 2, cp = *p & 0x0Fu, min = 0x800;
-	} else if ((*p & 0xF8) == 0xF0) {
-		n = 3, cp = *p & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) <= n)
-		return 0;
-	for (size_t i = 1; i <= n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3Fu);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n + 1;
-}
-
-bool ndl__hub_utf8_valid(const void *buf, size_t len)
-{
-	const unsigned char *p = buf, *end = p + len;
-
-	while (p < end) {
-		size_t n = *p < 0x80 ? 1 : utf8_seq(p, end);
-
-		if (!n)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
-/*
- * Replace in place every byte of line that does not start a valid UTF-8
- * sequence with '?', so that a peer's bytes in a message cannot cost the
- * whole JSON log line.
- */
-static void utf8_scrub(char *line)
-{
-	unsigned char *p = (unsigned char *)line, *end = p + strlen(line);
-
-	while (p < end) {
-		size_t n = utf8_seq(p, end);
-
-		if (!n)
-			*p = '?';
-		p += n ? n : 1;
-	}
-}
-
-static void log_json(int level, char *msg)
-{
-	static const char *const names[] = { "error", "info", "debug" };
-	struct timespec ts;
-	struct tm tm;
-	const char *lname = names[level < 0 ? 0 : level > 2 ? 2 : level];
-	char when[40];
-	json_t *j;
-	char *text;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ldZ",
-		 ts.tv_nsec / 1000000);
-	/* jansson escapes what a peer put in a name, and refuses bad UTF-8. */
-	utf8_scrub(msg);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "time", when, "level", lname, "program", "nd-hub",
-		      "message", msg);
-	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (text)
-		fprintf(stderr, "%s\n", text);
-	free(text);
-	json_decref(j);
 }
 
 void ndl__hub_log_set_level(int level)
@@ -149,7 +44,8 @@ void ndl__hub_log(int level, const char *fmt, ...)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	if (json_lines)
-		log_json(level, line);
+		ndl__log_json_line(stderr, "nd-hub", level_names[level < 0 ? 0 : level > 2 ? 2 : level],
+				   line);
 	else
 		fprintf(stderr, "nd-hub: %s\n", line);
 }

@@ -36,15 +36,6 @@ void ndl__hub_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * The length of the longest prefix of the NUL-terminated string s that is
- * at most max bytes and does not end inside a UTF-8 sequence.
- */
-size_t ndl__hub_utf8_cut(const char *s, size_t max);
-
-/* True when the len bytes at buf are valid UTF-8 (RFC 3629). */
-bool ndl__hub_utf8_valid(const void *buf, size_t len);
-
-/*
  * A token bucket for one kind of noisy event: burst events pass at once,
  * then rate per second. Zero-initialise with NDL_HUB_RATELIMIT_INIT.
  */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hub-int.h"
+#include "logline.h"
 
 #ifndef NDL_VERSION
 #define NDL_VERSION "unknown"
@@ -21,7 +22,7 @@
 /* A label value, escaped, at most 256 bytes of it (whole characters). */
 static void label(FILE *f, const char *v)
 {
-	size_t n = v ? ndl__hub_utf8_cut(v, 256) : 0;
+	size_t n = v ? ndl__utf8_cut(v, 256) : 0;
 
 	for (; n; v++, n--) {
 		if (*v == '\\' || *v == '"')

@@ -103,6 +103,9 @@ struct ndl__hub_client {
 };
 
 static bool lws_verbose;
+/* Where libwebsockets' own lines go (its log callback has no user data). */
+static void (*lws_log_sink)(void *arg, int level, const char *line);
+static void *lws_log_arg;
 /*
  * OpenSSL's reason for refusing the hub's certificate, which lws logs but
  * does not pass to the connection error callback; kept for that message.
@@ -128,7 +131,14 @@ static void lws_log_line(int level, const char *line)
 		return;
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	fprintf(stderr, "nd-sniff: libwebsockets: %.*s\n", (int)n, line);
+	if (lws_log_sink) {
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "libwebsockets: %.*s", (int)n, line);
+		lws_log_sink(lws_log_arg, level, msg);
+	} else {
+		fprintf(stderr, "nd-sniff: libwebsockets: %.*s\n", (int)n, line);
+	}
 }
 
 static void hlog(struct ndl__hub_client *h, int level, const char *fmt, ...)
@@ -620,6 +630,8 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 		goto free_client;
 	}
 	lws_verbose = cfg->verbose;
+	lws_log_sink = cb->log;
+	lws_log_arg = cb->arg;
 	lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN | LLL_NOTICE | LLL_INFO : 0),
 			  lws_log_line);
 

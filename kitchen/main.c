@@ -33,6 +33,7 @@
 #include "envelope.h"
 #include "hub_client.h"
 #include "kitchen.h"
+#include "logline.h"
 #include "privdrop.h"
 
 #define MAX_LIST 64
@@ -83,6 +84,7 @@ struct args {
 	const char *hub_ca;
 	const char *token_file;
 	bool no_batch;
+	bool log_json;          /* --log-format json */
 	size_t batch_bytes;
 	const char *user;
 	const char *group;
@@ -114,6 +116,7 @@ struct app {
 };
 
 static int verbosity;
+static bool log_json;
 
 static void say(enum ndl_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(enum ndl_log_level level, const char *fmt, ...)
@@ -127,8 +130,11 @@ static void say(enum ndl_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "nd-sniff: %s%s%s\n", level == NDL_LOG_INFO ? "" : names[level],
-		level == NDL_LOG_INFO ? "" : ": ", line);
+	if (log_json)
+		ndl__log_json_line(stderr, "nd-sniff", names[level], line);
+	else
+		fprintf(stderr, "nd-sniff: %s%s%s\n", level == NDL_LOG_INFO ? "" : names[level],
+			level == NDL_LOG_INFO ? "" : ": ", line);
 }
 
 static void log_line(void *arg, enum ndl_log_level level, const char *line)
@@ -142,8 +148,12 @@ static void log_line(void *arg, enum ndl_log_level level, const char *line)
 static void hub_log_line(void *arg, int level, const char *line)
 {
 	(void)arg;
-	/* libwebsockets levels: the hub client logs LLL_ERR and LLL_WARN */
-	say(level == LLL_WARN ? NDL_LOG_WARN : NDL_LOG_ERROR, "%s", line);
+	/*
+	 * The hub client's own lines are LLL_ERR or LLL_WARN; libwebsockets'
+	 * lines (with -v) may also be LLL_NOTICE or LLL_INFO.
+	 */
+	say(level == LLL_ERR ? NDL_LOG_ERROR : level == LLL_WARN ? NDL_LOG_WARN : NDL_LOG_INFO,
+	    "%s", line);
 }
 
 /* The configuration file's line of the option being parsed, for messages. */
@@ -267,6 +277,9 @@ static void print_help(void)
 "\n"
 "Other:\n"
 "  -q, --quiet             print errors only, no statistics at exit\n"
+"      --log-format FORMAT 'text' (default) or 'json': each log line, the\n"
+"                          statistics at exit included, as one JSON object\n"
+"                          {\"time\", \"level\", \"program\", \"message\"}\n"
 "  -v, --verbose           say more; twice for debugging output\n"
 "      --version           print the version and exit\n"
 "      --help              print this help and exit (-h is --hub)\n"
@@ -391,6 +404,7 @@ enum long_only {
 	OPT_HUB_CA,
 	OPT_BATCH_BYTES,
 	OPT_NO_BATCH,
+	OPT_LOG_FORMAT,
 };
 
 /* Every option; a configuration file's keys are these long names. */
@@ -426,6 +440,7 @@ static const struct option longs[] = {
 	{ "hub-ca", required_argument, NULL, OPT_HUB_CA },
 	{ "batch-bytes", required_argument, NULL, OPT_BATCH_BYTES },
 	{ "no-batch", no_argument, NULL, OPT_NO_BATCH },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -610,6 +625,11 @@ static void parse_args(struct args *a, int argc, char **argv)
 							   NDL_DEFAULT_MAX_FRAME);
 			break;
 		case OPT_NO_BATCH: a->no_batch = true; break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				usage_error("--log-format must be text or json, not '%s'", optarg);
+			a->log_json = !strcmp(optarg, "json");
+			break;
 		case 'q':
 			a->verbosity = -1;
 			quiet_from_file = cur_origin != NULL;
@@ -1067,11 +1087,11 @@ free_json:
 
 static void print_counter(void *arg, const char *chef, const char *counter, uint64_t value)
 {
-	(void)arg;
-	fprintf(stderr, "nd-sniff:   %s.%s: %llu\n", chef, counter, (unsigned long long)value);
+	fprintf((FILE *)arg, "nd-sniff:   %s.%s: %llu\n", chef, counter, (unsigned long long)value);
 }
 
-static void print_stats(struct app *app)
+/* The statistics at exit, as lines "nd-sniff: ..." written to out. */
+static void print_stats(struct app *app, FILE *out)
 {
 	const struct ndl_kitchen_stats *st = ndl__kitchen_stats(app->k);
 	struct ndl__hub_client_stats hs = { 0 };
@@ -1082,69 +1102,101 @@ static void print_stats(struct app *app)
 		ndl__hub_client_stats(app->hub, &hs);
 		sent = hs.sent;
 	}
-	fprintf(stderr, "nd-sniff: %llu packets (%llu bytes), %llu dumplings %s, %llu dropped",
+	fprintf(out, "nd-sniff: %llu packets (%llu bytes), %llu dumplings %s, %llu dropped",
 		(unsigned long long)st->packets, (unsigned long long)st->bytes,
 		(unsigned long long)sent, app->hub ? "sent" : "written",
 		(unsigned long long)st->dumplings_dropped);
 	if (hs.queued)
-		fprintf(stderr, ", %zu never sent", hs.queued);
+		fprintf(out, ", %zu never sent", hs.queued);
 	if (hs.reconnects || hs.refused_away)
-		fprintf(stderr, ", %llu reconnects, %llu dropped while the hub was away",
+		fprintf(out, ", %llu reconnects, %llu dropped while the hub was away",
 			(unsigned long long)hs.reconnects, (unsigned long long)hs.refused_away);
 	if (app->cstats.kernel_drops)
-		fprintf(stderr, ", %llu packets dropped by the kernel",
+		fprintf(out, ", %llu packets dropped by the kernel",
 			(unsigned long long)app->cstats.kernel_drops);
-	fprintf(stderr, "\n");
+	fprintf(out, "\n");
 	for (unsigned int e = 1; e < NDL_DECODE_ERROR_COUNT; e++) {
 		if (!st->decode_errors[e])
 			continue;
-		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: decode errors:",
+		fprintf(out, "%s %s %llu", any ? "," : "nd-sniff: decode errors:",
 			ndl_decode_error_name(e), (unsigned long long)st->decode_errors[e]);
 		any = true;
 	}
 	if (any)
-		fprintf(stderr, "\n");
+		fprintf(out, "\n");
 	any = false;
 	for (unsigned int e = 1; e < NDL_DNS_ERROR_COUNT; e++) {
 		if (!st->dns_errors[e])
 			continue;
-		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: DNS errors:",
+		fprintf(out, "%s %s %llu", any ? "," : "nd-sniff: DNS errors:",
 			ndl_dns_error_name(e), (unsigned long long)st->dns_errors[e]);
 		any = true;
 	}
 	if (any)
-		fprintf(stderr, "\n");
+		fprintf(out, "\n");
 	any = false;
 	for (unsigned int e = 1; e < NDL_HTTP_ERROR_COUNT; e++) {
 		if (!st->http_errors[e])
 			continue;
-		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: HTTP errors:",
+		fprintf(out, "%s %s %llu", any ? "," : "nd-sniff: HTTP errors:",
 			ndl_http_error_name(e), (unsigned long long)st->http_errors[e]);
 		any = true;
 	}
 	if (any)
-		fprintf(stderr, "\n");
+		fprintf(out, "\n");
 	any = false;
 	for (unsigned int e = 1; e < NDL_TLS_ERROR_COUNT; e++) {
 		if (!st->tls_errors[e])
 			continue;
-		fprintf(stderr, "%s %s %llu", any ? "," : "nd-sniff: TLS errors:",
+		fprintf(out, "%s %s %llu", any ? "," : "nd-sniff: TLS errors:",
 			ndl_tls_error_name(e), (unsigned long long)st->tls_errors[e]);
 		any = true;
 	}
 	if (any)
-		fprintf(stderr, "\n");
+		fprintf(out, "\n");
 	for (size_t i = 0; i < ndl__kitchen_chef_count(app->k); i++) {
 		struct ndl_kitchen_chef_stats cs;
 		ndl__kitchen_chef_stats(app->k, i, &cs);
-		fprintf(stderr, "nd-sniff: chef %s: %llu dumplings, %llu dropped (%llu malformed)%s\n",
+		fprintf(out, "nd-sniff: chef %s: %llu dumplings, %llu dropped (%llu malformed)%s\n",
 			ndl__kitchen_chef(app->k, i)->name, (unsigned long long)cs.dumplings,
 			(unsigned long long)cs.dropped, (unsigned long long)cs.malformed,
 			cs.disabled ? ", disabled" : "");
 	}
-	ndl__kitchen_foreach_chef_counter(app->k, print_counter, NULL);
+	ndl__kitchen_foreach_chef_counter(app->k, print_counter, out);
 }
 
+
+/* Log the statistics at exit: as they are, or one JSON line each. */
+static void log_stats(struct app *app)
+{
+	static const char prefix[] = "nd-sniff: ";
+	size_t len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	print_stats(app, f);
+	if (fclose(f)) {
+		free(buf);
+		return;
+	}
+	if (!log_json) {
+		fputs(buf, stderr);
+	} else {
+		for (char *line = buf, *nl; *line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			else
+				nl = line + strlen(line);
+			if (!strncmp(line, prefix, sizeof(prefix) - 1))
+				line += sizeof(prefix) - 1;
+			ndl__log_json_line(stderr, "nd-sniff", "info", line);
+		}
+	}
+	free(buf);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Secrets, privileges, --test-config                                        */
@@ -1355,6 +1407,8 @@ static void print_effective(const struct app *app)
 		print_setting("user", a->user);
 	if (a->group)
 		print_setting("group", a->group);
+	if (a->log_json)
+		print_setting("log-format", "json");
 	if (a->verbosity < 0)
 		print_setting("quiet", NULL);
 	for (int i = 0; i < a->verbosity; i++)
@@ -1504,6 +1558,7 @@ int main(int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	parse_args(&app.a, argc, argv);
 	verbosity = app.a.verbosity;
+	log_json = app.a.log_json;
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(app.hub_name, sizeof(app.hub_name),
 		 strchr(app.a.hub_host, ':') ? "%s[%s]:%d" : "%s%s:%d",
@@ -1692,7 +1747,7 @@ int main(int argc, char **argv)
 	status = app.exit_code;
 
 	if (verbosity >= 0)
-		print_stats(&app);
+		log_stats(&app);
 
 close_loop:
 	ndl__capture_close(app.cap);
