@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "bws.h"
 #include "dumpling.h"
 
@@ -128,39 +129,6 @@ static void usage(FILE *f)
 "3 no batch mode.\n", EATERS_MAX);
 }
 
-static int parse_hostport(const char *s, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long p;
-
-	if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
-		return -EINVAL;
-	p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535)
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
-static int parse_num(const char *opt, const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max) {
-		fprintf(stderr, "nd-bench-eaters: invalid value '%s' for %s (from %g to %g)\n",
-			s, opt, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -192,19 +160,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h:n:k:bw:d:e:s:i:t:p:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			if (parse_hostport(optarg, o->host, sizeof(o->host), &o->port) < 0) {
+			if (ndl__bench_parse_hostport(optarg, o->host, sizeof(o->host), &o->port) < 0) {
 				fprintf(stderr, "nd-bench-eaters: invalid value '%s' for --hub "
 					"(expected HOST:PORT)\n", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'n':
-			if (parse_num("--eaters", optarg, 1, EATERS_MAX, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--eaters", optarg, 1, EATERS_MAX, &v) < 0)
 				return -EINVAL;
 			o->eaters = (unsigned)v;
 			break;
 		case 'k':
-			if (parse_num("--kitchens", optarg, 1, NDL__BENCH_KITCHENS_MAX, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--kitchens", optarg, 1, NDL__BENCH_KITCHENS_MAX, &v) < 0)
 				return -EINVAL;
 			o->kitchens = (unsigned)v;
 			break;
@@ -212,32 +180,32 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->batch = true;
 			break;
 		case 'w':
-			if (parse_num("--warmup", optarg, 0, 3600, &o->warmup) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--warmup", optarg, 0, 3600, &o->warmup) < 0)
 				return -EINVAL;
 			break;
 		case 'd':
-			if (parse_num("--duration", optarg, 0.01, 3600, &o->duration) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--duration", optarg, 0.01, 3600, &o->duration) < 0)
 				return -EINVAL;
 			break;
 		case 'e':
-			if (parse_num("--expect", optarg, 1, 1e15, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--expect", optarg, 1, 1e15, &v) < 0)
 				return -EINVAL;
 			o->expect = (uint64_t)v;
 			break;
 		case 's':
-			if (parse_num("--start-by", optarg, 0, 3600, &o->start_by) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--start-by", optarg, 0, 3600, &o->start_by) < 0)
 				return -EINVAL;
 			break;
 		case 'i':
-			if (parse_num("--idle", optarg, 0, 3600, &o->idle) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--idle", optarg, 0, 3600, &o->idle) < 0)
 				return -EINVAL;
 			break;
 		case 't':
-			if (parse_num("--timeout", optarg, 0.1, 86400, &o->timeout) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--timeout", optarg, 0.1, 86400, &o->timeout) < 0)
 				return -EINVAL;
 			break;
 		case 'p':
-			if (parse_num("--hub-pid", optarg, 1, 4194304, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-eaters", "--hub-pid", optarg, 1, 4194304, &v) < 0)
 				return -EINVAL;
 			o->hub_pid = (long)v;
 			break;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "bws.h"
 #include "dumpling.h"
 
@@ -90,39 +91,6 @@ static void usage(FILE *f)
 		NDL__BENCH_KITCHENS_MAX);
 }
 
-static int parse_hostport(const char *s, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long p;
-
-	if (!colon || colon == s || (size_t)(colon - s) >= hostlen)
-		return -EINVAL;
-	p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535)
-		return -EINVAL;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
-static int parse_num(const char *opt, const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max) {
-		fprintf(stderr, "nd-bench-kitchen: invalid value '%s' for %s (from %g to %g)\n",
-			s, opt, min, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -146,35 +114,35 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h:k:r:c:d:b", lo, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			if (parse_hostport(optarg, o->host, sizeof(o->host), &o->port) < 0) {
+			if (ndl__bench_parse_hostport(optarg, o->host, sizeof(o->host), &o->port) < 0) {
 				fprintf(stderr, "nd-bench-kitchen: invalid value '%s' for --hub "
 					"(expected HOST:PORT)\n", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'k':
-			if (parse_num("--kitchens", optarg, 1, NDL__BENCH_KITCHENS_MAX, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-kitchen", "--kitchens", optarg, 1, NDL__BENCH_KITCHENS_MAX, &v) < 0)
 				return -EINVAL;
 			o->kitchens = (unsigned)v;
 			break;
 		case 'r':
-			if (parse_num("--rate", optarg, 0, 1e8, &o->rate) < 0)
+			if (ndl__bench_parse_num("nd-bench-kitchen", "--rate", optarg, 0, 1e8, &o->rate) < 0)
 				return -EINVAL;
 			break;
 		case 'c':
-			if (parse_num("--count", optarg, 0, 1e15, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-kitchen", "--count", optarg, 0, 1e15, &v) < 0)
 				return -EINVAL;
 			o->count = (uint64_t)v;
 			break;
 		case 'd':
-			if (parse_num("--duration", optarg, 0, 1e6, &o->duration) < 0)
+			if (ndl__bench_parse_num("nd-bench-kitchen", "--duration", optarg, 0, 1e6, &o->duration) < 0)
 				return -EINVAL;
 			break;
 		case 'b':
 			o->batch = true;
 			break;
 		case 'M':
-			if (parse_num("--batch-max", optarg, 1, 64, &v) < 0)
+			if (ndl__bench_parse_num("nd-bench-kitchen", "--batch-max", optarg, 1, 64, &v) < 0)
 				return -EINVAL;
 			o->batch_max = (unsigned)v;
 			break;
