@@ -400,16 +400,42 @@ static size_t text_frame_header(unsigned char *hdr, size_t len)
 	return n;
 }
 
+/* Bytes one dumpling of len bytes takes in a write, framing included. */
+static size_t put_size(const struct ndl_hub_conn *c, size_t len)
+{
+	return len + (c->batch ? 1 : 10);
+}
+
 /*
- * One message per dumpling (the netdumplings mode). Writing each frame
- * with its own lws_write costs one send() per dumpling per eater, so
- * queued dumplings are framed here (header + payload, as lws would) into
- * the scratch buffer, up to --batch-bytes, and handed to lws as one raw
- * write: the eater sees exactly the frames lws would have sent. lws sends
- * its own frames (pongs, close) only between our writes, and what the
- * socket does not take it keeps and sends first, so frames never mix.
+ * Append one dumpling to out at *used: in batch mode a JSON line, else a
+ * whole WebSocket text frame (header and payload).
  */
-static int write_each(struct ndl_hub_conn *c)
+static void put(const struct ndl_hub_conn *c, unsigned char *out, size_t *used,
+		const void *buf, size_t len)
+{
+	if (!c->batch)
+		*used += text_frame_header(out + *used, len);
+	memcpy(out + *used, buf, len);
+	*used += len;
+	if (c->batch)
+		out[(*used)++] = '\n';
+}
+
+/*
+ * Write what is queued for eater c: the drop notice first when dumplings
+ * were missed, then the queue, in writes of up to --batch-bytes (one
+ * larger dumpling goes alone) built in the hub's one scratch buffer,
+ * which lws has let go of when lws_write returns.
+ *
+ * Batch mode: each write is one text message of JSON Lines (docs/
+ * protocol.md section 10). One-per-message mode: writing each frame with
+ * its own lws_write would cost one send() per dumpling per eater, so the
+ * frames are built here (as lws would build them) and handed to lws as one
+ * raw write: the eater sees exactly the frames lws would have sent. lws
+ * sends its own frames (pongs, close) only between our writes, and what
+ * the socket does not take it keeps and sends first, so frames never mix.
+ */
+static int eater_write_queue(struct ndl_hub_conn *c)
 {
 	struct ndl_hub *hub = c->hub;
 	size_t limit = hub->cfg.batch_bytes;
@@ -419,80 +445,28 @@ static int write_each(struct ndl_hub_conn *c)
 		size_t used = 0, count = 0;
 		unsigned char *out;
 
-		if (scratch_reserve(hub, limit < NOTICE_MAX + 16 ? NOTICE_MAX + 16 : limit) < 0)
+		if (scratch_reserve(hub, limit < 2 * NOTICE_MAX ? 2 * NOTICE_MAX : limit) < 0)
 			return write_failed(c);
 		out = hub->scratch + LWS_PRE;
 		if (c->missed) {
 			char notice[NOTICE_MAX];
 			size_t n = drop_notice(c, notice);
 
-			if (n) {
-				used = text_frame_header(out, n);
-				memcpy(out + used, notice, n);
-				used += n;
-			}
+			if (n)
+				put(c, out, &used, notice, n);
 		}
 		while ((m = ndl__hub_msgq_peek(&c->q)) &&
-		       (!used || used + m->len + 10 <= limit)) {
-			if (scratch_reserve(hub, used + m->len + 10) < 0)
+		       (!used || used + put_size(c, m->len) <= limit)) {
+			if (scratch_reserve(hub, used + put_size(c, m->len)) < 0)
 				return write_failed(c);
 			out = hub->scratch + LWS_PRE;
-			used += text_frame_header(out + used, m->len);
-			memcpy(out + used, ndl__hub_msg_payload(m), m->len);
-			used += m->len;
+			put(c, out, &used, ndl__hub_msg_payload(m), m->len);
 			ndl__hub_msgq_pop(&c->q);
 			count++;
 		}
 		if (!used)
 			break;
-		if (lws_write(c->wsi, out, used, LWS_WRITE_RAW) < 0)
-			return write_failed(c);
-		c->missed = 0;
-		c->sent += count;
-		hub->total_out += count;
-		if (lws_send_pipe_choked(c->wsi))
-			break;
-	}
-	return 0;
-}
-
-/*
- * Batch mode: queued dumplings joined as JSON Lines into messages of up to
- * --batch-bytes (one larger dumpling goes alone), built in the hub's one
- * scratch buffer, which lws has let go of when lws_write returns.
- */
-static int write_batches(struct ndl_hub_conn *c)
-{
-	struct ndl_hub *hub = c->hub;
-	size_t limit = hub->cfg.batch_bytes;
-
-	for (int b = 0; b < BATCHES_PER_CALLBACK; b++) {
-		struct ndl_hub_msg *m;
-		size_t used = 0, count = 0;
-		unsigned char *out;
-
-		if (scratch_reserve(hub, limit < NOTICE_MAX + 1 ? NOTICE_MAX + 1 : limit) < 0)
-			return write_failed(c);
-		out = hub->scratch + LWS_PRE;
-		if (c->missed) {
-			used = drop_notice(c, (char *)out);
-			if (used)
-				out[used++] = '\n';
-		}
-		while ((m = ndl__hub_msgq_peek(&c->q)) &&
-		       (!used || used + m->len + 1 <= limit)) {
-			if (scratch_reserve(hub, used + m->len + 1) < 0)
-				return write_failed(c);
-			out = hub->scratch + LWS_PRE;
-			memcpy(out + used, ndl__hub_msg_payload(m), m->len);
-			used += m->len;
-			out[used++] = '\n';
-			ndl__hub_msgq_pop(&c->q);
-			count++;
-		}
-		if (!used)
-			break;
-		if (lws_write(c->wsi, out, used, LWS_WRITE_TEXT) < 0)
+		if (lws_write(c->wsi, out, used, c->batch ? LWS_WRITE_TEXT : LWS_WRITE_RAW) < 0)
 			return write_failed(c);
 		c->missed = 0;
 		c->sent += count;
@@ -506,7 +480,7 @@ static int write_batches(struct ndl_hub_conn *c)
 static int eater_write(struct ndl_hub_conn *c)
 {
 	struct ndl_hub *hub = c->hub;
-	int r = c->batch ? write_batches(c) : write_each(c);
+	int r = eater_write_queue(c);
 
 	/* One outsized dumpling must not keep its size in the hub for good. */
 	if (hub->scratch_cap > 4 * hub->cfg.batch_bytes && hub->scratch_cap > 4 * NOTICE_MAX) {
