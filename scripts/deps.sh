@@ -23,6 +23,12 @@ NDL_FUZZ_PKGS=(clang libclang-rt-14-dev)
 ndl_missing_pkgs() {
 	local p missing=""
 	for p in "$@"; do
+		# Node.js from elsewhere (NodeSource's nodejs carries its own npm,
+		# which conflicts with Debian's npm package): the commands suffice.
+		case $p in
+		nodejs) command -v node >/dev/null 2>&1 && continue ;;
+		npm) command -v npm >/dev/null 2>&1 && continue ;;
+		esac
 		if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
 			missing="$missing $p"
 		fi
