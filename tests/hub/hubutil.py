@@ -179,3 +179,31 @@ class RawWS:
 
     def close(self):
         self.s.close()
+
+
+def run_parts(parts, name):
+    """Run each part(tmpdir) of a test file against its own hub; a failing
+    part does not stop the others, and the file fails if any did.
+    NDL_PARTS=part_a,part_b runs only those."""
+    import shutil
+    import tempfile
+    import traceback
+    if os.environ.get("NDL_PARTS"):
+        parts = [p for p in parts if p.__name__ in os.environ["NDL_PARTS"].split(",")]
+    failed = []
+    tmp = tempfile.mkdtemp(prefix=f"ndl-hub-{name}-")
+    try:
+        for part in parts:
+            t0 = time.monotonic()
+            try:
+                part(tmp)
+                print(f"ok   {part.__name__} ({time.monotonic() - t0:.1f}s)")
+            except Exception:
+                failed.append(part.__name__)
+                print(f"FAIL {part.__name__} ({time.monotonic() - t0:.1f}s)")
+                traceback.print_exc()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failed:
+        ndltest.fail("failed: " + ", ".join(failed))
+    print(f"all {name} checks passed")

@@ -25,17 +25,14 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
-import traceback
 
 
 from hubutil import (STATUS_CHEF, RawWS, check, close_code_of, connect, dumpling, is_status,
-                     ndltest, next_status, stop_hub_clean)
+                     ndltest, next_status, run_parts, stop_hub_clean)
 
 WEIRD = 'kit"chen\\with\nnewline'
 
@@ -717,29 +714,6 @@ def part_reload(tmp):
 
 PARTS = [part_metrics, part_metrics_utf8, part_json_logs, part_json_logs_utf8,
          part_json_logs_reload, part_config, part_reload]
-if os.environ.get("NDL_PARTS"):
-    PARTS = [p for p in PARTS if p.__name__ in os.environ["NDL_PARTS"].split(",")]
-
-
-def main():
-    failed = []
-    tmp = tempfile.mkdtemp(prefix="ndl-hub-operations-")
-    try:
-        for part in PARTS:
-            t0 = time.monotonic()
-            try:
-                part(tmp)
-                print(f"ok   {part.__name__} ({time.monotonic() - t0:.1f}s)")
-            except Exception:
-                failed.append(part.__name__)
-                print(f"FAIL {part.__name__} ({time.monotonic() - t0:.1f}s)")
-                traceback.print_exc()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failed:
-        ndltest.fail("failed: " + ", ".join(failed))
-    print("all operations checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    run_parts(PARTS, "operations")

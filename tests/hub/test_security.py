@@ -29,19 +29,16 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
-import traceback
 
 import websockets
 
-from hubutil import (check, close_code_of, connect, dumpling, is_status, ndltest,
-                     next_status, stop_hub_clean)
+from hubutil import (check, close_code_of, connect, dumpling, is_status, ndltest, next_status,
+                     run_parts, stop_hub_clean)
 
 FREQ = 0.3
 KITCHEN_TOKENS = ["kt-alpha-6f1c2d9e", "kt-bravo-83b0e4a1"]
@@ -667,29 +664,6 @@ def part_tls_test_config(tmp):
 
 
 PARTS = [part_tokens, part_origins, part_per_address, part_rate, part_tls, part_tls_test_config]
-if os.environ.get("NDL_PARTS"):
-    PARTS = [p for p in PARTS if p.__name__ in os.environ["NDL_PARTS"].split(",")]
-
-
-def main():
-    failed = []
-    tmp = tempfile.mkdtemp(prefix="ndl-hub-security-")
-    try:
-        for part in PARTS:
-            t0 = time.monotonic()
-            try:
-                part(tmp)
-                print(f"ok   {part.__name__} ({time.monotonic() - t0:.1f}s)")
-            except Exception:
-                failed.append(part.__name__)
-                print(f"FAIL {part.__name__} ({time.monotonic() - t0:.1f}s)")
-                traceback.print_exc()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failed:
-        ndltest.fail("failed: " + ", ".join(failed))
-    print("all security checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    run_parts(PARTS, "security")
