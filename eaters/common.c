@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <ndl/wire.h>
+
 #include "common.h"
 
 /* ------------------------------------------------------------------------ */
@@ -138,27 +140,39 @@ static int cmp_keys(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+const char **ndl__sorted_keys(const json_t *o, size_t *n)
+{
+	const char **keys;
+	const char *k;
+	json_t *item;
+	size_t i = 0;
+
+	*n = json_object_size(o);
+	keys = malloc((*n ? *n : 1) * sizeof(*keys));
+	if (!keys)
+		return NULL;
+	json_object_foreach((json_t *)o, k, item)
+		keys[i++] = k;
+	qsort(keys, *n, sizeof(*keys), cmp_keys);
+	return keys;
+}
+
 static int dump(FILE *f, const json_t *v, int level)
 {
 	char num[64];
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		size_t n = json_object_size(v), i = 0;
+		size_t n, i;
 		const char **keys;
-		const char *k;
-		json_t *item;
 
-		if (n == 0) {
+		if (json_object_size(v) == 0) {
 			fputs("{}", f);
 			return 0;
 		}
-		keys = malloc(n * sizeof(*keys));
+		keys = ndl__sorted_keys(v, &n);
 		if (!keys)
 			return -ENOMEM;
-		json_object_foreach((json_t *)v, k, item)
-			keys[i++] = k;
-		qsort(keys, n, sizeof(*keys), cmp_keys);
 		fputs("{\n", f);
 		for (i = 0; i < n; i++) {
 			put_indent(f, level + 1);
@@ -457,6 +471,202 @@ int ndl__app_run(struct ndl__app *app, ndl_eater_connect_cb on_connect,
 	ndl_eater_free(app->eater);
 	app->eater = NULL;
 	return app->exit_code;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared options                                                           */
+
+/* One shared option; 1 when it was one, 0 when not, -EINVAL (said) when bad. */
+static int shared_opt(struct ndl__eater_opts *o, int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case 'h': o->hub = arg; return 1;
+	case 'n': o->name = arg; return 1;
+	case NDL__OPT_TOKEN_FILE: o->token_file = arg; return 1;
+	case NDL__OPT_HUB_CA: o->ca_file = arg; return 1;
+	case 'c':
+	case 'k': {
+		const char **list = opt == 'c' ? o->chefs : o->kitchens;
+		int *n = opt == 'c' ? &o->nchefs : &o->nkitchens;
+
+		if (*n == NDL_EATER_MAX_FILTER_NAMES) {
+			fprintf(stderr, "%s: too many --%s filters (at most %d)\n", o->prog,
+				opt == 'c' ? "chef" : "kitchen", NDL_EATER_MAX_FILTER_NAMES);
+			return -EINVAL;
+		}
+		list[(*n)++] = arg;
+		list[*n] = NULL;
+		return 1;
+	}
+	case NDL__OPT_INTERVAL: o->interval = 1; return 1;
+	case NDL__OPT_NO_INTERVAL: o->interval = 0; return 1;
+	case NDL__OPT_PACKET: o->packet = 1; return 1;
+	case NDL__OPT_NO_PACKET: o->packet = 0; return 1;
+	case NDL__OPT_RECONNECT: o->reconnect = 1; return 1;
+	case NDL__OPT_NO_RECONNECT: o->reconnect = 0; return 1;
+	case NDL__OPT_NO_BATCH: o->batch = 0; return 1;
+	case NDL__OPT_RECONNECT_MAX:
+		o->reconnect_max = strtod(arg, &end);
+		if (end == arg || *end || !(o->reconnect_max >= 0.25) ||
+		    o->reconnect_max > NDL_EATER_RECONNECT_LIMIT_MS / 1000.0) {
+			fprintf(stderr, "%s: --reconnect-max wants seconds between 0.25"
+				" and %u, not '%s'\n", o->prog, NDL_EATER_RECONNECT_LIMIT_MS / 1000,
+				arg);
+			return -EINVAL;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The shared long options: NDL__EO_HUB's first, then NDL__EO_SUB's. */
+static const struct option shared_long[] = {
+	{ "hub", required_argument, NULL, 'h' },
+	{ "eater-name", required_argument, NULL, 'n' },
+	{ "token-file", required_argument, NULL, NDL__OPT_TOKEN_FILE },
+	{ "hub-ca", required_argument, NULL, NDL__OPT_HUB_CA },
+	{ "help", no_argument, NULL, NDL__OPT_HELP },
+	{ "version", no_argument, NULL, NDL__OPT_VERSION },
+	{ "chef", required_argument, NULL, 'c' },
+	{ "kitchen", required_argument, NULL, 'k' },
+	{ "interval-dumplings", no_argument, NULL, NDL__OPT_INTERVAL },
+	{ "no-interval-dumplings", no_argument, NULL, NDL__OPT_NO_INTERVAL },
+	{ "packet-dumplings", no_argument, NULL, NDL__OPT_PACKET },
+	{ "no-packet-dumplings", no_argument, NULL, NDL__OPT_NO_PACKET },
+	{ "reconnect", no_argument, NULL, NDL__OPT_RECONNECT },
+	{ "no-reconnect", no_argument, NULL, NDL__OPT_NO_RECONNECT },
+	{ "reconnect-max", required_argument, NULL, NDL__OPT_RECONNECT_MAX },
+	{ "no-batch", no_argument, NULL, NDL__OPT_NO_BATCH },
+};
+#define N_HUB_LONG 6
+#define N_SHARED_LONG (sizeof(shared_long) / sizeof(shared_long[0]))
+
+int ndl__eater_opts_parse(struct ndl__eater_opts *o, const char *prog, const char *name,
+			  int set, int argc, char **argv, const char *shortopts,
+			  const struct option *longopts, void (*usage)(FILE *f),
+			  ndl__own_opt_fn own, void *ctx)
+{
+	struct option all[N_SHARED_LONG + NDL__MAX_OWN_OPTS + 1];
+	size_t n = set == NDL__EO_SUB ? N_SHARED_LONG : N_HUB_LONG;
+	char shorts[64];
+	int opt, r;
+
+	memcpy(all, shared_long, n * sizeof(all[0]));
+	for (size_t i = 0; longopts && longopts[i].name; i++) {
+		if (i == NDL__MAX_OWN_OPTS)
+			return -E2BIG;  /* a program's mistake, found by its tests */
+		all[n++] = longopts[i];
+	}
+	memset(&all[n], 0, sizeof(all[n]));
+	snprintf(shorts, sizeof(shorts), "h:n:%s%s", set == NDL__EO_SUB ? "c:k:" : "",
+		 shortopts ? shortopts : "");
+
+	memset(o, 0, sizeof(*o));
+	o->prog = prog;
+	o->hub = NDL__DEFAULT_HUB;
+	o->name = name;
+	o->interval = o->packet = o->batch = 1;
+	o->reconnect_max = NDL_EATER_RECONNECT_MAX_MS / 1000.0;
+	while ((opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		if (opt == NDL__OPT_HELP) {
+			usage(stdout);
+			return 1;
+		}
+		if (opt == NDL__OPT_VERSION) {
+			printf("%s %s\n", prog, NDL_VERSION);
+			return 1;
+		}
+		r = shared_opt(o, opt, optarg);
+		if (r == 0 && opt != '?' && opt != ':' && own)
+			r = own(ctx, opt, optarg) < 0 ? -EINVAL : 1;
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n"
+			"Try '%s --help' for more information.\n", prog, argv[optind], prog);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ndl__app_setup(struct ndl__app *app, const struct ndl__eater_opts *o)
+{
+	unsigned drivers;
+	int r;
+
+	r = ndl__app_init(app, o->prog, o->name, o->hub);
+	if (r < 0)
+		return r;
+	r = ndl__app_security(app, o->token_file, o->ca_file);
+	if (r < 0) {
+		ndl_eater_free(app->eater);
+		app->eater = NULL;
+		return r;
+	}
+	ndl_eater_set_batch(app->eater, o->batch);
+	if (o->reconnect) {
+		unsigned max_ms = (unsigned)(o->reconnect_max * 1000.0);
+
+		ndl_eater_set_reconnect(app->eater, 1, max_ms < NDL_EATER_RECONNECT_MIN_MS ?
+					max_ms : NDL_EATER_RECONNECT_MIN_MS, max_ms);
+	}
+	for (int i = 0; i < o->nchefs; i++)
+		ndl_eater_filter_chef(app->eater, o->chefs[i]);
+	for (int i = 0; i < o->nkitchens; i++)
+		ndl_eater_filter_kitchen(app->eater, o->kitchens[i]);
+	ndl_eater_filter_drivers(app->eater, NDL_EATER_DRIVER_OTHER |
+				 (o->packet ? NDL_EATER_DRIVER_PACKET : 0) |
+				 (o->interval ? NDL_EATER_DRIVER_INTERVAL : 0));
+	/*
+	 * The same choice as a server-side subscription, so the hub does not
+	 * send what would be thrown away here; the filters above still apply,
+	 * for hubs that send everything. With neither driver wanted nothing
+	 * is delivered anyway: subscribe to both and let the filter drop them.
+	 */
+	drivers = o->packet == o->interval ? 0 :
+		  o->packet ? NDL_EATER_DRIVER_PACKET : NDL_EATER_DRIVER_INTERVAL;
+	if (o->nchefs || o->nkitchens || drivers) {
+		r = ndl_eater_subscribe(app->eater, o->chefs, o->kitchens, drivers);
+		if (r < 0)
+			fprintf(stderr, "%s: warning: cannot ask the hub to filter (%s);"
+				" filtering here only\n", o->prog, strerror(-r));
+	}
+	return 0;
+}
+
+/* The one own option of a status program: a flag. */
+static int set_flag(void *ctx, int opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+int ndl__status_main(struct ndl__app *app, const char *prog, const char *name, int argc,
+		     char **argv, const struct option *longopts, void (*usage)(FILE *f),
+		     int *flag, void *data, ndl_eater_dumpling_cb on_dumpling)
+{
+	struct ndl__eater_opts o;
+	int r;
+
+	r = ndl__eater_opts_parse(&o, prog, name, NDL__EO_HUB, argc, argv, NULL, longopts,
+				  usage, set_flag, flag);
+	if (r != 0)
+		return r > 0 ? 0 : 1;
+	if (ndl__app_setup(app, &o) < 0)
+		return 1;
+	app->data = data;
+	ndl_eater_filter_chef(app->eater, NDL_STATUS_CHEF);
+	return ndl__app_run(app, NULL, on_dumpling);
 }
 
 struct ndl__app *ndl__app_of(struct ndl_eater *e)

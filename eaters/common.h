@@ -7,6 +7,7 @@
 #ifndef NDL_EATERS_COMMON_H
 #define NDL_EATERS_COMMON_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include <jansson.h>
 #include <uv.h>
@@ -18,6 +19,10 @@
 
 #define NDL__DEFAULT_HUB "localhost:11348"
 
+/* A macro's value as a string literal (for --help). */
+#define NDL__STR_(x) #x
+#define NDL__STR(x) NDL__STR_(x)
+
 /*
  * Write v as Python's json.dumps(v, sort_keys=True, indent=4,
  * separators=(',', ': ')) would (ensure_ascii on: non-ASCII as \uXXXX,
@@ -25,6 +30,13 @@
  * Returns 0, or -EIO when writing to f failed. v is borrowed.
  */
 int ndl__pyjson_dump(FILE *f, const json_t *v);
+
+/*
+ * The keys of object o in strcmp order, in a malloc'd array the caller
+ * frees (the strings are o's, valid while o is); *n gets their number.
+ * Returns NULL (errno ENOMEM) when out of memory.
+ */
+const char **ndl__sorted_keys(const json_t *o, size_t *n);
 
 /*
  * Format epoch seconds t as Python's datetime.fromtimestamp(t).isoformat()
@@ -85,6 +97,112 @@ int ndl__app_security(struct ndl__app *app, const char *token_file, const char *
 "      --hub-ca FILE             check a wss:// hub's certificate against the CA\n" \
 "                                certificates in FILE (PEM) instead of the\n" \
 "                                system's\n"
+
+/* ------------------------------------------------------------------------ */
+/* Options every eater program shares                                       */
+
+/*
+ * Long-only option values of the shared options; a program numbers its
+ * own long-only options from NDL__OPT_OWN up.
+ */
+enum {
+	NDL__OPT_HELP = 0x1000, NDL__OPT_VERSION, NDL__OPT_TOKEN_FILE, NDL__OPT_HUB_CA,
+	NDL__OPT_INTERVAL, NDL__OPT_NO_INTERVAL, NDL__OPT_PACKET, NDL__OPT_NO_PACKET,
+	NDL__OPT_RECONNECT, NDL__OPT_NO_RECONNECT, NDL__OPT_RECONNECT_MAX, NDL__OPT_NO_BATCH,
+	NDL__OPT_OWN,
+};
+
+/* Which shared options a program takes, for ndl__eater_opts_parse(). */
+enum {
+	NDL__EO_HUB = 0,   /* -h/--hub, -n, --token-file, --hub-ca, --help, --version */
+	NDL__EO_SUB = 1,   /* those and -c, -k, the driver choice, reconnecting, --no-batch */
+};
+
+/* Most long options a program may add to the shared ones. */
+#define NDL__MAX_OWN_OPTS 32
+
+/*
+ * The --help lines of -c, -k, the driver choice, reconnecting and
+ * --no-batch (NDL__EO_SUB): VERB says what the program does
+ * with the dumplings ("print"), NAME is its default eater name and
+ * RECONNECT_OFF what happens without --reconnect ("exit 1").
+ */
+#define NDL__SUB_OPTIONS_HELP(VERB, NAME, RECONNECT_OFF) \
+"  -c, --chef NAME               only dumplings from this chef (repeatable)\n" \
+"  -k, --kitchen NAME            only dumplings from this kitchen (repeatable)\n" \
+"  -n, --eater-name NAME         name sent to the hub (default " NAME ")\n" \
+"      --[no-]interval-dumplings " VERB " interval dumplings (default on)\n" \
+"      --[no-]packet-dumplings   " VERB " packet dumplings (default on)\n" \
+"      --[no-]reconnect          when the hub cannot be reached or the connection\n" \
+"                                ends, try again with a growing, jittered delay\n" \
+"                                (default off: " RECONNECT_OFF ")\n" \
+"      --reconnect-max SECONDS   longest delay between attempts (default 30)\n" \
+"      --no-batch                ask for one dumpling per message instead of\n" \
+"                                offering the batch subprotocol\n"
+
+/* The --help and --version lines every program ends its options with. */
+#define NDL__HELP_VERSION_HELP \
+"      --help                    show this help and exit\n" \
+"      --version                 show the version and exit\n"
+
+/* What the shared options asked for. */
+struct ndl__eater_opts {
+	const char *prog;            /* program name for messages */
+	const char *hub;             /* -h (default NDL__DEFAULT_HUB) */
+	const char *name;            /* -n */
+	const char *token_file;      /* --token-file, or NULL */
+	const char *ca_file;         /* --hub-ca, or NULL */
+	const char *chefs[NDL_EATER_MAX_FILTER_NAMES + 1];     /* -c, NULL-terminated */
+	int nchefs;
+	const char *kitchens[NDL_EATER_MAX_FILTER_NAMES + 1];  /* -k, NULL-terminated */
+	int nkitchens;
+	int interval, packet;        /* drivers wanted (default both) */
+	int reconnect;               /* --reconnect */
+	double reconnect_max;        /* --reconnect-max, seconds */
+	int batch;                   /* offer the batch subprotocol (default on) */
+};
+
+/*
+ * A program's handler of its own options: returns 0, or a negative errno
+ * after printing a one-line message on stderr (the program exits 1).
+ */
+typedef int (*ndl__own_opt_fn)(void *ctx, int opt, const char *arg);
+
+/*
+ * Parse argv with getopt_long into o (set to its defaults first: hub
+ * NDL__DEFAULT_HUB, eater name `name`, both drivers, batch on). The shared
+ * options of set (NDL__EO_*) are handled here; the program's own, given by
+ * shortopts and longopts (at most NDL__MAX_OWN_OPTS, long-only values from
+ * NDL__OPT_OWN up), are handed to own(ctx, ...). --help calls
+ * usage(stdout); --version prints "PROG VERSION". Unknown options, bad
+ * values and positional arguments get a message on stderr. Returns 0 to
+ * go on, 1 when the program should exit 0 (help, version), or a negative
+ * errno when it should exit 1. o keeps pointers into argv.
+ */
+int ndl__eater_opts_parse(struct ndl__eater_opts *o, const char *prog, const char *name,
+			  int set, int argc, char **argv, const char *shortopts,
+			  const struct option *longopts, void (*usage)(FILE *f),
+			  ndl__own_opt_fn own, void *ctx);
+
+/*
+ * Create app's eater from o (ndl__app_init) and configure it: token and
+ * CA (ndl__app_security), batch, reconnect, the chef/kitchen/driver
+ * filters, and the same choice as a hub-side subscription (a hub that
+ * cannot take one gets a warning on stderr and the filters still apply).
+ * On failure prints a one-line message, frees the eater and returns a
+ * negative errno. o must outlive nothing: names are copied.
+ */
+int ndl__app_setup(struct ndl__app *app, const struct ndl__eater_opts *o);
+
+/*
+ * The whole main() of a program that watches the hub's status dumplings
+ * (nd-hubstatus, nd-hubdetails): parse the options (the NDL__EO_HUB ones
+ * and longopts, one flag of the program's own that sets *flag), set the eater up, let only SystemStatusChef through, and run
+ * with on_dumpling, app->data being data. Returns the exit status.
+ */
+int ndl__status_main(struct ndl__app *app, const char *prog, const char *name, int argc,
+		     char **argv, const struct option *longopts, void (*usage)(FILE *f),
+		     int *flag, void *data, ndl_eater_dumpling_cb on_dumpling);
 
 /* The app an eater belongs to (for callbacks). */
 struct ndl__app *ndl__app_of(struct ndl_eater *e);

@@ -3,7 +3,6 @@
  * nd-hubstatus - show the hub's status dumplings as one line, redrawn in
  * place, as netdumplings 0.5.1's nd-hubstatus does.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,16 +15,10 @@ struct status {
 	size_t last_len;   /* length of the line on screen, for redrawing */
 };
 
-enum { OPT_HELP = 256, OPT_VERSION, OPT_ONCE, OPT_TOKEN_FILE, OPT_HUB_CA };
+enum { OPT_ONCE = NDL__OPT_OWN };
 
 static const struct option long_opts[] = {
-	{ "hub", required_argument, NULL, 'h' },
-	{ "eater-name", required_argument, NULL, 'n' },
 	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "hub-ca", required_argument, NULL, OPT_HUB_CA },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -41,8 +34,7 @@ static void usage(FILE *f)
 NDL__HUB_OPTIONS_HELP
 "  -n, --eater-name NAME         name sent to the hub (default hubstatus)\n"
 "      --once                    print the first status line with a newline and exit\n"
-"      --help                    show this help and exit\n"
-"      --version                 show the version and exit\n"
+NDL__HELP_VERSION_HELP
 "\n"
 "Exits 0 on SIGINT/SIGTERM or after --once, 1 when the hub cannot be\n"
 "reached or closes the connection.\n");
@@ -93,39 +85,11 @@ static void on_dumpling(struct ndl_eater *e, const struct ndl_dumpling *d)
 int main(int argc, char **argv)
 {
 	struct status st = { 0 };
-	const char *hub = NDL__DEFAULT_HUB, *name = "hubstatus";
 	struct ndl__app app;
-	const char *token_file = NULL, *ca_file = NULL;
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "h:n:", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': hub = optarg; break;
-		case 'n': name = optarg; break;
-		case OPT_TOKEN_FILE: token_file = optarg; break;
-		case OPT_HUB_CA: ca_file = optarg; break;
-		case OPT_ONCE: st.once = 1; break;
-		case OPT_HELP: usage(stdout); return 0;
-		case OPT_VERSION: printf("nd-hubstatus %s\n", NDL_VERSION); return 0;
-		default:
-			fprintf(stderr, "Try 'nd-hubstatus --help' for more information.\n");
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "nd-hubstatus: unexpected argument '%s'\n"
-			"Try 'nd-hubstatus --help' for more information.\n", argv[optind]);
-		return 1;
-	}
-	if (ndl__app_init(&app, "nd-hubstatus", name, hub) < 0)
-		return 1;
-	app.data = &st;
-	if (ndl__app_security(&app, token_file, ca_file) < 0) {
-		ndl_eater_free(app.eater);
-		return 1;
-	}
-	ndl_eater_filter_chef(app.eater, NDL_STATUS_CHEF);
-	rc = ndl__app_run(&app, NULL, on_dumpling);
+	rc = ndl__status_main(&app, "nd-hubstatus", "hubstatus", argc, argv, long_opts, usage,
+			      &st.once, &st, on_dumpling);
 	if (!st.once && st.last_len)
 		putchar('\n');  /* leave the shell prompt on its own line */
 	return rc;

@@ -28,8 +28,6 @@
 #define MAX_CHEFS 1024           /* chefs counted (and, for CSV, given files) */
 #define DEFAULT_MAX_COLUMNS 4096  /* columns of one chef's CSV files */
 #define DEFAULT_MAX_OPEN 64       /* files open at once */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define TICK_MS 1000u            /* flush (and check file ages) this often */
 #define DRAIN_IDLE_MS 150u       /* stopping: close once nothing came for this long */
 #define DRAIN_MAX_MS 2000u       /* stopping: close after this long anyway */
@@ -87,27 +85,11 @@ struct recorder {
 };
 
 enum {
-	OPT_HELP = 256, OPT_VERSION, OPT_INTERVAL, OPT_NO_INTERVAL, OPT_PACKET,
-	OPT_NO_PACKET, OPT_TOKEN_FILE, OPT_HUB_CA, OPT_RECONNECT, OPT_NO_RECONNECT,
-	OPT_RECONNECT_MAX, OPT_NO_BATCH, OPT_ROTATE_SIZE, OPT_ROTATE_EVERY, OPT_STOP_AFTER,
-	OPT_FSYNC, OPT_MAX_COLUMNS, OPT_MAX_OPEN,
+	OPT_ROTATE_SIZE = NDL__OPT_OWN, OPT_ROTATE_EVERY, OPT_STOP_AFTER, OPT_FSYNC,
+	OPT_MAX_COLUMNS, OPT_MAX_OPEN,
 };
 
 static const struct option long_opts[] = {
-	{ "hub", required_argument, NULL, 'h' },
-	{ "chef", required_argument, NULL, 'c' },
-	{ "kitchen", required_argument, NULL, 'k' },
-	{ "eater-name", required_argument, NULL, 'n' },
-	{ "interval-dumplings", no_argument, NULL, OPT_INTERVAL },
-	{ "no-interval-dumplings", no_argument, NULL, OPT_NO_INTERVAL },
-	{ "packet-dumplings", no_argument, NULL, OPT_PACKET },
-	{ "no-packet-dumplings", no_argument, NULL, OPT_NO_PACKET },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ "hub-ca", required_argument, NULL, OPT_HUB_CA },
-	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
-	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
-	{ "reconnect-max", required_argument, NULL, OPT_RECONNECT_MAX },
-	{ "no-batch", no_argument, NULL, OPT_NO_BATCH },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
@@ -118,8 +100,6 @@ static const struct option long_opts[] = {
 	{ "max-columns", required_argument, NULL, OPT_MAX_COLUMNS },
 	{ "max-open-files", required_argument, NULL, OPT_MAX_OPEN },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,16 +112,7 @@ static void usage(FILE *f)
 "\n"
 "Hub and subscription (as nd-print):\n"
 NDL__HUB_OPTIONS_HELP
-"  -c, --chef NAME               only dumplings from this chef (repeatable)\n"
-"  -k, --kitchen NAME            only dumplings from this kitchen (repeatable)\n"
-"  -n, --eater-name NAME         name sent to the hub (default " RECORD_EATER_NAME ")\n"
-"      --[no-]interval-dumplings record interval dumplings (default on)\n"
-"      --[no-]packet-dumplings   record packet dumplings (default on)\n"
-"      --[no-]reconnect          when the hub cannot be reached or the connection\n"
-"                                ends, try again with a growing, jittered delay\n"
-"                                (default off: finish the files and exit 1)\n"
-"      --reconnect-max SECONDS   longest delay between attempts (default 30)\n"
-"      --no-batch                ask for one dumpling per message\n"
+NDL__SUB_OPTIONS_HELP("record", RECORD_EATER_NAME, "finish the files and exit 1")
 "\n"
 "Output:\n"
 "  -f, --format jsonl|csv        jsonl (default): one dumpling per line, exactly\n"
@@ -169,12 +140,11 @@ NDL__HUB_OPTIONS_HELP
 "                                second) and fsync(2) it and its directory when\n"
 "                                it is closed\n"
 "      --max-columns N           most columns of one chef's CSV files (default\n"
-"                                " STR(DEFAULT_MAX_COLUMNS) ")\n"
-"      --max-open-files N        most files open at once (default " STR(DEFAULT_MAX_OPEN) "); the\n"
+"                                " NDL__STR(DEFAULT_MAX_COLUMNS) ")\n"
+"      --max-open-files N        most files open at once (default " NDL__STR(DEFAULT_MAX_OPEN) "); the\n"
 "                                least recently used is closed (complete) first\n"
 "  -v, --verbose                 say each file on stderr once it is complete\n"
-"      --help                    show this help and exit\n"
-"      --version                 show the version and exit\n", f);
+NDL__HELP_VERSION_HELP, f);
 	fputs(
 "\n"
 "Files: each file is written as NAME.part and renamed to NAME once complete\n"
@@ -737,129 +707,98 @@ static void free_recorder(struct recorder *rec)
 	free(rec->pattern);
 }
 
+/* The options of nd-record alone, into the recorder and the format/output. */
+struct own_opts {
+	struct recorder *rec;
+	const char *format, *output;
+};
+
+static int own_opt(void *ctx, int opt, const char *arg)
+{
+	struct own_opts *oo = ctx;
+	struct recorder *rec = oo->rec;
+	unsigned long long count;
+	double every;
+	char *end;
+
+	switch (opt) {
+	case 'f': oo->format = arg; return 0;
+	case 'o': oo->output = arg; return 0;
+	case 'v': rec->out.verbose = 1; return 0;
+	case OPT_FSYNC: rec->out.do_fsync = 1; return 0;
+	case OPT_ROTATE_SIZE:
+		if (parse_size(arg, &rec->out.rotate_size) < 0) {
+			fprintf(stderr, "nd-record: --rotate-size wants a positive number of"
+				" bytes (K, M, G allowed), not '%s'\n", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ROTATE_EVERY:
+		every = strtod(arg, &end);
+		if (end == arg || *end || !(every >= 0.01) || every > 1e7) {
+			fprintf(stderr, "nd-record: --rotate-every wants seconds between 0.01"
+				" and 10000000, not '%s'\n", arg);
+			return -EINVAL;
+		}
+		rec->out.rotate_ms = (uint64_t)(every * 1000.0 + 0.5);
+		return 0;
+	case OPT_STOP_AFTER:
+		errno = 0;
+		count = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || count < 1 ||
+		    count > (1ULL << 62)) {
+			fprintf(stderr, "nd-record: --stop-after wants a positive integer,"
+				" not '%s'\n", arg);
+			return -EINVAL;
+		}
+		rec->stop_after = (long long)count;
+		return 0;
+	case OPT_MAX_COLUMNS:
+	case OPT_MAX_OPEN:
+		errno = 0;
+		count = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || count < 1 ||
+		    count > (opt == OPT_MAX_OPEN ? 4096u : 1000000u)) {
+			fprintf(stderr, "nd-record: --%s wants an integer from 1 to %u, not"
+				" '%s'\n", opt == OPT_MAX_OPEN ? "max-open-files" : "max-columns",
+				opt == OPT_MAX_OPEN ? 4096u : 1000000u, arg);
+			return -EINVAL;
+		}
+		if (opt == OPT_MAX_OPEN)
+			rec->max_open = (unsigned)count;
+		else
+			rec->max_columns = (size_t)count;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct recorder rec;  /* large (the chef table): not on the stack */
-	const char *hub = NDL__DEFAULT_HUB, *name = RECORD_EATER_NAME;
-	const char *chefs[NDL_EATER_MAX_FILTER_NAMES + 1], *kitchens[NDL_EATER_MAX_FILTER_NAMES + 1];
-	const char *token_file = NULL, *ca_file = NULL, *output = NULL, *format = "jsonl";
-	int nchefs = 0, nkitchens = 0, interval = 1, packet = 1, opt, r;
-	int reconnect = 0, batch = 1;
-	double reconnect_max = NDL_EATER_RECONNECT_MAX_MS / 1000.0, every;
-	unsigned long long count;
-	unsigned drivers;
-	char *end;
+	struct own_opts oo = { .rec = &rec, .format = "jsonl" };
+	struct ndl__eater_opts o;
+	const char *output;
+	int r;
 
 	rec.max_columns = DEFAULT_MAX_COLUMNS;
 	rec.max_open = DEFAULT_MAX_OPEN;
 	rec.out.prog = "nd-record";
 	rec.out.next_n = 1;
-	while ((opt = getopt_long(argc, argv, "h:c:k:n:f:o:v", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': hub = optarg; break;
-		case 'n': name = optarg; break;
-		case 'c':
-			if (nchefs == NDL_EATER_MAX_FILTER_NAMES) {
-				fprintf(stderr, "nd-record: too many --chef filters (at most %d)\n",
-					NDL_EATER_MAX_FILTER_NAMES);
-				return 1;
-			}
-			chefs[nchefs++] = optarg;
-			break;
-		case 'k':
-			if (nkitchens == NDL_EATER_MAX_FILTER_NAMES) {
-				fprintf(stderr, "nd-record: too many --kitchen filters (at most %d)\n",
-					NDL_EATER_MAX_FILTER_NAMES);
-				return 1;
-			}
-			kitchens[nkitchens++] = optarg;
-			break;
-		case 'f': format = optarg; break;
-		case 'o': output = optarg; break;
-		case 'v': rec.out.verbose = 1; break;
-		case OPT_INTERVAL: interval = 1; break;
-		case OPT_NO_INTERVAL: interval = 0; break;
-		case OPT_PACKET: packet = 1; break;
-		case OPT_NO_PACKET: packet = 0; break;
-		case OPT_TOKEN_FILE: token_file = optarg; break;
-		case OPT_HUB_CA: ca_file = optarg; break;
-		case OPT_RECONNECT: reconnect = 1; break;
-		case OPT_NO_RECONNECT: reconnect = 0; break;
-		case OPT_NO_BATCH: batch = 0; break;
-		case OPT_FSYNC: rec.out.do_fsync = 1; break;
-		case OPT_RECONNECT_MAX:
-			reconnect_max = strtod(optarg, &end);
-			if (end == optarg || *end || !(reconnect_max >= 0.25) ||
-			    reconnect_max > NDL_EATER_RECONNECT_LIMIT_MS / 1000.0) {
-				fprintf(stderr, "nd-record: --reconnect-max wants seconds between 0.25"
-					" and %u, not '%s'\n", NDL_EATER_RECONNECT_LIMIT_MS / 1000,
-					optarg);
-				return 1;
-			}
-			break;
-		case OPT_ROTATE_SIZE:
-			if (parse_size(optarg, &rec.out.rotate_size) < 0) {
-				fprintf(stderr, "nd-record: --rotate-size wants a positive number of"
-					" bytes (K, M, G allowed), not '%s'\n", optarg);
-				return 1;
-			}
-			break;
-		case OPT_ROTATE_EVERY:
-			every = strtod(optarg, &end);
-			if (end == optarg || *end || !(every >= 0.01) || every > 1e7) {
-				fprintf(stderr, "nd-record: --rotate-every wants seconds between 0.01"
-					" and 10000000, not '%s'\n", optarg);
-				return 1;
-			}
-			rec.out.rotate_ms = (uint64_t)(every * 1000.0 + 0.5);
-			break;
-		case OPT_STOP_AFTER:
-			errno = 0;
-			count = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-' || count < 1 ||
-			    count > (1ULL << 62)) {
-				fprintf(stderr, "nd-record: --stop-after wants a positive integer,"
-					" not '%s'\n", optarg);
-				return 1;
-			}
-			rec.stop_after = (long long)count;
-			break;
-		case OPT_MAX_COLUMNS:
-		case OPT_MAX_OPEN:
-			errno = 0;
-			count = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-' || count < 1 ||
-			    count > (opt == OPT_MAX_OPEN ? 4096u : 1000000u)) {
-				fprintf(stderr, "nd-record: --%s wants an integer from 1 to %u, not"
-					" '%s'\n", opt == OPT_MAX_OPEN ? "max-open-files" : "max-columns",
-					opt == OPT_MAX_OPEN ? 4096u : 1000000u, optarg);
-				return 1;
-			}
-			if (opt == OPT_MAX_OPEN)
-				rec.max_open = (unsigned)count;
-			else
-				rec.max_columns = (size_t)count;
-			break;
-		case OPT_HELP: usage(stdout); return 0;
-		case OPT_VERSION: printf("nd-record %s\n", NDL_VERSION); return 0;
-		default:
-			fprintf(stderr, "Try 'nd-record --help' for more information.\n");
-			return 1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "nd-record: unexpected argument '%s'\n"
-			"Try 'nd-record --help' for more information.\n", argv[optind]);
-		return 1;
-	}
-	if (strcmp(format, "jsonl") == 0 || strcmp(format, "json") == 0) {
+	r = ndl__eater_opts_parse(&o, "nd-record", RECORD_EATER_NAME, NDL__EO_SUB, argc, argv,
+				  "f:o:v", long_opts, usage, own_opt, &oo);
+	if (r != 0)
+		return r > 0 ? 0 : 1;
+	if (strcmp(oo.format, "jsonl") == 0 || strcmp(oo.format, "json") == 0) {
 		rec.csv = 0;
-	} else if (strcmp(format, "csv") == 0) {
+	} else if (strcmp(oo.format, "csv") == 0) {
 		rec.csv = 1;
 	} else {
-		fprintf(stderr, "nd-record: --format wants jsonl or csv, not '%s'\n", format);
+		fprintf(stderr, "nd-record: --format wants jsonl or csv, not '%s'\n", oo.format);
 		return 1;
 	}
+	output = oo.output;
 	if (!output)
 		output = rec.csv ? DEFAULT_CSV_PATTERN : DEFAULT_JSONL_PATTERN;
 	if (!*output) {
@@ -886,51 +825,21 @@ int main(int argc, char **argv)
 		}
 		rec.out.pattern = rec.pattern;
 		rec.split = rec.csv || strstr(rec.pattern, "{chef}") != NULL;
-		if (ndl__rec_out_check(&rec.out, nchefs ? chefs[0] : "chef") < 0) {
+		if (ndl__rec_out_check(&rec.out, o.nchefs ? o.chefs[0] : "chef") < 0) {
 			free_recorder(&rec);
 			return 1;
 		}
 	}
 
-	if (ndl__app_init(&rec.app, "nd-record", name, hub) < 0) {
+	if (ndl__app_setup(&rec.app, &o) < 0) {
 		free_recorder(&rec);
 		return 1;
 	}
 	rec.app.data = &rec;
-	if (ndl__app_security(&rec.app, token_file, ca_file) < 0) {
-		ndl_eater_free(rec.app.eater);
-		free_recorder(&rec);
-		return 1;
-	}
 	/* Drop notices are accounted for (stderr, summary), not recorded. */
 	rec.app.drop_notices = 1;
 	rec.app.gap_notices = 1;
 	ndl_eater_set_drop_notices(rec.app.eater, NDL_EATER_DROPS_HIDE);
-	ndl_eater_set_batch(rec.app.eater, batch);
-	if (reconnect) {
-		unsigned max_ms = (unsigned)(reconnect_max * 1000.0);
-
-		ndl_eater_set_reconnect(rec.app.eater, 1, max_ms < NDL_EATER_RECONNECT_MIN_MS ?
-					max_ms : NDL_EATER_RECONNECT_MIN_MS, max_ms);
-	}
-	for (int i = 0; i < nchefs; i++)
-		ndl_eater_filter_chef(rec.app.eater, chefs[i]);
-	for (int i = 0; i < nkitchens; i++)
-		ndl_eater_filter_kitchen(rec.app.eater, kitchens[i]);
-	ndl_eater_filter_drivers(rec.app.eater, NDL_EATER_DRIVER_OTHER |
-				 (packet ? NDL_EATER_DRIVER_PACKET : 0) |
-				 (interval ? NDL_EATER_DRIVER_INTERVAL : 0));
-	/* The same choice as a subscription, so the hub sends only that. */
-	chefs[nchefs] = NULL;
-	kitchens[nkitchens] = NULL;
-	drivers = packet == interval ? 0 :
-		  packet ? NDL_EATER_DRIVER_PACKET : NDL_EATER_DRIVER_INTERVAL;
-	if (nchefs || nkitchens || drivers) {
-		r = ndl_eater_subscribe(rec.app.eater, chefs, kitchens, drivers);
-		if (r < 0)
-			fprintf(stderr, "nd-record: warning: cannot ask the hub to filter (%s);"
-				" filtering here only\n", strerror(-r));
-	}
 
 	r = run(&rec);
 	finish(&rec);
