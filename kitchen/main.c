@@ -28,6 +28,7 @@
 #include <ndl/names.h>
 #include <ndl/wire.h>
 #include "capture.h"
+#include "nmsg_input.h"
 #include "conf.h"
 #include "decode.h"
 #include "envelope.h"
@@ -64,6 +65,9 @@ struct args {
 	bool list;
 	double poke;
 	const char *read_file;
+	const char *nmsg_file;    /* --nmsg FILE|- */
+	const char *nmsg_listen;  /* --nmsg-listen ADDR/PORT */
+	const char *nmsg_filter;  /* --nmsg-filter VENDOR[:TYPE] */
 	bool realtime;
 	bool to_stdout;
 	int snaplen;
@@ -113,6 +117,8 @@ struct app {
 	uint64_t stdout_written;
 	bool stdout_failed;
 	struct ndl__capture_stats cstats;   /* taken when capture stops */
+	struct ndl__nmsg_input *nmsg;       /* instead of cap, with --nmsg(-listen) */
+	struct ndl__nmsg_input_stats nstats;
 };
 
 static int verbosity;
@@ -188,6 +194,17 @@ static void print_help(void)
 "  -r, --read FILE         replay a pcap or pcapng file instead, as fast as the\n"
 "                          hub takes the dumplings; exit when it is done\n"
 "      --realtime          replay at the pace of the capture timestamps\n"
+"      --nmsg FILE         read packets from an NMSG file instead (\"-\": standard\n"
+"                          input): base:packet (raw IP), base:pkt (frames),\n"
+"                          base:ipconn (as header-only packets), stamped with\n"
+"                          the payloads' times; exit when it is done\n"
+"      --nmsg-listen ADDR/PORT\n"
+"                          receive NMSG over UDP on ADDR/PORT instead (e.g.\n"
+"                          127.0.0.1/8430, ::1/8430); fragments are reassembled\n"
+"                          and sequence gaps counted\n"
+"      --nmsg-filter VENDOR[:TYPE]\n"
+"                          only NMSG payloads of this vendor and type, by name\n"
+"                          (base:packet, base:pkt, base:ipconn) or number (1:12)\n"
 "  -f, --filter EXPR       pcap filter (default \"%s\"); \"\" for all\n"
 "      --snaplen BYTES     bytes captured per packet (default %d)\n"
 "      --buffer-size BYTES kernel capture buffer (default: libpcap's)\n"
@@ -405,6 +422,9 @@ enum long_only {
 	OPT_BATCH_BYTES,
 	OPT_NO_BATCH,
 	OPT_LOG_FORMAT,
+	OPT_NMSG,
+	OPT_NMSG_LISTEN,
+	OPT_NMSG_FILTER,
 };
 
 /* Every option; a configuration file's keys are these long names. */
@@ -420,6 +440,9 @@ static const struct option longs[] = {
 	{ "poke-interval", required_argument, NULL, 'p' },
 	{ "read", required_argument, NULL, 'r' },
 	{ "realtime", no_argument, NULL, OPT_REALTIME },
+	{ "nmsg", required_argument, NULL, OPT_NMSG },
+	{ "nmsg-listen", required_argument, NULL, OPT_NMSG_LISTEN },
+	{ "nmsg-filter", required_argument, NULL, OPT_NMSG_FILTER },
 	{ "stdout", no_argument, NULL, OPT_STDOUT },
 	{ "option", required_argument, NULL, 'o' },
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
@@ -574,6 +597,23 @@ static void parse_args(struct args *a, int argc, char **argv)
 			read_from_file = cur_origin != NULL;
 			break;
 		case OPT_REALTIME: a->realtime = true; break;
+		case OPT_NMSG: a->nmsg_file = optarg; break;
+		case OPT_NMSG_LISTEN: {
+			struct sockaddr_storage sa;
+			if (ndl__nmsg_parse_addr(optarg, &sa) < 0)
+				usage_error("--nmsg-listen expects ADDR/PORT (e.g. 127.0.0.1/8430 or "
+					    "::1/8430), got \"%s\"", optarg);
+			a->nmsg_listen = optarg;
+			break;
+		}
+		case OPT_NMSG_FILTER: {
+			struct ndl__nmsg_reader_config rc = { 0 };
+			if (ndl__nmsg_parse_filter(optarg, &rc) < 0)
+				usage_error("--nmsg-filter expects VENDOR[:TYPE] (e.g. base:packet, "
+					    "base, 1:12), got \"%s\"", optarg);
+			a->nmsg_filter = optarg;
+			break;
+		}
 		case OPT_STDOUT:
 			a->to_stdout = true;
 			stdout_from_file = cur_origin != NULL;
@@ -673,6 +713,13 @@ static void parse_args(struct args *a, int argc, char **argv)
 	}
 	if (a->read_file && a->n_ifaces)
 		usage_error("-r/--read and -i/--interface cannot be used together");
+	if ((a->nmsg_file || a->nmsg_listen) && (a->read_file || a->n_ifaces))
+		usage_error("--nmsg/--nmsg-listen and -r/--read or -i/--interface cannot be used "
+			    "together");
+	if (a->nmsg_file && a->nmsg_listen)
+		usage_error("--nmsg and --nmsg-listen cannot be used together");
+	if (a->nmsg_filter && !a->nmsg_file && !a->nmsg_listen)
+		usage_error("--nmsg-filter only applies to --nmsg or --nmsg-listen");
 	if (a->realtime && !a->read_file)
 		usage_error("--realtime only applies to -r/--read");
 	if (a->to_stdout && a->hub)
@@ -897,6 +944,10 @@ static void finish(struct app *app)
 		ndl__capture_stats(app->cap, &app->cstats);
 	ndl__capture_close(app->cap);
 	app->cap = NULL;
+	if (app->nmsg)
+		ndl__nmsg_input_stats(app->nmsg, &app->nstats);
+	ndl__nmsg_input_close(app->nmsg);
+	app->nmsg = NULL;
 	ndl__hub_client_shutdown(app->hub);
 }
 
@@ -917,6 +968,13 @@ static void on_stop_timer(uv_timer_t *t)
 {
 	struct app *app = t->data;
 
+	if (app->nmsg) {
+		ndl__nmsg_input_stats(app->nmsg, &app->nstats);
+		ndl__nmsg_input_close(app->nmsg);
+		app->nmsg = NULL;
+		if (app->stop_graceful && app->capture_started)
+			ndl__kitchen_interval(app->k);
+	}
 	if (app->cap) {
 		ndl__capture_stats(app->cap, &app->cstats);
 		ndl__capture_close(app->cap);
@@ -997,7 +1055,7 @@ static void start_capture(struct app *app)
 {
 	if (app->capture_started || app->stopping)
 		return;
-	if (ndl__capture_start(app->cap) < 0) {
+	if (app->nmsg ? ndl__nmsg_input_start(app->nmsg) < 0 : ndl__capture_start(app->cap) < 0) {
 		request_stop(app, EXIT_FAIL, false);
 		return;
 	}
@@ -1020,6 +1078,7 @@ static void on_hub_drain(void *arg)
 	struct app *app = arg;
 
 	ndl__capture_resume(app->cap);
+	ndl__nmsg_input_resume(app->nmsg);
 }
 
 static void on_hub_closed(void *arg, int code, const char *reason, bool by_us)
@@ -1163,6 +1222,7 @@ static void print_stats(struct app *app, FILE *out)
 			cs.disabled ? ", disabled" : "");
 	}
 	ndl__kitchen_foreach_chef_counter(app->k, print_counter, out);
+	ndl__nmsg_input_print_stats(&app->nstats, out);
 }
 
 
@@ -1346,9 +1406,15 @@ static void print_effective(const struct app *app)
 		print_setting("read", a->read_file);
 	if (a->realtime)
 		print_setting("realtime", NULL);
+	if (a->nmsg_file)
+		print_setting("nmsg", a->nmsg_file);
+	if (a->nmsg_listen)
+		print_setting("nmsg-listen", a->nmsg_listen);
+	if (a->nmsg_filter)
+		print_setting("nmsg-filter", a->nmsg_filter);
 	for (size_t i = 0; i < a->n_ifaces; i++)
 		print_setting("interface", a->ifaces[i]);
-	if (!a->read_file && !a->n_ifaces)
+	if (!a->read_file && !a->n_ifaces && !a->nmsg_file && !a->nmsg_listen)
 		print_setting("interface", "all");
 	print_setting("filter", a->filter);
 	snprintf(num, sizeof(num), "%d", a->snaplen);
@@ -1636,7 +1702,7 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto free_kitchen;
 	}
-	ndl__kitchen_set_live_clock(app.k, app.a.read_file == NULL);
+	ndl__kitchen_set_live_clock(app.k, app.a.read_file == NULL && app.a.nmsg_file == NULL);
 
 	r = uv_loop_init(&app.loop);
 	if (r < 0) {
@@ -1675,7 +1741,20 @@ int main(int argc, char **argv)
 	ccb.on_end = on_capture_end;
 	ccb.log = capture_log;
 	ccb.arg = &app;
-	if (ndl__capture_open(&app.loop, app.k, &ccfg, &ccb, &app.cap, err, sizeof(err)) < 0) {
+	if (app.a.nmsg_file || app.a.nmsg_listen) {
+		struct ndl__nmsg_input_config ncfg = {
+			.file = app.a.nmsg_file, .listen = app.a.nmsg_listen,
+			.filter = app.a.nmsg_filter, .poke_ns = ccfg.poke_ns,
+		};
+		snprintf(iface, sizeof(iface), "nmsg:%s", app.a.nmsg_file ? app.a.nmsg_file :
+			 app.a.nmsg_listen);
+		if (ndl__nmsg_input_open(&app.loop, app.k, &ncfg, &ccb, &app.nmsg, err,
+					 sizeof(err)) < 0) {
+			say(NDL_LOG_ERROR, "%s", err);
+			goto close_loop;
+		}
+	} else if (ndl__capture_open(&app.loop, app.k, &ccfg, &ccb, &app.cap, err,
+				     sizeof(err)) < 0) {
 		say(NDL_LOG_ERROR, "%s", err);
 		goto close_loop;
 	}
@@ -1713,7 +1792,7 @@ int main(int argc, char **argv)
 			hcfg.outbox_count = app.a.outbox_count;
 			hcfg.outbox_bytes = app.a.outbox_bytes;
 			hcfg.verbose = app.a.verbosity > 0;
-			hcfg.lossless = app.a.read_file != NULL;
+			hcfg.lossless = app.a.read_file != NULL || app.a.nmsg_file != NULL;
 			hcfg.reconnect = !app.a.no_reconnect;
 			hcfg.reconnect_max_ms = (uint64_t)llround(app.a.reconnect_max * 1000.0);
 			hcfg.tls = app.a.hub_tls;
@@ -1752,6 +1831,8 @@ int main(int argc, char **argv)
 close_loop:
 	ndl__capture_close(app.cap);
 	app.cap = NULL;
+	ndl__nmsg_input_close(app.nmsg);
+	app.nmsg = NULL;
 	ndl__hub_client_free(app.hub);
 	app.hub = NULL;
 	uv_run(&app.loop, UV_RUN_DEFAULT);
