@@ -129,6 +129,18 @@ static json_t *at(const json_t *o, const char *path)
 	return v;
 }
 
+/* An array of strings and numbers only. */
+static int is_flat(const json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (!json_is_string(v) && !json_is_number(v))
+			return 0;
+	return 1;
+}
+
 /* A value for people: strings safe, numbers as numbers, null as "?". */
 static void put_value(FILE *f, const json_t *v, size_t max)
 {
@@ -144,6 +156,11 @@ static void put_value(FILE *f, const json_t *v, size_t max)
 		fputs(json_is_true(v) ? "true" : "false", f);
 	} else if (!v || json_is_null(v)) {
 		putc('?', f);
+	} else if (json_is_array(v) && is_flat(v)) {
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			fputs(i ? "," : "", f);
+			put_value(f, json_array_get(v, i), 64);
+		}
 	} else {
 		s = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
 		if (s)
@@ -210,7 +227,7 @@ struct line {
  * writes the value at PATH (dotted keys) safely, "?" when absent. A mark
  * before PATH changes that: {!WORD} WORD itself in bold (the line's
  * kind); {*PATH} the value in bold; {+PATH} a space and the value, or
- * nothing when empty; {-PATH} / {=PATH} an {"ip", "port"} endpoint
+ * nothing when empty; {&PATH} the value, or nothing; {-PATH} / {=PATH} an {"ip", "port"} endpoint
  * without / with its port; {~PATH} an endpoint's name, else its tag;
  * {.PATH} seconds with 3 decimals; {:PATH} seconds as HH:MM:SS.
  */
@@ -245,6 +262,10 @@ static void emit(const struct line *l, const json_t *o, const char *t)
 				putc(' ', f);
 				put_value(f, v, 0);
 			}
+			break;
+		case '&':
+			if (!is_empty(v))
+				put_value(f, v, 0);
 			break;
 		case '-':
 		case '=':
@@ -288,22 +309,28 @@ static void fmt_http(const struct line *l)
 {
 	if (is(l->p, "kind", "response"))
 		emit(l, l->p, is_empty(at(l->p, "latency")) ?
-		     "{!HTTP} {status}{+reason} for {method}{+host}{uri} ({-client})" :
-		     "{!HTTP} {status}{+reason} for {method}{+host}{uri} ({-client}, {.latency} s)");
+		     "{!HTTP} {status}{+reason} for {method} {&host}{uri} ({-client})" :
+		     "{!HTTP} {status}{+reason} for {method} {&host}{uri} ({-client}, {.latency} s)");
 	else
 		emit(l, l->p, is_empty(at(l->p, "url")) ? "{*method} {uri} ({-client})" :
 		     "{*method} {url} ({-client})");
 }
 
-/* TLSClientHelloChef: TLS 10.0.0.9 hello to example.com (93.184.216.34:443, TLS 1.3) */
+/* TLSClientHelloChef: TLS 10.0.0.9 hello to example.com (93.184.216.34:443, TLS 1.3, alpn h2) */
 static void fmt_tls(const struct line *l)
 {
-	if (is(l->p, "kind", "server_hello"))
-		emit(l, l->p, "{!TLS} {=server} answered {-client}: {version}{+alpn}");
+	int server = is(l->p, "kind", "server_hello");
+
+	if (server)
+		emit(l, l->p, "{!TLS} {=server} answered {-client}: {version}");
+	else if (is_empty(at(l->p, "sni")))
+		emit(l, l->p, "{!TLS} {-client} hello to {=server} (no name, {version}");
 	else
-		emit(l, l->p, is_empty(at(l->p, "sni")) ?
-		     "{!TLS} {-client} hello to {=server} (no name, {version}{+alpn})" :
-		     "{!TLS} {-client} hello to {sni} ({=server}, {version}{+alpn})");
+		emit(l, l->p, "{!TLS} {-client} hello to {sni} ({=server}, {version}");
+	if (!is_empty(at(l->p, "alpn")))
+		emit(l, l->p, ", alpn {alpn}");
+	if (!server)
+		putc(')', l->f);
 	if (!is_empty(at(l->p, "error")))
 		emit(l, l->p, " [{error}]");
 }
