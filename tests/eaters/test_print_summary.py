@@ -14,22 +14,23 @@ summary must show them escaped, one line per dumpling, with no control
 character at all in the output. Also: colour only when asked, NO_COLOR,
 the generic formatter's truncation, --format errors, --json as an alias."""
 
-import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.environ.get("NDL_SOURCE_ROOT", "."), "tests", "lib"))
 import ndltest  # noqa: E402
 
 try:
-    import websockets  # noqa: E402
+    import websockets  # noqa: E402, F401
 except ImportError:
     print("SKIP: python3-websockets is not installed", file=sys.stderr)
     sys.exit(77)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eatertest  # noqa: E402
+from eatertest import wait_exit, wait_listed  # noqa: E402
 
 GOLDEN = os.path.join(ndltest.SOURCE, "tests", "eaters", "golden")
 CAPTURES = os.path.join(ndltest.SOURCE, "tests", "captures")
@@ -53,30 +54,6 @@ def check(cond, what):
         FAILURES.append(what)
         print("FAIL: " + what, file=sys.stderr)
     return cond
-
-
-def wait_exit(p, timeout=30):
-    try:
-        return p.wait(timeout)
-    except subprocess.TimeoutExpired:
-        p.stop()
-        return None
-
-
-def wait_listed(out_port, name, timeout=15.0):
-    """Wait until the hub's status (read with nd-hubdetails --json) lists an
-    eater with this name, so that what a kitchen sends next reaches it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = subprocess.run([ndltest.prog("nd-hubdetails"), "--json", "-h",
-                            f"127.0.0.1:{out_port}"], capture_output=True, timeout=15)
-        if r.returncode == 0:
-            status = json.loads(r.stdout)["payload"]
-            if any(e["info_from_eater"].get("eater_name") == name
-                   for e in status.get("dumpling_eaters", [])):
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"eater {name} never appeared in the hub's status")
 
 
 def printer(procs, out_port, name, chefs, *args, env=None, wait=True):
@@ -137,29 +114,17 @@ def test_golden(procs, in_port, out_port, case):
 
 
 # ---------------------------------------------------------------------------
-# A kitchen of our own, sending whatever it is given
+# Dumplings from a kitchen of our own
 
 HOSTILE_NAME = "evil\x1b[2J\x1b[H.example\nFAKE 1999-01-01 00:00:00 - ok\r\x07\u202egnp.exe\x9b31m"
 
 
-def dumpling(chef, payload, t=1795327895.625414, kitchen="hostile-kitchen"):
-    return json.dumps({"metadata": {"chef": chef, "kitchen": kitchen, "creation_time": t,
-                                    "driver": "packet"},
-                       "payload": payload})
-
-
-async def _kitchen(port, frames):
-    async with websockets.connect(f"ws://127.0.0.1:{port}") as ws:
-        await ws.send(json.dumps({"kitchen_name": "hostile-kitchen", "interface": "lo",
-                                  "filter": "", "chefs": ["NetwatchChef"],
-                                  "poke_interval": 5.0}))
-        for f in frames:
-            await ws.send(f)
-        await asyncio.sleep(0.3)
+def dumpling(chef, payload, t=1795327895.625414):
+    return eatertest.dumpling(chef, payload, t=t, kitchen="hostile-kitchen")
 
 
 def kitchen(port, frames):
-    asyncio.run(_kitchen(port, frames))
+    eatertest.kitchen(port, frames, name="hostile-kitchen")
 
 
 def netwatch(src_name, dst_name, proto="TCP"):
