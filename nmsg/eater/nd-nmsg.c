@@ -381,6 +381,15 @@ static void on_signal(uv_signal_t *s, int signum)
 	ndl_eater_close(o->app.eater, NDL_EATER_CLOSE_CANCELLED, "eater cancelled");
 }
 
+static void on_connect(struct ndl_eater *e)
+{
+	struct out *o = ndl__app_of(e)->data;
+
+	fprintf(stderr, "nd-nmsg: connected to the hub at %s; writing NMSG to %s\n",
+		ndl_eater_url(e), o->udp ? o->udp : strcmp(o->path, "-") ? o->path :
+		"standard output");
+}
+
 static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *info)
 {
 	struct out *o = ndl__app_of(e)->data;
@@ -452,7 +461,7 @@ int main(int argc, char **argv)
 	o.sigint.data = &o;
 	uv_signal_init(loop, &o.sigterm);
 	o.sigterm.data = &o;
-	r = ndl_eater_start(o.app.eater, NULL, on_dumpling, on_close);
+	r = ndl_eater_start(o.app.eater, on_connect, on_dumpling, on_close);
 	if (r < 0) {
 		fprintf(stderr, "nd-nmsg: cannot start the eater: %s\n", strerror(-r));
 		uv_close((uv_handle_t *)&o.flush, NULL);
