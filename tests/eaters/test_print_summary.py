@@ -156,6 +156,8 @@ def test_hostile(procs, in_port, out_port):
         stripped = stripped.replace(sgr, b"")
     bad = [b for b in stripped if b < 0x20 and b != 0x0a or b == 0x7f]
     check(not bad, f"hostile: no control character from a dumpling reaches the terminal: {bad!r}")
+    check(not ndltest.sanitizer_reports(p.read_stderr()),
+          f"hostile: no sanitizer report: {p.read_stderr()!r}")
     check("\u202e" not in data.decode() and "\u009b" not in data.decode(),
           "hostile: no bidirectional override nor C1 CSI reaches the terminal")
     text = stripped.decode()
@@ -189,6 +191,8 @@ def test_generic_and_color(procs, in_port, out_port):
         check(lines[1] == '2026-11-22 06:11:36 - SomeOtherChef@hostile-kitchen'
               ' {"a":[1,2],"b":null}', f"generic: a short payload whole: {lines[1]!r}")
         check("\x1b" not in p.read_stdout(), "no colour when stdout is not a terminal")
+        check(not ndltest.sanitizer_reports(p.read_stderr()),
+              f"generic: no sanitizer report: {p.read_stderr()!r}")
 
     # NO_COLOR does not override an explicit --color; --no-color wins over nothing.
     env = dict(ENV, NO_COLOR="1")
