@@ -653,8 +653,12 @@ int ndl__nmsg_reader_datagram(struct ndl__nmsg_reader *r, const uint8_t *data, s
 	r->st.bytes += len;
 	ndl__nmsg_reader_expire(r, now_ns);
 	if (len < NDL__NMSG_HDR_LEN) {
-		report(r, NDL__NMSG_ERR_TRUNCATED, "datagram of %zu bytes is shorter than an NMSG "
-		       "header; skipped", len);
+		if (memcmp(data, NDL__NMSG_MAGIC, len < 4 ? len : 4) != 0)
+			report(r, NDL__NMSG_ERR_MAGIC, "datagram of %zu bytes: not an NMSG container "
+			       "(no \"NMSG\" at its start); skipped", len);
+		else
+			report(r, NDL__NMSG_ERR_TRUNCATED, "datagram of %zu bytes is shorter than an "
+			       "NMSG header; skipped", len);
 		return -EBADMSG;
 	}
 	e = parse_header(r, data, &flags, &blen, msg, sizeof(msg));
@@ -771,6 +775,9 @@ int ndl__nmsg_reader_finish(struct ndl__nmsg_reader *r)
 			report(r, NDL__NMSG_ERR_TRUNCATED, "at byte %llu: the input ends inside a "
 			       "container (%zu of its %zu bytes)", (unsigned long long)r->offset,
 			       r->len, NDL__NMSG_HDR_LEN + r->blen);
+		else if (memcmp(r->buf, NDL__NMSG_MAGIC, r->len < 4 ? r->len : 4) != 0)
+			report(r, NDL__NMSG_ERR_MAGIC, "at byte %llu: not an NMSG container (no "
+			       "\"NMSG\" at its start)", (unsigned long long)r->offset);
 		else
 			report(r, NDL__NMSG_ERR_TRUNCATED, "at byte %llu: the input ends inside a "
 			       "container header (%zu of 10 bytes)", (unsigned long long)r->offset,

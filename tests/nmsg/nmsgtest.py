@@ -167,3 +167,30 @@ def ipconn_of_dumplings(lines):
         out.append(((p["proto"], p["srcip"], p["srcport"], p["dstip"], p["dstport"]),
                     round(p["time"] * 1000000)))
     return sorted(out)
+
+
+def free_udp_port():
+    """A UDP port on 127.0.0.1 that nothing is bound to right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_udp_bound(port, proc, timeout=15.0):
+    """Wait until a UDP socket is bound to 127.0.0.1:port (/proc/net/udp)."""
+    import time
+    want = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited with {proc.returncode}:\n"
+                               + proc.read_stderr())
+        with open("/proc/net/udp") as f:
+            if any(line.split()[1] == want for line in f.readlines()[1:]):
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing bound UDP 127.0.0.1:{port} in {timeout}s")
+
+
+def sanitizer_clean(text):
+    return not ndltest.sanitizer_reports(text)

@@ -616,14 +616,16 @@ START_TEST(stream_errors)
 	ck_assert_int_eq(ndl__nmsg_reader_feed(r, zlibshort, 12), 0);
 	ck_assert_int_eq(ndl__nmsg_reader_feed(r, zlibbad, 16), 0);
 	ck_assert_uint_eq(g->errors[NDL__NMSG_ERR_ZLIB], 2);
-	ck_assert_int_eq(ndl__nmsg_reader_feed(r, badmagic, 5), 0);
+	ck_assert_int_eq(ndl__nmsg_reader_feed(r, big, 5), 0);
 	ck_assert_int_eq(ndl__nmsg_reader_finish(r), -EBADMSG);    /* 5 bytes of a header */
 	ck_assert_uint_eq(g->errors[NDL__NMSG_ERR_TRUNCATED], 1);
 	ndl__nmsg_reader_free(r);
 
 	/* datagrams: short, longer than their container, cut */
 	r = ndl__nmsg_reader_new(NULL, collect, count_error, g);
-	ck_assert_int_eq(ndl__nmsg_reader_datagram(r, badmagic, 4, 1, 0), -EBADMSG);
+	ck_assert_int_eq(ndl__nmsg_reader_datagram(r, big, 4, 1, 0), -EBADMSG);
+	ck_assert_int_eq(ndl__nmsg_reader_datagram(r, (const uint8_t *)"hello", 5, 1, 0), -EBADMSG);
+	ck_assert_uint_eq(g->errors[NDL__NMSG_ERR_MAGIC], 2);
 	{
 		uint8_t d[14] = "NMSG\0\x02\0\0\0\x02";
 		ck_assert_int_eq(ndl__nmsg_reader_datagram(r, d, 14, 1, 0), -EBADMSG);
@@ -632,7 +634,7 @@ START_TEST(stream_errors)
 		ck_assert_int_eq(ndl__nmsg_reader_datagram(r, d, 14, 1, 0), -EBADMSG);
 	}
 	ck_assert_uint_eq(g->errors[NDL__NMSG_ERR_TRUNCATED], 3);
-	ck_assert_uint_eq(ndl__nmsg_reader_stats(r)->errors, 3);
+	ck_assert_uint_eq(ndl__nmsg_reader_stats(r)->errors, 4);
 	ndl__nmsg_reader_free(r);
 	got_free(g);
 }
