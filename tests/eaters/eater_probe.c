@@ -93,7 +93,7 @@ static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *inf
 	json_t *o = close_json(info), *s;
 
 	ndl_eater_get_stats(e, &st, sizeof(st));
-	s = json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsI}",
+	s = json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsI}",
 		      "messages", (json_int_t)st.messages, "parse_errors", (json_int_t)st.parse_errors,
 		      "filtered", (json_int_t)st.filtered, "delivered", (json_int_t)st.delivered,
 		      "dumplings", (json_int_t)st.dumplings, "batches", (json_int_t)st.batches,
@@ -103,6 +103,7 @@ static void on_close(struct ndl_eater *e, const struct ndl_eater_close_info *inf
 		      "seq_restarts", (json_int_t)st.seq_restarts,
 		      "seq_untracked", (json_int_t)st.seq_untracked,
 		      "connects", (json_int_t)st.connects, "reconnects", (json_int_t)st.reconnects,
+		      "after_close", (json_int_t)st.after_close,
 		      "bytes", (json_int_t)st.bytes, "dropped_binary", (json_int_t)st.dropped_binary);
 	json_object_set_new(o, "event", json_string("close"));
 	json_object_set_new(o, "stats", s);

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Helpers shared by the eater tests that need a kitchen of their own or
-must know when an eater is listed by the hub."""
+"""Helpers shared by the eater tests: checks that collect failures, waiting
+for a program's exit or for the hub to list an eater, and a kitchen of the
+test's own. Importing it skips the test (exit 77) without
+python3-websockets."""
 
 import asyncio
 import json
@@ -12,10 +14,24 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("NDL_SOURCE_ROOT", "."), "tests", "lib"))
 import ndltest  # noqa: E402
 
-import websockets  # noqa: E402  (the callers skip when it is missing)
+try:
+    import websockets  # noqa: E402
+except ImportError:
+    print("SKIP: python3-websockets is not installed", file=sys.stderr)
+    sys.exit(77)
+
+FAILURES = []
 
 
-def wait_exit(p, timeout=30):
+def check(cond, what):
+    """Note what failed (and say it) unless cond; returns cond."""
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL: " + what, file=sys.stderr)
+    return cond
+
+
+def wait_exit(p, timeout=20):
     """The exit status of p, or None (and p stopped) after timeout seconds."""
     try:
         return p.wait(timeout)

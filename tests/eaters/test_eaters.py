@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 
@@ -23,18 +22,11 @@ try:
 except ImportError:
     print("SKIP: python3-websockets is not installed", file=sys.stderr)
     sys.exit(77)
+from eatertest import FAILURES, check, wait_exit  # noqa: E402
 
 os.environ["TZ"] = "UTC"
 time.tzset()
 ENV = dict(os.environ, TZ="UTC")
-
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------
@@ -84,14 +76,6 @@ def wait_eater(port, name, timeout=10.0):
 
 def eater(procs, prog, *args):
     return procs.start(prog, [ndltest.prog(prog)] + list(args), env=ENV)
-
-
-def wait_exit(p, timeout=15):
-    try:
-        return p.wait(timeout)
-    except subprocess.TimeoutExpired:
-        p.stop()
-        return None
 
 
 # ---------------------------------------------------------------------------

@@ -25,13 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("NDL_SOURCE_ROOT", "."), "tests", "lib"))
 import ndltest  # noqa: E402
 
-try:
-    import websockets  # noqa: E402, F401
-except ImportError:
-    print("SKIP: python3-websockets is not installed", file=sys.stderr)
-    sys.exit(77)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import eatertest  # noqa: E402
+import eatertest  # noqa: E402  (skips without python3-websockets)
 
 EXAMPLE = os.path.join(ndltest.SOURCE, "docs", "examples", "example-eater")
 T0 = 1795327895.5   # 2026-11-22 06:11:35.5 UTC

@@ -23,14 +23,8 @@ import sys
 sys.path.insert(0, os.path.join(os.environ.get("NDL_SOURCE_ROOT", "."), "tests", "lib"))
 import ndltest  # noqa: E402
 
-try:
-    import websockets  # noqa: E402, F401
-except ImportError:
-    print("SKIP: python3-websockets is not installed", file=sys.stderr)
-    sys.exit(77)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import eatertest  # noqa: E402
-from eatertest import wait_exit, wait_listed  # noqa: E402
+import eatertest  # noqa: E402  (skips without python3-websockets)
+from eatertest import FAILURES, check, wait_exit, wait_listed  # noqa: E402
 
 GOLDEN = os.path.join(ndltest.SOURCE, "tests", "eaters", "golden")
 CAPTURES = os.path.join(ndltest.SOURCE, "tests", "captures")
@@ -45,16 +39,6 @@ CASES = {
     "tls-lo": ("tls-lo.pcap", ["TLSClientHelloChef", "NetwatchChef", "FlowChef",
                                "PacketCountChef"]),
 }
-
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
-    return cond
-
 
 def printer(procs, out_port, name, chefs, *args, env=None, wait=True):
     """nd-print with these chefs and options; once the hub lists it (wait)."""

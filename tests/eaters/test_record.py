@@ -29,19 +29,11 @@ try:
 except ImportError:
     print("SKIP: python3-websockets is not installed", file=sys.stderr)
     sys.exit(77)
+from eatertest import FAILURES, check, wait_exit  # noqa: E402
 
 DEMO = os.path.join(ndltest.SOURCE, "tests", "captures", "demo.pcap")
 CHEFS = ["DNSLookupChef", "PacketCountChef"]
 ENV = dict(os.environ, TZ="UTC")
-
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL: " + what, file=sys.stderr)
-    return cond
 
 
 # ---------------------------------------------------------------------------
@@ -98,14 +90,6 @@ async def _eater_info(port, name, pred, timeout):
 
 def eater_info(port, name, pred=lambda i: True, timeout=15.0):
     return asyncio.run(_eater_info(port, name, pred, timeout))
-
-
-def wait_exit(p, timeout=20):
-    try:
-        return p.wait(timeout)
-    except subprocess.TimeoutExpired:
-        p.stop()
-        return None
 
 
 def stop(p):
