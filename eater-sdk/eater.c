@@ -641,7 +641,10 @@ static void deliver_one(struct ndl_eater *e, const char *buf, size_t len)
 	else
 		pass = passes_filters(e, &env);
 	if (e->close_requested || !pass) {
-		e->stats.filtered++;
+		if (e->close_requested)
+			e->stats.after_close++;
+		else
+			e->stats.filtered++;
 		ndl_envelope_clear(&env);
 		return;
 	}

@@ -136,6 +136,7 @@ struct ndl_eater_stats {
 	uint64_t seq_untracked;  /**< dumplings with a seq from kitchens past NDL_EATER_MAX_SEQ_KITCHENS */
 	uint64_t connects;       /**< connections whose handshake completed */
 	uint64_t reconnects;     /**< connection attempts after the first */
+	uint64_t after_close;    /**< dumplings that arrived after ndl_eater_close(), not delivered */
 };
 
 /** Why and how the connection ended; see ndl_eater_close_cb. */
