@@ -3,10 +3,11 @@
 # Sourced by the other scripts: the Debian packages this project needs, and
 # a function that installs the missing ones.
 
-# Building and running (libssl-dev: libcrypto's MD5 for TLSClientHelloChef's JA3).
+# Building and running (libssl-dev: libcrypto's MD5 for TLSClientHelloChef's JA3;
+# zlib1g-dev: compressed NMSG containers, nmsg/).
 # shellcheck disable=SC2034
 NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
-	libwebsockets-evlib-uv libjansson-dev libuv1-dev libssl-dev)
+	libwebsockets-evlib-uv libjansson-dev libuv1-dev libssl-dev zlib1g-dev)
 # Testing: check for unit tests, Debian's Python with websockets for the
 # integration tests, binutils (nm) and make for the ABI and example checks,
 # tshark as the reference decoder of tests/reference, iproute2 for the tests
