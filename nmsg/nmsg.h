@@ -224,7 +224,9 @@ struct ndl__nmsg_writer *ndl__nmsg_writer_new(const struct ndl__nmsg_writer_conf
 /*
  * Add one payload (copied). Writes the pending container first when the
  * payload would not fit; unbuffered writes at once. Returns 0, -EMSGSIZE
- * for a payload over 16 MiB, -ENOMEM, or write's negative return.
+ * for a payload over 16 MiB or a message that would need more than
+ * NDL__NMSG_DEFAULT_FRAGMENTS fragments (the pending payloads are then
+ * lost), -ENOMEM, or write's negative return.
  */
 int ndl__nmsg_writer_add(struct ndl__nmsg_writer *w, const struct ndl__nmsg_payload *p);
 /* Write the pending container, if any. Returns 0 or a negative errno. */

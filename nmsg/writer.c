@@ -116,6 +116,8 @@ static int write_fragments(struct ndl__nmsg_writer *w, uint8_t flags, const uint
 	struct ndl__pb_buf frag;
 	int r = 0;
 
+	if (count > NDL__NMSG_DEFAULT_FRAGMENTS)
+		return -EMSGSIZE;    /* more fragments than a reader takes in one set */
 	ndl__pb_buf_init(&frag, w->cfg.container_size);
 	w->st.fragmented++;
 	for (size_t i = 0; i < count && r >= 0; i++) {

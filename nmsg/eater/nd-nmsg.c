@@ -230,7 +230,13 @@ static void fail(struct out *o, const char *what)
 
 static void flush_all(struct out *o)
 {
-	if (ndl__nmsg_writer_flush(o->w) < 0 || (o->f && fflush(o->f) != 0))
+	int r = ndl__nmsg_writer_flush(o->w);
+
+	if (r == -EMSGSIZE) {
+		o->unusable++;    /* a dumpling too large for the fragment limit */
+		r = 0;
+	}
+	if (r < 0 || (o->f && fflush(o->f) != 0))
 		fail(o, "cannot write the NMSG output");
 }
 

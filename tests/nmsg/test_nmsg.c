@@ -694,6 +694,25 @@ START_TEST(writer_rejects_sizes)
 	ck_assert_int_eq(errno, EINVAL);
 	wc.container_size = NDL__NMSG_MAX_CONTAINER + 1;
 	ck_assert_ptr_null(ndl__nmsg_writer_new(&wc, to_sink, NULL));
+	{
+		/* a message that would need more fragments than a reader takes */
+		struct sink *s = calloc(1, sizeof(*s));
+		struct ndl__nmsg_writer *w;
+		uint8_t *big = calloc(1, 1u << 20);
+		struct ndl__nmsg_payload p = { .vid = 1, .msgtype = 11, .data = big,
+					       .len = 1u << 20 };
+		wc.container_size = 128;
+		wc.unbuffered = true;
+		w = ndl__nmsg_writer_new(&wc, to_sink, s);
+		ck_assert_int_eq(ndl__nmsg_writer_add(w, &p), -EMSGSIZE);
+		ck_assert_uint_eq(s->n, 0);
+		p.len = 1000;
+		ck_assert_int_eq(ndl__nmsg_writer_add(w, &p), 0);    /* and it goes on */
+		ck_assert_uint_gt(s->n, 1);
+		ndl__nmsg_writer_free(w);
+		sink_free(s);
+		free(big);
+	}
 	ndl__nmsg_writer_free(NULL);
 	ndl__nmsg_reader_free(NULL);
 }
