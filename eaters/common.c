@@ -556,8 +556,11 @@ int ndl__eater_opts_parse(struct ndl__eater_opts *o, const char *prog, const cha
 
 	memcpy(all, shared_long, n * sizeof(all[0]));
 	for (size_t i = 0; longopts && longopts[i].name; i++) {
-		if (i == NDL__MAX_OWN_OPTS)
-			return -E2BIG;  /* a program's mistake, found by its tests */
+		if (i == NDL__MAX_OWN_OPTS) {  /* a program's mistake, found by its tests */
+			fprintf(stderr, "%s: more than %d options of its own\n", prog,
+				NDL__MAX_OWN_OPTS);
+			return -E2BIG;
+		}
 		all[n++] = longopts[i];
 	}
 	memset(&all[n], 0, sizeof(all[n]));
