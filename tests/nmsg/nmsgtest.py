@@ -194,3 +194,43 @@ def wait_udp_bound(port, proc, timeout=15.0):
 
 def sanitizer_clean(text):
     return not ndltest.sanitizer_reports(text)
+
+
+def packet_records(records):
+    """(time in µs, captured bytes, wire length) of each base:packet and
+    base:pkt record (base:ipconn: time, None, None), in order: what the
+    kitchen must hand its chefs."""
+    out = []
+    for rec in records:
+        if rec.get("vname") != "base" or rec.get("mname") not in ("packet", "pkt", "ipconn"):
+            continue
+        s, ns = record_seconds(rec)
+        if rec["mname"] == "ipconn":    # a packet the kitchen makes: only its time
+            out.append((s * 1000000 + ns // 1000, None, None))
+            continue
+        raw = base64.b64decode(rec["message"]["payload"])
+        wire = max(len(raw), rec["message"].get("len_frame", 0))
+        out.append((s * 1000000 + ns // 1000, raw, wire))
+    return out
+
+
+def compare_packet_layers(lines, records):
+    """PacketLayersChef's dumplings (one per packet, in order) against the
+    reference records: time, captured and wire length, and the bytes after
+    the transport header. Returns what differs, or None."""
+    want = packet_records(records)
+    got = [json.loads(line)["payload"] for line in lines if line.strip()]
+    if len(got) != len(want):
+        return f"{len(got)} packets reached the chef, the reference holds {len(want)}"
+    for i, (p, (t, raw, wire)) in enumerate(zip(got, want)):
+        if raw is None:
+            if round(p["time"] * 1000000) != t:
+                return f"packet {i} (base:ipconn): time {p['time']}, the reference {t}"
+            continue
+        if round(p["time"] * 1000000) != t or p["caplen"] != len(raw) or p["len"] != wire:
+            return (f"packet {i}: time {p['time']} caplen {p['caplen']} len {p['len']}, "
+                    f"the reference {t} {len(raw)} {wire}")
+        pl = p.get("payload")
+        if pl and not pl.get("truncated") and not raw.endswith(bytes.fromhex(pl["hex"])):
+            return f"packet {i}: the payload bytes differ from the reference"
+    return None

@@ -58,7 +58,8 @@ def replay(skip=(), garbage=()):
     port = nt.free_udp_port()
     with ndltest.Procs() as procs:
         k = procs.start("nd-sniff", [nt.ND_SNIFF(), "--nmsg-listen", f"127.0.0.1/{port}",
-                                     "--stdout", "-c", "IPConnChef"])
+                                     "--stdout", "-c", "IPConnChef", "-c", "PacketLayersChef",
+                                     "-o", "PacketLayersChef.payload_hex_max=65535"])
         nt.wait_udp_bound(port, k)
         senders = {}
         try:
@@ -79,12 +80,17 @@ def replay(skip=(), garbage=()):
         time.sleep(2.0)
         k.signal(signal.SIGTERM)
         k.wait(timeout=30)
-        return k.read_stdout().splitlines(), k.read_stderr(), k.returncode
+        out = k.read_stdout().splitlines()
+        layers = [line for line in out if '"PacketLayersChef"' in line]
+        return [line for line in out if '"IPConnChef"' in line], k.read_stderr(), k.returncode, \
+            layers
 
 
 # 2. the kitchen: every payload, as packets with the payloads' times
-lines, err, rc = replay()
+lines, err, rc, layers = replay()
 check(rc == 0, f"nd-sniff --nmsg-listen exit {rc}: {err}")
+diff = nt.compare_packet_layers(layers, ref)
+check(diff is None, f"PacketLayersChef over UDP: {diff}")
 check(nt.sanitizer_clean(err), f"sanitizer report:\n{err}")
 got = nt.ipconn_of_dumplings(lines)
 want = nt.expected_ipconn(ref)
@@ -97,7 +103,7 @@ check(f"{len(ref)} packets" in err, f"the packet count:\n{err}")
 whole = [i for i, (_, _, d) in enumerate(datagrams) if not d[4] & 2]
 lost = whole[len(whole) // 2]
 n_lost = struct.unpack(">I", datagrams[lost][2][6:10])[0]
-lines, err, rc = replay(skip={lost}, garbage=[b"hello", datagrams[lost][2][:30],
+lines, err, rc, _ = replay(skip={lost}, garbage=[b"hello", datagrams[lost][2][:30],
                                               b"NMSG\x00\x07\x00\x00\x00\x00"])
 check(rc == 0, f"nd-sniff after garbage: exit {rc}: {err}")
 check("1 sequence gaps (1 containers lost)" in err, f"the lost container is not counted:\n{err}")

@@ -51,6 +51,13 @@ for name in names:
     check(got == want, f"{name}: IPConnChef saw {len(got)} connections, the reference "
           f"payloads hold {len(want)}; first difference: "
           f"{next(((a, b) for a, b in zip(got, want) if a != b), None)}")
+    # every packet, with its time, lengths and payload bytes
+    if nt.packet_records(ref):
+        r2 = sniff(os.path.join(VEC, name + ".nmsg"), "-c", "PacketLayersChef", "-o",
+                   "PacketLayersChef.payload_hex_max=65535")
+        diff = nt.compare_packet_layers(
+            [line for line in r2.stdout.decode().splitlines() if "PacketLayersChef" in line], ref)
+        check(r2.returncode == 0 and diff is None, f"{name}: PacketLayersChef: {diff}")
     packets = sum(1 for x in ref if x.get("mname") in ("packet", "pkt", "ipconn"))
     check(f"{packets} packets" in r.stderr.decode(),
           f"{name}: the exit statistics do not say {packets} packets:\n{r.stderr.decode()}")
