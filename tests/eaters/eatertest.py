@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Helpers shared by the eater tests: checks that collect failures, waiting
+"""What the eater tests share: checks that collect failures, waiting
 for a program's exit or for the hub to list an eater, and a kitchen of the
 test's own. Importing it skips the test (exit 77) without
 python3-websockets."""
