@@ -99,11 +99,15 @@ def generate(paths, workdir, count, seed, name):
     return pcap, s
 
 
+# bench/run's --kitchen-arg: given to every nd-sniff
+KITCHEN_ARGS = []
+
+
 def kitchen_argv(paths, chefs, pcap, extra=()):
     argv = [paths["nd-sniff"], "-r", pcap, "-f", ""]
     for c in chefs:
         argv += ["-c", c]
-    return argv + list(extra)
+    return argv + list(extra) + KITCHEN_ARGS
 
 
 CHEF_SETS = [("PacketCountChef", ["PacketCountChef"]),
@@ -477,7 +481,7 @@ def fmt_pps(v):
 
 
 def ratio(a, b):
-    return a / b if a and b else None
+    return a / b if a is not None and b else None
 
 
 def rows_and_goals(res):
@@ -590,6 +594,7 @@ def rows_and_goals(res):
 
 def run(a, paths):
     """Every kitchen scenario; returns the results dict (rows and goals in it)."""
+    KITCHEN_ARGS[:] = a.kitchen_arg
     workdir = a.workdir or tempfile.mkdtemp(prefix="nd-bench-")
     os.makedirs(workdir, exist_ok=True)
     res = {"workdir": workdir}
