@@ -199,6 +199,26 @@ def rss_kb(pid):
     return status_kb(pid, "VmRSS")
 
 
+def rss_parts_kb(pid):
+    """What a process's RSS is made of: private anonymous memory, mapped
+    files (shared libraries, mostly shared with other processes) and
+    mapped sockets (a live capture's packet ring)."""
+    out = {"anon": status_kb(pid, "RssAnon"), "file": status_kb(pid, "RssFile"), "ring": 0}
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            name = ""
+            for ln in f:
+                first = ln.split(None, 1)[0]
+                if "-" in first and not first.endswith(":"):
+                    parts = ln.split()
+                    name = parts[5] if len(parts) > 5 else ""
+                elif first == "Rss:" and name.startswith("socket:"):
+                    out["ring"] += int(ln.split()[1])
+    except OSError:
+        pass
+    return out
+
+
 def long_replay(a, paths, workdir):
     """All built-in chefs over a.long_packets generated packets, piped from
     the generator; VmRSS sampled every 0.1 s."""
@@ -248,6 +268,7 @@ def idle_rss(a, paths):
     try:
         time.sleep(1.0)
         out["hub_kb"] = rss_kb(hub.pid)
+        out["hub_parts_kb"] = rss_parts_kb(hub.pid)
         if os.geteuid() == 0:
             # live on loopback with a filter nothing matches: a kitchen at rest
             k = benchlib.Child("nd-sniff", [paths["nd-sniff"], "-i", "lo", "-f",
@@ -256,6 +277,7 @@ def idle_rss(a, paths):
             try:
                 time.sleep(2.0)
                 out["kitchen_kb"] = rss_kb(k.pid)
+                out["kitchen_parts_kb"] = rss_parts_kb(k.pid)
                 out["kitchen_how"] = "live on lo, default chefs, connected to nd-hub"
             finally:
                 k.close()
@@ -452,12 +474,25 @@ def profiles(a, paths, pcap, workdir):
         return {"skipped": "perf does not work here (Debian: linux-perf; "
                            "kernel.perf_event_paranoid)"}
     out = {"event": event}
-    for label, chefs in CHEF_SETS:
+    plan = [(label, chefs, False) for label, chefs in CHEF_SETS]
+    if not a.skip_hub_path:
+        plan.append(("DNSLookupChef -> nd-hub", ["DNSLookupChef"], True))
+    for label, chefs, to_hub in plan:
         step(f"profile: nd-sniff, {label}")
         data = os.path.join(workdir, "perf.data")
-        subprocess.run(["perf", "record", "-q", "-e", event, "-F", "4999", "-o", data, "--",
-                        *kitchen_argv(paths, chefs, pcap, ["--stdout", "-q"])],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hub = None
+        if to_hub:
+            hub, pin, _ = benchlib.start_hub("ours", nd_hub=paths["nd-hub"])
+            where = ["-h", f"127.0.0.1:{pin}", "--no-reconnect", "-q"]
+        else:
+            where = ["--stdout", "-q"]
+        try:
+            subprocess.run(["perf", "record", "-q", "-e", event, "-F", "4999", "-o", data,
+                            "--", *kitchen_argv(paths, chefs, pcap, where)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        finally:
+            if hub:
+                hub.close()
         rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
                               "--sort", "dso,symbol", "--percent-limit", "0.8"],
                              capture_output=True, text=True, check=True)
@@ -467,6 +502,15 @@ def profiles(a, paths, pcap, workdir):
             if m:
                 top.append({"pct": float(m.group(1)), "dso": m.group(2),
                             "symbol": m.group(4) + (" [kernel]" if m.group(3) == "k" else "")})
+        # code without symbols (a stripped library) shows as addresses: one
+        # line per library for all of it
+        merged = {}
+        for t in top:
+            key = (t["dso"], "(code without symbols)") if t["symbol"].startswith("0x") \
+                else (t["dso"], t["symbol"])
+            merged[key] = merged.get(key, 0.0) + t["pct"]
+        top = sorted(({"pct": round(v, 2), "dso": k[0], "symbol": k[1]}
+                      for k, v in merged.items()), key=lambda t: -t["pct"])
         out[label] = top[:a.profile_top]
         os.unlink(data)
     return out
@@ -552,12 +596,20 @@ def rows_and_goals(res):
     if idle:
         for who, key in (("nd-hub", "hub_kb"), ("nd-sniff", "kitchen_kb")):
             kb = idle.get(key)
+            parts = idle.get(key.replace("_kb", "_parts_kb"))
+            split = ""
+            if parts and parts.get("anon") is not None:
+                split = (f"{parts['anon'] / 1024:.1f} MB private, "
+                         f"{parts['file'] / 1024:.1f} MB mapped")
+                if parts["ring"]:
+                    split += f" of which {parts['ring'] / 1024:.1f} MB the capture ring"
             rows.append({"part": "kitchen" if who == "nd-sniff" else "hub",
                          "scenario": "idle", "program": who,
                          "figure": f"{kb / 1024:.1f} MB RSS" if kb else "n/a",
                          "ratio": "",
-                         "notes": idle.get("kitchen_how", "") if who == "nd-sniff"
-                         else "started, nothing connected"})
+                         "notes": "; ".join(x for x in (
+                             idle.get("kitchen_how", "") if who == "nd-sniff"
+                             else "started, nothing connected", split) if x)})
             goal(f"{who} idle RSS < 10 MB", kb / 1024 if kb else None, 10,
                  kb is not None and kb < 10 * 1024, unit=" MB")
     lv = res.get("live")
