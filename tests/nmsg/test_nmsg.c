@@ -727,13 +727,14 @@ static uint8_t *read_file(const char *path, size_t *len)
 	uint8_t *d;
 	long n;
 
-	if (!f)
-		return NULL;
+	*len = 0;
+	ck_assert_msg(f != NULL, "cannot open %s", path);
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	d = malloc(n > 0 ? (size_t)n : 1);
-	*len = fread(d, 1, (size_t)n, f);
+	ck_assert(d != NULL);
+	*len = n > 0 ? fread(d, 1, (size_t)n, f) : 0;
 	fclose(f);
 	return d;
 }
