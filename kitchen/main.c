@@ -1744,7 +1744,7 @@ int main(int argc, char **argv)
 	if (app.a.nmsg_file || app.a.nmsg_listen) {
 		struct ndl__nmsg_input_config ncfg = {
 			.file = app.a.nmsg_file, .listen = app.a.nmsg_listen,
-			.filter = app.a.nmsg_filter, .poke_ns = ccfg.poke_ns,
+			.filter = app.a.nmsg_filter, .bpf = app.a.filter, .poke_ns = ccfg.poke_ns,
 		};
 		snprintf(iface, sizeof(iface), "nmsg:%s", app.a.nmsg_file ? app.a.nmsg_file :
 			 app.a.nmsg_listen);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <pcap/pcap.h>
 #include "nmsg_input.h"
 
 #define READ_CHUNK (256u * 1024u)
@@ -36,6 +37,9 @@ struct ndl__nmsg_input {
 	struct ndl_kitchen *k;
 	struct ndl__capture_callbacks cb;
 	struct ndl__nmsg_reader *reader;
+	/* The pcap filter compiled for each link type NMSG payloads have. */
+	struct bpf_program bpf_raw, bpf_eth;
+	bool have_bpf;
 	struct ndl__nmsg_input_stats st;
 	enum kind kind;
 	char *name;
@@ -265,6 +269,15 @@ static int on_payload(void *arg, const struct ndl__nmsg_payload *p)
 	ts = p->time_sec * 1000000000LL + p->time_nsec;
 	if (in->kind != KIND_UDP)
 		replay_intervals(in, ts);
+	if (in->have_bpf) {
+		struct pcap_pkthdr h = { .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)wire };
+
+		if (!pcap_offline_filter(linktype == DLT_ETHERNET ? &in->bpf_eth : &in->bpf_raw,
+					 &h, data)) {
+			in->st.bpf_rejected++;
+			return 0;
+		}
+	}
 	in->st.packets++;
 	ndl__kitchen_packet(in->k, linktype, data, (uint32_t)len, (uint32_t)wire, ts);
 	return 0;
@@ -445,6 +458,10 @@ static void free_input(struct ndl__nmsg_input *in)
 	if (in->own_fd && in->fd >= 0)
 		close(in->fd);
 	ndl__nmsg_reader_free(in->reader);
+	if (in->have_bpf) {
+		pcap_freecode(&in->bpf_raw);
+		pcap_freecode(&in->bpf_eth);
+	}
 	free(in->chunk);
 	free(in->dgram);
 	free(in->name);
@@ -514,6 +531,40 @@ static int open_file(struct ndl__nmsg_input *in, const char *file, char *err, si
 	return 0;
 }
 
+/*
+ * Compile the pcap filter (the kitchen's -f) for raw IP (base:packet,
+ * base:ipconn) and for Ethernet (base:pkt), as libpcap would for a
+ * capture of that link type.
+ */
+static int compile_bpf(struct ndl__nmsg_input *in, const char *expr, char *err, size_t errlen)
+{
+	pcap_t *raw, *eth;
+	int r = 0;
+
+	if (!expr || !*expr)
+		return 0;
+	raw = pcap_open_dead(DLT_RAW, 262144);
+	eth = pcap_open_dead(DLT_EN10MB, 262144);
+	if (!raw || !eth) {
+		snprintf(err, errlen, "out of memory compiling the filter");
+		r = -ENOMEM;
+	} else if (pcap_compile(raw, &in->bpf_raw, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "bad filter \"%s\": %s", expr, pcap_geterr(raw));
+		r = -EINVAL;
+	} else if (pcap_compile(eth, &in->bpf_eth, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+		snprintf(err, errlen, "bad filter \"%s\": %s", expr, pcap_geterr(eth));
+		pcap_freecode(&in->bpf_raw);
+		r = -EINVAL;
+	} else {
+		in->have_bpf = true;
+	}
+	if (raw)
+		pcap_close(raw);
+	if (eth)
+		pcap_close(eth);
+	return r;
+}
+
 int ndl__nmsg_input_open(uv_loop_t *loop, struct ndl_kitchen *k,
 			 const struct ndl__nmsg_input_config *cfg,
 			 const struct ndl__capture_callbacks *cb,
@@ -548,6 +599,9 @@ int ndl__nmsg_input_open(uv_loop_t *loop, struct ndl_kitchen *k,
 		r = -ENOMEM;
 		goto free_in;
 	}
+	r = compile_bpf(in, cfg->bpf, err, errlen);
+	if (r < 0)
+		goto free_in;
 	if (cfg->listen) {
 		in->kind = KIND_UDP;
 		r = open_udp(in, cfg->listen, err, errlen);
@@ -654,6 +708,9 @@ void ndl__nmsg_input_print_stats(const struct ndl__nmsg_input_stats *st, FILE *o
 		(unsigned long long)r->payloads, (unsigned long long)st->packets,
 		(unsigned long long)st->skipped, (unsigned long long)r->filtered,
 		(unsigned long long)st->bad_messages);
+	if (st->bpf_rejected)
+		fprintf(out, ", %llu left out by the filter",
+			(unsigned long long)st->bpf_rejected);
 	if (st->datagrams)
 		fprintf(out, "; %llu datagrams, %llu sequence gaps (%llu containers lost)",
 			(unsigned long long)st->datagrams, (unsigned long long)r->seq_gaps,

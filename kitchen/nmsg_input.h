@@ -22,6 +22,7 @@ struct ndl__nmsg_input_config {
 	const char *file;        /* an NMSG file, or "-" for standard input */
 	const char *listen;      /* or "ADDR/PORT": a UDP listener */
 	const char *filter;      /* "VENDOR[:TYPE]" (e.g. "base:packet"), NULL: all */
+	const char *bpf;         /* pcap filter for the packets, NULL or "": all */
 	ndl_time_ns poke_ns;     /* interval between interval handlers */
 };
 
@@ -31,6 +32,7 @@ struct ndl__nmsg_input_stats {
 	uint64_t packets;        /* payloads handed to the kitchen as packets */
 	uint64_t skipped;        /* payloads of a type that is not a packet */
 	uint64_t bad_messages;   /* base messages that did not decode */
+	uint64_t bpf_rejected;   /* packets the pcap filter left out */
 	bool used;               /* an NMSG input ran */
 };
 

@@ -58,7 +58,7 @@ def replay(skip=(), garbage=()):
     port = nt.free_udp_port()
     with ndltest.Procs() as procs:
         k = procs.start("nd-sniff", [nt.ND_SNIFF(), "--nmsg-listen", f"127.0.0.1/{port}",
-                                     "--stdout", "-c", "IPConnChef", "-c", "PacketLayersChef",
+                                     "--stdout", "-f", "", "-c", "IPConnChef", "-c", "PacketLayersChef",
                                      "-o", "PacketLayersChef.payload_hex_max=65535"])
         nt.wait_udp_bound(port, k)
         senders = {}

@@ -24,7 +24,8 @@ def check(cond, what):
 
 
 def sniff(path, *extra, stdin=None):
-    argv = [nt.ND_SNIFF(), "--nmsg", path, "--stdout", "-c", "IPConnChef", *extra]
+    """nd-sniff --nmsg with no pcap filter (-f ""), so every payload counts."""
+    argv = [nt.ND_SNIFF(), "--nmsg", path, "--stdout", "-f", "", "-c", "IPConnChef", *extra]
     return subprocess.run(argv, capture_output=True, timeout=60, stdin=stdin)
 
 
@@ -80,6 +81,20 @@ r = sniff(os.path.join(VEC, "mixed.nmsg"), "--nmsg-filter", "base:ipconn")
 got = nt.ipconn_of_dumplings(r.stdout.decode().splitlines())
 check(r.returncode == 0 and len(got) == 2, f"--nmsg-filter base:ipconn: {len(got)} dumplings")
 check("14 filtered" in r.stderr.decode(), f"the filter count is not shown: {r.stderr.decode()}")
+# The kitchen's pcap filter applies to NMSG packets as to captured ones,
+# compiled for raw IP (base:packet) and for Ethernet (base:pkt).
+for name, layers in (("synthetic-packet", 7), ("synthetic-pkt", 9)):
+    everything = sniff(os.path.join(VEC, name + ".nmsg"), "-c", "PacketLayersChef")
+    udp = sniff(os.path.join(VEC, name + ".nmsg"), "-c", "PacketLayersChef", "-f", "udp")
+    n_all = everything.stdout.count(b'"PacketLayersChef"')
+    n_udp = udp.stdout.count(b'"PacketLayersChef"')
+    check(everything.returncode == 0 and udp.returncode == 0 and n_all == layers
+          and 0 < n_udp < n_all and b"left out by the filter" in udp.stderr,
+          f"{name}: -f udp kept {n_udp} of {n_all} packets: {udp.stderr.decode()}")
+    check(b'"TCP"' not in udp.stdout or b'"UDP"' in udp.stdout, f"{name}: -f udp let TCP in")
+r = sniff(os.path.join(VEC, "synthetic-packet.nmsg"), "-f", "not a filter (")
+check(r.returncode != 0 and b"bad filter" in r.stderr, f"a bad -f with --nmsg: {r.stderr}")
+
 r = sniff(os.path.join(VEC, "mixed.nmsg"), "--nmsg-filter", "nope:x")
 check(r.returncode == 2 and b"--nmsg-filter expects" in r.stderr,
       f"a bad --nmsg-filter: exit {r.returncode} {r.stderr.decode()}")
