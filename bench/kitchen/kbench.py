@@ -429,6 +429,14 @@ def live(a, paths, pcap):
                     count = int((rate or 2_000_000) * a.live_seconds)
                     step(f"live: {sniffer}, {'top speed' if rate == 0 else f'{rate:,} pps'}")
                     r = live_once(v, paths, sniffer, pcap, rate, count)
+                    if not r["zero_drop"]:
+                        # one burst of other work on the machine can cost a
+                        # step: a rate fails only when it fails twice
+                        step(f"live: {sniffer}: drops; once more")
+                        r2 = live_once(v, paths, sniffer, pcap, rate, count)
+                        r["retry"] = dict(r2)
+                        if r2["zero_drop"]:
+                            r = dict(r2, first_try_dropped=True)
                     steps.append(r)
                     if r["zero_drop"]:
                         best = r if best is None or r["achieved_pps"] > best["achieved_pps"] \
