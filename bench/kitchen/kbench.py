@@ -574,7 +574,7 @@ def rows_and_goals(res):
                      "notes": "; ".join(notes)})
 
     def goal(text, value, target, met, unit="x"):
-        goals.append({"goal": text, "value": None if value is None else round(value, 3),
+        goals.append({"goal": text, "value": value,
                       "target": target, "unit": unit,
                       "met": bool(met) if value is not None else None})
 
