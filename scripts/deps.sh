@@ -16,6 +16,9 @@ NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
 # shellcheck disable=SC2034
 NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark iproute2
 	chromium nodejs npm)
+# The benchmarks (bench/run): the peers they measure against and their tools.
+# shellcheck disable=SC2034
+NDL_BENCH_PKGS=(tcpdump tshark tcpreplay linux-perf time iproute2 nodejs npm)
 # Fuzzing (fuzz/): clang, and the compiler runtime that holds libFuzzer
 # (libclang_rt.fuzzer) and clang's sanitizers.
 # shellcheck disable=SC2034
