@@ -6,8 +6,6 @@
  * JSON is RFC 8259.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,9 +65,6 @@ void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kit
 			    ndl_time_ns creation_time, enum ndl_driver driver,
 			    uint64_t seq)
 {
-	char num[32];
-	int n;
-
 	/* The fixed parts are appended whole; the writer then stands where
 	 * it would after key("payload") inside one object. */
 	ndl_jwb_reset(w);
@@ -98,8 +93,8 @@ void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kit
 	}
 	if (seq > 0) {
 		/* extension: the kitchen's sequence number (docs/protocol.md 4) */
-		n = snprintf(num, sizeof(num), ",\"seq\":%" PRIu64, seq);
-		ndl_jwb_append(w, num, (size_t)n);
+		APPEND(w, ",\"seq\":");
+		ndl__jwb_put_u64(w, seq);
 	}
 	APPEND(w, "},\"payload\":");
 	ndl__jwb_member_value_due(w);

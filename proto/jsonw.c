@@ -767,6 +767,13 @@ void ndl__jwb_put_time(struct ndl_jwb *w, ndl_time_ns t)
 	ndl_jwb_append(w, p, (size_t)(end - p));
 }
 
+void ndl__jwb_put_u64(struct ndl_jwb *w, uint64_t v)
+{
+	char tmp[24], *end = tmp + sizeof(tmp), *p = put_u64_rev(end, v);
+
+	ndl_jwb_append(w, p, (size_t)(end - p));
+}
+
 void ndl__jwb_member_value_due(struct ndl_jwb *w)
 {
 	w->top = 0;
