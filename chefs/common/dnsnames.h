@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <ndl/names.h>
 
 struct dns_mnemonic {
 	uint16_t value;
@@ -64,6 +65,22 @@ static inline const char *dns_class_name(uint16_t rclass, char *out, size_t outl
 		snprintf(out, outlen, "%s", s);
 	else
 		snprintf(out, outlen, "CLASS%u", (unsigned int)rclass);
+	return out;
+}
+
+/*
+ * The name of RR type as dumplings print it: the static mnemonic from
+ * <ndl/names.h> ("AAAA") when there is one, else the RFC 3597 section 5
+ * form "TYPE<n>" written into out (outlen >= NDL_DNS_TYPE_NAME_MAX, the
+ * only case that formats, so the common one copies nothing).
+ */
+static inline const char *dns_type_text(uint16_t type, char *out, size_t outlen)
+{
+	const char *s = ndl_dns_type_mnemonic(type);
+
+	if (s)
+		return s;
+	snprintf(out, outlen, "TYPE%u", (unsigned int)type);
 	return out;
 }
 

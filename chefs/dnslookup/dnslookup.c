@@ -136,7 +136,7 @@ static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
 	char buf[NDL_DNS_TYPE_NAME_MAX];
 
 	ndl_jw_key(w, "qtype");
-	ndl_jw_string(w, ndl_dns_type_name(dns->questions[0].qtype, buf, sizeof(buf)));
+	ndl_jw_string(w, dns_type_text(dns->questions[0].qtype, buf, sizeof(buf)));
 	ndl_jw_key(w, "is_response");
 	ndl_jw_bool(w, dns->qr != 0);
 	ndl_jw_key(w, "rcode");
@@ -162,7 +162,7 @@ static void write_details(struct ndl_jw *w, const struct ndl_dns *dns)
 		ndl_jw_key(w, "name");
 		ndl_jw_string_n(w, rr->name, strnlen(rr->name, sizeof(rr->name)));
 		ndl_jw_key(w, "type");
-		ndl_jw_string(w, ndl_dns_type_name(rr->type, buf, sizeof(buf)));
+		ndl_jw_string(w, dns_type_text(rr->type, buf, sizeof(buf)));
 		ndl_jw_key(w, "ttl");
 		ndl_jw_uint(w, rr->ttl);
 		ndl_jw_key(w, "data");

@@ -96,11 +96,10 @@ static inline const char *ndl_tls_error_name(unsigned int err)
 }
 
 /*
- * The presentation name of DNS RR type into buf[0..len), cut to fit:
- * "A", "AAAA", or "TYPE65280" for a type without a mnemonic. Returns buf
- * (untouched when len is 0; NULL when buf is NULL).
+ * The IANA mnemonic of DNS RR type ("A", "AAAA"), a static string; NULL
+ * for a type without one.
  */
-static inline const char *ndl_dns_type_name(uint16_t type, char *buf, size_t len)
+static inline const char *ndl_dns_type_mnemonic(uint16_t type)
 {
 	static const struct {
 		uint16_t type;
@@ -125,15 +124,28 @@ static inline const char *ndl_dns_type_name(uint16_t type, char *buf, size_t len
 		{ 257, "CAA" },
 	};
 
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (types[i].type == type)
+			return types[i].name;
+	}
+	return NULL;
+}
+
+/*
+ * The presentation name of DNS RR type into buf[0..len), cut to fit:
+ * "A", "AAAA", or "TYPE65280" for a type without a mnemonic. Returns buf
+ * (untouched when len is 0; NULL when buf is NULL).
+ */
+static inline const char *ndl_dns_type_name(uint16_t type, char *buf, size_t len)
+{
+	const char *name = ndl_dns_type_mnemonic(type);
+
 	if (buf == NULL || len == 0)
 		return buf;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if (types[i].type == type) {
-			snprintf(buf, len, "%s", types[i].name);
-			return buf;
-		}
-	}
-	snprintf(buf, len, "TYPE%u", (unsigned int)type);
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "TYPE%u", (unsigned int)type);
 	return buf;
 }
 
