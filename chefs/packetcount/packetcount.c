@@ -10,7 +10,8 @@
  * that is not DNS, or ICMP echo data) and "Padding". Keys are in byte order and only layers
  * seen at least once appear. No packet dumplings.
  *
- * Per packet the chef only tests the kitchen's layer bits and bumps
+ * Per packet the chef only tests the kitchen's layer bits (and, for a
+ * transport payload, its ports and length: see dns_payload) and bumps
  * counters in an array; names are written only when a dumpling is made.
  */
 #include <stdbool.h>
@@ -81,6 +82,38 @@ static const struct {
 };
 
 /*
+ * Whether pkt carries what the kitchen's DNS service would hand out
+ * (ndl_host.dns not NULL): a UDP payload to or from port 53 or 5353, or a
+ * TCP payload to or from port 53, that holds the whole 12-byte DNS header
+ * (RFC 1035 4.1.1) - over TCP after the two-byte length (RFC 7766 8) and
+ * within that length. The rest of the message does not matter: a DNS
+ * layer is counted however its sections parse. Deciding this from the
+ * ports and lengths spares every DNS packet the parse of its names and
+ * records, which nothing here reads.
+ */
+static bool dns_payload(const struct ndl_packet *pkt)
+{
+	enum { DNS_HEADER_LEN = 12 };
+	uint32_t len = pkt->payload_len;
+
+	if (!pkt->payload)
+		return false;
+	if (pkt->layers & NDL_LAYER_UDP)
+		return (pkt->sport == 53 || pkt->dport == 53 ||
+			pkt->sport == 5353 || pkt->dport == 5353) &&
+		       len >= DNS_HEADER_LEN;
+	if (pkt->layers & NDL_LAYER_TCP) {
+		uint32_t prefix;
+
+		if ((pkt->sport != 53 && pkt->dport != 53) || len < 2 + DNS_HEADER_LEN)
+			return false;
+		prefix = (uint32_t)pkt->payload[0] << 8 | pkt->payload[1];
+		return prefix >= DNS_HEADER_LEN;
+	}
+	return false;
+}
+
+/*
  * Whether scapy would have shown a Raw layer for the payload the kitchen
  * found. The kitchen calls everything after the first four bytes of an
  * ICMP message its payload; scapy keeps those bytes inside the ICMP layers,
@@ -116,7 +149,7 @@ static void packetcount_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet
 	if (layers & NDL_LAYER_VLAN)
 		c->counts[COUNT_VLAN] += pkt->n_vlan ? pkt->n_vlan : 1;
 	if (layers & NDL_LAYER_PAYLOAD) {
-		if ((layers & (NDL_LAYER_UDP | NDL_LAYER_TCP)) && ctx->host->dns(ctx, pkt))
+		if (dns_payload(pkt))
 			c->counts[COUNT_DNS]++;
 		else if (raw_payload(pkt))
 			c->counts[COUNT_RAW]++;

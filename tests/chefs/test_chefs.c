@@ -11,6 +11,7 @@
  * through jansson.
  */
 #include "chef_harness.h"
+#include "decode.h"
 
 static const char *dnslookup_so;
 static const char *arp_so;
@@ -606,6 +607,86 @@ START_TEST(count_other_link_types)
 }
 END_TEST
 
+/*
+ * Feed f, and tell whether the kitchen's DNS service finds a message in it:
+ * the chef decides "DNS" from ports and lengths alone and must agree.
+ */
+static bool feed_and_ask_dns(const struct hframe *f, ndl_time_ns ts)
+{
+	struct ndl_packet pkt;
+	static struct ndl__dns_buf buf;
+
+	ndl__decode(&pkt, HARNESS_DLT_EN10MB, f->b, (uint32_t)f->len, (uint32_t)f->len, ts);
+	h_feed(f, ts);
+	return ndl__dns_from_packet(&buf, &pkt) != NULL;
+}
+
+START_TEST(count_dns_edges)
+{
+	static const uint8_t header[12] = { 0xbe, 0xef, 0x01, 0x00, 0, 1 }; /* QDCOUNT 1, no question */
+	uint8_t tcp[2 + sizeof(header)];
+	struct hframe f, m;
+	unsigned int dns = 0;
+
+	harness_start(packetcount_so, NULL);
+	/* UDP: mDNS counts; a header without its question still counts; 11 bytes do not. */
+	dns_message(&m, false, "printer.local");
+	h_eth_ipv4(&f, IP_A, IP_B, 17, 0x4000);
+	h_udp(&f, 5353, 5353, m.b, m.len);
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+	h_eth_ipv4(&f, IP_A, IP_B, 17, 0x4000);
+	h_udp(&f, 40000, 53, header, sizeof(header));
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+	h_eth_ipv4(&f, IP_A, IP_B, 17, 0x4000);
+	h_udp(&f, 40000, 53, header, sizeof(header) - 1);
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+	/* UDP port 54 is not DNS. */
+	h_eth_ipv4(&f, IP_A, IP_B, 17, 0x4000);
+	h_udp(&f, 40000, 54, m.b, m.len);
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+
+	/* TCP (RFC 7766 8): the length prefix must leave room for the header. */
+	memcpy(tcp + 2, header, sizeof(header));
+	for (unsigned int prefix = 11; prefix <= 12; prefix++) {
+		tcp[0] = 0;
+		tcp[1] = (uint8_t)prefix;
+		h_eth_ipv4(&f, IP_A, IP_B, 6, 0x4000);
+		h_tcp_to(&f, 40001, 53, 0x18, tcp, sizeof(tcp));
+		h_ip_done(&f);
+		dns += feed_and_ask_dns(&f, T1);
+	}
+	/* A prefix longer than the segment: the header is there, so DNS. */
+	tcp[0] = 0x01;
+	tcp[1] = 0x2c;
+	h_eth_ipv4(&f, IP_A, IP_B, 6, 0x4000);
+	h_tcp_to(&f, 53, 40001, 0x18, tcp, sizeof(tcp));
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+	/* One byte short of prefix and header. */
+	h_eth_ipv4(&f, IP_A, IP_B, 6, 0x4000);
+	h_tcp_to(&f, 53, 40001, 0x18, tcp, sizeof(tcp) - 1);
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T1);
+	/* mDNS is UDP only. */
+	h_eth_ipv4(&f, IP_A, IP_B, 6, 0x4000);
+	h_tcp_to(&f, 5353, 40001, 0x18, tcp, sizeof(tcp));
+	h_ip_done(&f);
+	dns += feed_and_ask_dns(&f, T2);
+
+	ck_assert_uint_eq(dns, 4);
+	ndl__kitchen_interval(H.k);
+	ck_assert_uint_eq(H.n, 1);
+	harness_assert_chef(0, "PacketCountChef", "interval", T2,
+			"{\"packet_counts\":{\"DNS\":4,\"Ethernet\":9,\"IP\":9,"
+			"\"Raw\":5,\"TCP\":5,\"UDP\":4}}");
+	harness_stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* All three at once, as a kitchen runs them                                 */
 /* ------------------------------------------------------------------------ */
@@ -678,6 +759,7 @@ static Suite *chefs_suite(void)
 	tcase_add_test(count, count_layers);
 	tcase_add_test(count, count_is_cumulative);
 	tcase_add_test(count, count_other_link_types);
+	tcase_add_test(count, count_dns_edges);
 	suite_add_tcase(s, count);
 
 	tcase_add_test(all, three_chefs_share_a_packet);
