@@ -60,6 +60,13 @@ enum {
 
 static const uint8_t empty_frame[1];
 
+/*
+ * What ndl__decode starts every packet from. Copying it compiles to a few
+ * vector stores, where a memset of the same size becomes a rep stos that
+ * costs several times as much per packet.
+ */
+static const struct ndl_packet blank_packet;
+
 static uint32_t offset_of(const struct ndl_packet *pkt, const struct ndl__rd *r)
 {
 	return (uint32_t)(rd_cur(r) - pkt->data);
@@ -697,7 +704,7 @@ int ndl__decode(struct ndl_packet *pkt, int linktype, const uint8_t *data,
 	struct ndl__rd r;
 	int err;
 
-	memset(pkt, 0, sizeof(*pkt));
+	*pkt = blank_packet;
 	if (data == NULL) {
 		data = empty_frame;
 		caplen = 0;
