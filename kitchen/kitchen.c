@@ -78,17 +78,17 @@ struct ndl_kitchen {
 	ndl_time_ns clock;
 	struct ndl_kitchen_stats stats;
 
-	/* per packet */
+	/* per packet; the flags together, since every packet resets them */
 	struct ndl_packet pkt;
 	bool in_packet;
 	bool dns_parsed;
-	const struct ndl_dns *dns;
-	struct ndl__dns_buf dnsbuf;
 	bool http_parsed;
-	const struct ndl_http *http;
-	struct ndl__http_buf httpbuf;
 	bool tls_parsed;
+	const struct ndl_dns *dns;
+	const struct ndl_http *http;
 	const struct ndl_tls_hello *tls;
+	struct ndl__dns_buf dnsbuf;
+	struct ndl__http_buf httpbuf;
 	struct ndl__tls_buf tlsbuf;
 
 	/* the dumpling being written */
@@ -418,7 +418,10 @@ static const struct ndl_tls_hello *host_tls_hello(struct ndl_chef_ctx *ctx,
 	return ndl__tls_from_packet(&k->tlsbuf, pkt);
 }
 
-/* Forget the per-packet parse results. */
+/*
+ * Forget the per-packet parse results: before each packet is dispatched.
+ * Outside a dispatch they are neither used nor trusted (in_packet false).
+ */
 static void forget_parses(struct ndl_kitchen *k)
 {
 	k->dns_parsed = false;
@@ -745,7 +748,6 @@ void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *dat
 		close_dangling(k, c);
 	}
 	k->in_packet = false;
-	forget_parses(k);
 }
 
 void ndl__kitchen_interval(struct ndl_kitchen *k)
