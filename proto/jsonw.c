@@ -197,16 +197,15 @@ static const struct utf8_lead utf8_lead[128] = {
 #define HIGHS 0x8080808080808080ull
 
 /*
- * True when one of the 8 bytes at p is not copied as is: below 0x20, '"',
+ * True when one of the 8 bytes of x is not copied as is: below 0x20, '"',
  * '\\' or 0x80 and above. Per byte, (v - k) & ~v has its top bit set when
  * v < k (for v < 0x80); bytes with the top bit set are caught by x itself.
  * Borrows only run upward from a byte that matched, so the test is exact.
  */
-static inline bool word_special(const uint8_t *p)
+static inline bool word_special(uint64_t x)
 {
-	uint64_t x, q, b;
+	uint64_t q, b;
 
-	memcpy(&x, p, sizeof(x));
 	q = x ^ (ONES * '"');
 	b = x ^ (ONES * '\\');
 	return ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x)
@@ -223,17 +222,53 @@ static char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
 	char *lim = o + n + 2;   /* end of the room reserved so far */
 
 	*o++ = '"';
+	if (n >= 4 && n < 8) {
+		/* Most keys: one check of two overlapping halves. */
+		uint32_t a, b;
+
+		memcpy(&a, p, sizeof(a));
+		memcpy(&b, end - 4, sizeof(b));
+		if (!word_special((uint64_t)a << 32 | b)) {
+			memcpy(o, &a, sizeof(a));
+			memcpy(o + n - 4, &b, sizeof(b));
+			o += n;
+			*o++ = '"';
+			return o;
+		}
+	}
 	while (p < end) {
-		const uint8_t *q = p;
 		size_t extra;
 
-		while (end - q >= 8 && !word_special(q))
-			q += 8;
-		while (q < end && byte_class[*q] == 0)
-			q++;
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		p = q;
+		/* The run of bytes copied as is: 8 at a time while a whole word
+		 * is plain (the room reserved covers every byte of s); with
+		 * fewer than 8 left, the last 8 bytes of s as one word, else one
+		 * by one up to the byte that needs care. No call for short runs. */
+		while (end - p >= 8) {
+			uint64_t x;
+
+			memcpy(&x, p, sizeof(x));
+			if (word_special(x))
+				break;
+			memcpy(o, &x, sizeof(x));
+			o += 8;
+			p += 8;
+		}
+		if (end - p < 8 && n >= 8) {
+			uint64_t x;
+
+			memcpy(&x, end - 8, sizeof(x));
+			if (!word_special(x)) {
+				/* Every byte escaped or checked as UTF-8 is special, so
+				 * those of the word before p were copied as is, each
+				 * as far before o as it is before p: rewriting them
+				 * with themselves is harmless. */
+				memcpy(o + (end - p) - 8, &x, sizeof(x));
+				o += end - p;
+				break;
+			}
+		}
+		while (p < end && byte_class[*p] == 0)
+			*o++ = (char)*p++;
 		if (p == end)
 			break;
 

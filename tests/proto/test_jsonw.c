@@ -564,6 +564,134 @@ START_TEST(test_string_every_position)
 }
 END_TEST
 
+/* The writer's exact output for bytes s: quoted, repaired as ref_repair does,
+ * then escaped per RFC 8259 section 7. Returns the length written to out. */
+static size_t ref_json(const uint8_t *s, size_t n, char *out)
+{
+	static char fixed[8 * 1024];
+	size_t fn = ref_repair(s, n, fixed), o = 0;
+
+	out[o++] = '"';
+	for (size_t i = 0; i < fn; i++) {
+		uint8_t b = (uint8_t)fixed[i];
+		const char *named = NULL;
+
+		switch (b) {
+		case '"': named = "\\\""; break;
+		case '\\': named = "\\\\"; break;
+		case '\b': named = "\\b"; break;
+		case '\f': named = "\\f"; break;
+		case '\n': named = "\\n"; break;
+		case '\r': named = "\\r"; break;
+		case '\t': named = "\\t"; break;
+		}
+		if (named)
+			o += (size_t)sprintf(out + o, "%s", named);
+		else if (b < 0x20)
+			o += (size_t)sprintf(out + o, "\\u%04x", b);
+		else
+			out[o++] = (char)b;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
+START_TEST(test_string_runs)
+{
+	/* long plain runs (copied a word at a time) with one sequence that
+	 * needs care at the start, the middle, the end or a word boundary,
+	 * as a value and as a key, in a writer that grows while it escapes */
+	static const char *const events[] = {
+		"", "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", "\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xff",
+		"\"\\\"", "\xc3\xa9\n\xe2\x82\xac",
+	};
+	static const size_t lengths[] = { 8, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1000 };
+	static uint8_t in[1024];
+	static char value[8 * 1024], want[16 * 1024];
+
+	for (size_t li = 0; li < sizeof(lengths) / sizeof(lengths[0]); li++) {
+		size_t n = lengths[li];
+
+		for (size_t ei = 0; ei < sizeof(events) / sizeof(events[0]); ei++) {
+			size_t en = strlen(events[ei]);
+			size_t where[] = { 0, 7, 8, 9, n / 2, n - en };
+
+			for (size_t wi = 0; wi < sizeof(where) / sizeof(where[0]); wi++) {
+				struct ndl_jwb w;
+				size_t at = where[wi];
+
+				if (at + en > n)
+					continue;
+				for (size_t i = 0; i < n; i++) {
+					uint8_t b = (uint8_t)(0x20 + i * 7 % 0x5f);
+
+					in[i] = b == '"' || b == '\\' ? 'x' : b;
+				}
+				memcpy(in + at, events[ei], en);
+				ref_json(in, n, value);
+
+				ndl_jwb_init(&w, 0);
+				ndl_jw_begin_array(ndl_jwb_jw(&w));
+				ndl_jw_null(ndl_jwb_jw(&w));
+				ndl_jw_string_n(ndl_jwb_jw(&w), (const char *)in, n);
+				ndl_jw_end_array(ndl_jwb_jw(&w));
+				snprintf(want, sizeof(want), "[null,%s]", value);
+				ck_assert_int_eq(ndl_jwb_error(&w), NDL_JWB_OK);
+				ck_assert_msg(strcmp(w.buf, want) == 0, "value of %zu bytes, event %zu at %zu",
+					      n, ei, at);
+				ck_assert_uint_eq(w.len, strlen(want));
+				ndl_jwb_free(&w);
+
+				ndl_jwb_init(&w, 0);
+				ndl_jw_begin_object(ndl_jwb_jw(&w));
+				ndl_jw_key(ndl_jwb_jw(&w), "p");
+				ndl_jw_int(ndl_jwb_jw(&w), 1);
+				ndl_jw_key_n(ndl_jwb_jw(&w), (const char *)in, n);
+				ndl_jw_int(ndl_jwb_jw(&w), 2);
+				ndl_jw_end_object(ndl_jwb_jw(&w));
+				snprintf(want, sizeof(want), "{\"p\":1,%s:2}", value);
+				ck_assert_int_eq(ndl_jwb_error(&w), NDL_JWB_OK);
+				ck_assert_msg(strcmp(w.buf, want) == 0, "key of %zu bytes, event %zu at %zu",
+					      n, ei, at);
+				ck_assert_uint_eq(w.len, strlen(want));
+				ndl_jwb_free(&w);
+			}
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_key_short)
+{
+	/* keys of every short length, plain and with one escape, after others */
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ";
+	char key[40], want[256], value[128];
+
+	_Static_assert(sizeof(plain) > sizeof(key), "every key length comes from plain");
+
+	for (size_t n = 0; n < sizeof(key); n++) {
+		for (int escaped = 0; escaped < 2; escaped++) {
+			memcpy(key, plain, n);
+			if (escaped && n)
+				key[n - 1] = '\t';
+			ref_json((const uint8_t *)key, n, value);
+			ndl_jwb_reset(&W);
+			ndl_jw_begin_object(J);
+			ndl_jw_key(J, "first");
+			ndl_jw_bool(J, true);
+			ndl_jw_key_n(J, key, n);
+			ndl_jw_begin_array(J);
+			ndl_jw_end_array(J);
+			ndl_jw_end_object(J);
+			snprintf(want, sizeof(want), "{\"first\":true,%s:[]}", value);
+			ck_doc(want);
+		}
+	}
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Structure                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -1035,6 +1163,8 @@ static Suite *jsonw_suite(void)
 	tcase_add_loop_test(tc, test_string_utf8, 0, (int)(sizeof(utf8_cases) / sizeof(utf8_cases[0])));
 	tcase_add_test(tc, test_string_random_bytes);
 	tcase_add_test(tc, test_string_every_position);
+	tcase_add_test(tc, test_string_runs);
+	tcase_add_test(tc, test_key_short);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("structure");
