@@ -143,9 +143,9 @@ static void packetcount_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet
 	struct packetcount_ctx *c = ctx->state;
 	uint32_t layers = pkt->layers;
 
+	/* Adding 0 or 1 to every counter: no branch to mispredict on a mixed stream. */
 	for (size_t i = 0; i < sizeof(simple_layers) / sizeof(simple_layers[0]); i++)
-		if (layers & simple_layers[i].bit)
-			c->counts[simple_layers[i].counter]++;
+		c->counts[simple_layers[i].counter] += (layers & simple_layers[i].bit) != 0;
 	if (layers & NDL_LAYER_VLAN)
 		c->counts[COUNT_VLAN] += pkt->n_vlan ? pkt->n_vlan : 1;
 	if (layers & NDL_LAYER_PAYLOAD) {
