@@ -9,7 +9,9 @@
  * The map is intrusive. A chef embeds struct lru_node in its entry, points
  * node.key at key bytes the entry owns, and gets the entry back with
  * LRU_ENTRY. The map never allocates or frees entries; it only owns its
- * bucket array. Entries are chained per bucket and linked in one list from
+ * bucket array. A chef whose entries are all one size can take them from
+ * a struct lru_pool (below), so that evicting the oldest entry and
+ * inserting a new one reuses memory instead of a free and a malloc. Entries are chained per bucket and linked in one list from
  * the least to the most recently used, so lookup, touch, insert and evicting
  * the oldest are all O(1) (amortised for the bucket array, which doubles
  * while the map grows, up to the power of two at or above the cap).
@@ -244,6 +246,114 @@ static inline void lru_map_remove(struct lru_map *m, struct lru_node *n)
 	lru_list_unlink(n);
 	n->chain = n->lru_prev = n->lru_next = NULL;
 	m->n--;
+}
+
+/* ------------------------------------------------------------------------ */
+/* An entry pool                                                             */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Entries of one size for one map. They are carved from blocks of up to
+ * LRU_POOL_BLOCK entries as the map fills, and an entry given back goes on
+ * a free list for the next lru_pool_get. At most cap entries are out at
+ * once (the map's cap), so the pool holds no more than cap entries plus one
+ * partly used block; nothing is returned to malloc before lru_pool_fini,
+ * just as a full map keeps its entries. Single-threaded.
+ */
+#define LRU_POOL_BLOCK 256u
+
+struct lru_pool_free {
+	struct lru_pool_free *next;
+};
+
+/* A block's header; its entries follow, aligned for any type. */
+struct lru_pool_block {
+	struct lru_pool_block *next;
+	max_align_t entries[];
+};
+
+struct lru_pool {
+	size_t size;                 /* bytes per entry, aligned for any type */
+	size_t cap;                  /* most entries out at once */
+	size_t out;                  /* entries handed out and not given back */
+	struct lru_pool_free *free;  /* entries given back */
+	struct lru_pool_block *blocks; /* owned; newest first */
+	char *fresh;                 /* next never-used entry of the newest block */
+	size_t fresh_left;           /* never-used entries left in it */
+};
+
+/* Make p empty, for at most cap entries of size bytes. Never fails. */
+static inline void lru_pool_init(struct lru_pool *p, size_t size, size_t cap)
+{
+	size_t align = _Alignof(max_align_t);
+
+	memset(p, 0, sizeof(*p));
+	if (size < sizeof(struct lru_pool_free))
+		size = sizeof(struct lru_pool_free);
+	p->size = (size + align - 1) / align * align;
+	p->cap = cap ? cap : 1;
+}
+
+/*
+ * An entry of p's size, uninitialised, owned by the caller until given
+ * back with lru_pool_put. NULL when cap entries are out or memory ran out.
+ */
+static inline void *lru_pool_get(struct lru_pool *p)
+{
+	struct lru_pool_block *b;
+	size_t n;
+	void *e;
+
+	if (p->out >= p->cap)
+		return NULL;
+	if (p->free) {
+		e = p->free;
+		p->free = p->free->next;
+		p->out++;
+		return e;
+	}
+	if (p->fresh_left == 0) {
+		/* Every entry ever made is out: out < cap entries exist. */
+		n = p->cap - p->out < LRU_POOL_BLOCK ? p->cap - p->out : LRU_POOL_BLOCK;
+		if (n > (SIZE_MAX - sizeof(*b)) / p->size)
+			return NULL;
+		b = malloc(sizeof(*b) + n * p->size);
+		if (!b)
+			return NULL;
+		b->next = p->blocks;
+		p->blocks = b;
+		p->fresh = (char *)b->entries;
+		p->fresh_left = n;
+	}
+	e = p->fresh;
+	p->fresh += p->size;
+	p->fresh_left--;
+	p->out++;
+	return e;
+}
+
+/* Give back e (from lru_pool_get on p) for reuse. NULL is a no-op. */
+static inline void lru_pool_put(struct lru_pool *p, void *e)
+{
+	struct lru_pool_free *f = e;
+
+	if (!e)
+		return;
+	f->next = p->free;
+	p->free = f;
+	p->out--;
+}
+
+/* Free every block; entries still out become invalid. Safe on a zeroed pool. */
+static inline void lru_pool_fini(struct lru_pool *p)
+{
+	struct lru_pool_block *b = p->blocks, *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	memset(p, 0, sizeof(*p));
 }
 
 #endif /* NDL_CHEFS_LRUMAP_H */

@@ -2,8 +2,10 @@
 /*
  * test_lrumap - the bounded LRU hash map the built-in chefs share
  * (chefs/common/lrumap.h), tested directly: lookups across bucket growth,
- * least-recently-used order, removal from long chains, and the hash.
+ * least-recently-used order, removal from long chains, the hash, and the
+ * entry pool.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,71 @@ START_TEST(fini_on_zeroed_map)
 }
 END_TEST
 
+START_TEST(pool_is_bounded_and_reuses)
+{
+	enum { CAP = 600 };          /* more than two blocks */
+	static void *got[CAP];
+	struct lru_pool p;
+	void *again;
+
+	lru_pool_init(&p, 40, CAP);
+	ck_assert_uint_eq(p.size % _Alignof(max_align_t), 0);
+	ck_assert_uint_ge(p.size, 40);
+	for (size_t i = 0; i < CAP; i++) {
+		got[i] = lru_pool_get(&p);
+		ck_assert_ptr_nonnull(got[i]);
+		ck_assert_uint_eq((uintptr_t)got[i] % _Alignof(max_align_t), 0);
+		memset(got[i], (int)(i & 0xff), 40);   /* all of it is usable */
+	}
+	ck_assert_ptr_null(lru_pool_get(&p));          /* cap entries are out */
+	for (size_t i = 0; i < CAP; i++)
+		for (size_t j = 0; j < 40; j++)
+			ck_assert_uint_eq(((unsigned char *)got[i])[j], i & 0xff);
+
+	lru_pool_put(&p, got[17]);
+	lru_pool_put(&p, NULL);
+	again = lru_pool_get(&p);
+	ck_assert_ptr_eq(again, got[17]);              /* reused, not new */
+	ck_assert_ptr_null(lru_pool_get(&p));
+
+	/* Everything back, then out again: no new memory. */
+	for (size_t i = 0; i < CAP; i++)
+		lru_pool_put(&p, got[i]);
+	ck_assert_uint_eq(p.out, 0);
+	for (size_t i = 0; i < CAP; i++) {
+		void *e = lru_pool_get(&p);
+		bool known = false;
+
+		for (size_t j = 0; j < CAP && !known; j++)
+			known = e == got[j];
+		ck_assert(known);
+	}
+	lru_pool_fini(&p);
+	ck_assert_ptr_null(p.blocks);
+}
+END_TEST
+
+START_TEST(pool_small_entries_and_zeroed_fini)
+{
+	struct lru_pool p;
+	void *a, *b;
+
+	memset(&p, 0, sizeof(p));
+	lru_pool_fini(&p);                  /* zeroed: a no-op */
+	lru_pool_init(&p, 1, 2);            /* room for the free-list link */
+	ck_assert_uint_ge(p.size, sizeof(void *));
+	a = lru_pool_get(&p);
+	b = lru_pool_get(&p);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	ck_assert_ptr_null(lru_pool_get(&p));
+	lru_pool_put(&p, a);
+	ck_assert_ptr_eq(lru_pool_get(&p), a);
+	lru_pool_fini(&p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lrumap");
@@ -153,6 +220,8 @@ int main(void)
 	tcase_add_test(tc, remove_from_a_shared_chain);
 	tcase_add_test(tc, hash_depends_on_every_byte_and_length);
 	tcase_add_test(tc, fini_on_zeroed_map);
+	tcase_add_test(tc, pool_is_bounded_and_reuses);
+	tcase_add_test(tc, pool_small_entries_and_zeroed_fini);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
