@@ -71,7 +71,7 @@ struct direction {
 	uint8_t tcp_flags;           /* union of the flags seen */
 };
 
-/* One flow; allocated on its first packet, freed when it ends. */
+/* One flow; taken from c->pool on its first packet, back there when it ends. */
 struct flow {
 	struct lru_node node;        /* all flows, least recently active first */
 	struct link closed;          /* on closed_list while TCP closed or reset */
@@ -94,6 +94,7 @@ struct flow {
 /* The chef's context, in ctx->state (zeroed by the kitchen). */
 struct flow_ctx {
 	struct lru_map flows;
+	struct lru_pool pool;        /* entries of flows */
 	struct link closed_list;     /* sentinel; oldest first */
 	struct link record_list;     /* sentinel; earliest record start first */
 	ndl_time_ns idle_ns;
@@ -397,7 +398,7 @@ static void cut_record(struct ndl_chef_ctx *ctx, struct flow *f, enum ndl_driver
 
 /*
  * End f: report its record (none when active_timeout has just cut it and
- * no packet came since), take it off every list and free it.
+ * no packet came since), take it off every list and give it back.
  */
 static void end_flow(struct ndl_chef_ctx *ctx, struct flow_ctx *c, struct flow *f,
 		     const char *reason, enum ndl_driver driver)
@@ -407,7 +408,7 @@ static void end_flow(struct ndl_chef_ctx *ctx, struct flow_ctx *c, struct flow *
 	lru_map_remove(&c->flows, &f->node);
 	list_unlink(&f->closed);
 	list_unlink(&f->record);
-	free(f);
+	lru_pool_put(&c->pool, f);
 	c->ended++;
 }
 
@@ -489,12 +490,13 @@ static struct flow *new_flow(struct ndl_chef_ctx *ctx, struct flow_ctx *c,
 		c->evicted++;
 		ctx->host->count(ctx, "evictions", 1);
 	}
-	f = calloc(1, sizeof(*f));
+	f = lru_pool_get(&c->pool);
 	if (!f) {
 		ctx->host->count(ctx, "alloc_failures", 1);
 		ctx->host->log(ctx, NDL_LOG_WARN, "out of memory: a new flow is not followed");
 		return NULL;
 	}
+	memset(f, 0, sizeof(*f));
 	memcpy(f->key, key, KEY_LEN);
 	memcpy(f->client, e->reverse ? e->dst : e->src, ENDPOINT_LEN);
 	memcpy(f->server, e->reverse ? e->src : e->dst, ENDPOINT_LEN);
@@ -521,6 +523,7 @@ static ndl_time_ns seconds_ns(double s)
 static int flow_init(struct ndl_chef_ctx *ctx)
 {
 	struct flow_ctx *c = ctx->state;
+	size_t max_flows = (size_t)ctx->host->config_int(ctx, "max_flows");
 	int err;
 
 	list_init(&c->closed_list);
@@ -529,9 +532,10 @@ static int flow_init(struct ndl_chef_ctx *ctx)
 	c->closed_ns = seconds_ns(ctx->host->config_double(ctx, "closed_timeout"));
 	c->active_ns = seconds_ns(ctx->host->config_double(ctx, "active_timeout"));
 	c->flush_on_interval = ctx->host->config_bool(ctx, "flush_on_interval");
-	err = lru_map_init(&c->flows, (size_t)ctx->host->config_int(ctx, "max_flows"));
+	err = lru_map_init(&c->flows, max_flows);
 	if (err < 0)
 		return err;
+	lru_pool_init(&c->pool, sizeof(struct flow), max_flows);
 	c->ready = true;
 	return 0;
 }
@@ -623,15 +627,11 @@ static void flow_interval(struct ndl_chef_ctx *ctx)
 static void flow_fini(struct ndl_chef_ctx *ctx)
 {
 	struct flow_ctx *c = ctx->state;
-	struct lru_node *n;
 
 	if (!c->ready)
 		return;
-	while ((n = lru_map_oldest(&c->flows)) != NULL) {
-		lru_map_remove(&c->flows, n);
-		free(LRU_ENTRY(n, struct flow, node));
-	}
 	lru_map_fini(&c->flows);
+	lru_pool_fini(&c->pool);      /* every flow's memory */
 	c->ready = false;
 }
 
