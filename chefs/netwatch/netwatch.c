@@ -48,6 +48,9 @@
 #define CONV_KEY_LEN (2 + 2 * 18)
 /* Name key: version, 16 address bytes. */
 #define NAME_KEY_LEN 17
+/* Names shorter than this live in their entry; longer ones (rare) get
+ * their own allocation. */
+#define NAME_SHORT 64
 
 enum tag {
 	TAG_INTERNAL,
@@ -71,29 +74,30 @@ struct network {
 	uint8_t addr[16];            /* host bits cleared */
 };
 
-/* A conversation seen lately; freed when evicted, expired or at fini. */
+/* A conversation seen lately; from c->conv_pool, back there when evicted,
+ * expired or at fini. */
 struct conv {
 	struct lru_node node;        /* keyed by key[] */
 	ndl_time_ns last;            /* capture time of its latest packet */
 	uint8_t key[CONV_KEY_LEN];
 };
 
-/* A name learned for an address; replaced whole when the name changes. */
+/* A name learned for an address, from c->name_pool; replaced whole when
+ * the name changes. */
 struct name {
 	struct lru_node node;        /* keyed by key[] */
 	uint8_t key[NAME_KEY_LEN];
 	size_t len;
-	char text[];                 /* NUL-terminated */
+	char *text;                  /* NUL-terminated: short_text, or owned */
+	char short_text[NAME_SHORT];
 };
-
-/* evict() and free_all() free entries through their node. */
-_Static_assert(offsetof(struct conv, node) == 0, "node first in struct conv");
-_Static_assert(offsetof(struct name, node) == 0, "node first in struct name");
 
 /* The chef's context, in ctx->state (zeroed by the kitchen). */
 struct netwatch_ctx {
 	struct lru_map convs;
 	struct lru_map names;
+	struct lru_pool conv_pool;   /* entries of convs */
+	struct lru_pool name_pool;   /* entries of names */
 	bool convs_ready, names_ready;
 	ndl_time_ns idle_ns;
 	struct network nets[MAX_NETWORKS];
@@ -310,14 +314,23 @@ static const struct name *find_name(struct netwatch_ctx *c, int version, const u
 	return LRU_ENTRY(n, struct name, node);
 }
 
-static void evict(struct ndl_chef_ctx *ctx, struct lru_map *m, const char *which)
+/* Unlink e from c->names and give its memory back. */
+static void drop_name(struct netwatch_ctx *c, struct name *e)
 {
-	struct lru_node *old = lru_map_oldest(m);
+	lru_map_remove(&c->names, &e->node);
+	if (e->text != e->short_text)
+		free(e->text);
+	lru_pool_put(&c->name_pool, e);
+}
 
-	if (!old)
-		return;
-	lru_map_remove(m, old);
-	free(old);                   /* node is the first member of both entries */
+static void drop_conv(struct netwatch_ctx *c, struct conv *cv)
+{
+	lru_map_remove(&c->convs, &cv->node);
+	lru_pool_put(&c->conv_pool, cv);
+}
+
+static void count_eviction(struct ndl_chef_ctx *ctx, const char *which)
+{
 	ctx->host->count(ctx, "evictions", 1);
 	ctx->host->count(ctx, which, 1);
 }
@@ -340,12 +353,22 @@ static void learn_name(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c, int ver
 			lru_map_touch(&c->names, n);
 			return;
 		}
-		lru_map_remove(&c->names, n);
-		free(e);
+		drop_name(c, e);
 	} else if (lru_map_full(&c->names)) {
-		evict(ctx, &c->names, "name_evictions");
+		drop_name(c, LRU_ENTRY(lru_map_oldest(&c->names), struct name, node));
+		count_eviction(ctx, "name_evictions");
 	}
-	e = malloc(sizeof(*e) + len + 1);
+	e = lru_pool_get(&c->name_pool);
+	if (e) {
+		e->text = e->short_text;
+		if (len >= sizeof(e->short_text)) {
+			e->text = malloc(len + 1);
+			if (!e->text) {
+				lru_pool_put(&c->name_pool, e);
+				e = NULL;
+			}
+		}
+	}
 	if (!e) {
 		ctx->host->count(ctx, "alloc_failures", 1);
 		return;
@@ -459,8 +482,7 @@ static void expire(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c, ndl_time_ns
 
 		if (now - cv->last <= c->idle_ns)
 			return;
-		lru_map_remove(&c->convs, old);
-		free(cv);
+		drop_conv(c, cv);
 		ctx->host->count(ctx, "expired", 1);
 	}
 }
@@ -491,9 +513,11 @@ static bool is_new_conversation(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c
 		lru_map_touch(&c->convs, n);
 		return idle;
 	}
-	if (lru_map_full(&c->convs))
-		evict(ctx, &c->convs, "conversation_evictions");
-	cv = malloc(sizeof(*cv));
+	if (lru_map_full(&c->convs)) {
+		drop_conv(c, LRU_ENTRY(lru_map_oldest(&c->convs), struct conv, node));
+		count_eviction(ctx, "conversation_evictions");
+	}
+	cv = lru_pool_get(&c->conv_pool);
 	if (!cv) {
 		ctx->host->count(ctx, "alloc_failures", 1);
 		return true;           /* report it; it may be reported again */
@@ -549,23 +573,79 @@ static void write_endpoint(struct ndl_jw *w, const struct endpoint *e)
 	ndl_jw_end_object(w);
 }
 
-/* Append "ip[:port](name or tag)" to buf at *off (snprintf-style bounds). */
-static void summarise_endpoint(char *buf, size_t cap, size_t *off, const struct endpoint *e)
+/*
+ * The summary line, built by hand: it is written for every dumpling, and
+ * formatting it with snprintf cost more than the rest of the chef. Bounded:
+ * what does not fit in cap bytes is cut (it always fits, see below).
+ */
+struct text {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static void put_bytes(struct text *t, const char *s, size_t n)
+{
+	if (n > t->cap - t->len)
+		n = t->cap - t->len;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+}
+
+static void put_str(struct text *t, const char *s)
+{
+	put_bytes(t, s, strlen(s));
+}
+
+static void put_uint(struct text *t, unsigned int v)
+{
+	char digits[10];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_bytes(t, digits + i, sizeof(digits) - i);
+}
+
+/* The address as inet_ntop writes it: dotted quad, or RFC 5952 text. */
+static void put_ip(struct text *t, int version, const uint8_t *ip)
 {
 	char addr[INET6_ADDRSTRLEN] = "?";
-	int n;
 
-	if (*off >= cap)
+	if (version == 4) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				put_bytes(t, ".", 1);
+			put_uint(t, ip[i]);
+		}
 		return;
-	inet_ntop(e->version == 6 ? AF_INET6 : AF_INET, e->ip, addr, sizeof(addr));
-	if (e->has_port)
-		n = snprintf(buf + *off, cap - *off, e->version == 6 ? "[%s]:%u(%s)" : "%s:%u(%s)",
-			     addr, (unsigned int)e->port, e->name ? e->name->text : tag_names[e->tag]);
+	}
+	inet_ntop(AF_INET6, ip, addr, sizeof(addr));
+	put_str(t, addr);
+}
+
+/* Append "ip[:port](name or tag)", the IPv6 address in brackets with a port. */
+static void summarise_endpoint(struct text *t, const struct endpoint *e)
+{
+	bool brackets = e->has_port && e->version == 6;
+
+	if (brackets)
+		put_bytes(t, "[", 1);
+	put_ip(t, e->version, e->ip);
+	if (brackets)
+		put_bytes(t, "]", 1);
+	if (e->has_port) {
+		put_bytes(t, ":", 1);
+		put_uint(t, e->port);
+	}
+	put_bytes(t, "(", 1);
+	if (e->name)
+		put_bytes(t, e->name->text, e->name->len);
 	else
-		n = snprintf(buf + *off, cap - *off, "%s(%s)", addr,
-			     e->name ? e->name->text : tag_names[e->tag]);
-	if (n > 0)
-		*off += (size_t)n;
+		put_str(t, tag_names[e->tag]);
+	put_bytes(t, ")", 1);
 }
 
 static void write_conversation(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt,
@@ -574,23 +654,16 @@ static void write_conversation(struct ndl_chef_ctx *ctx, const struct ndl_packet
 {
 	/* Two names of up to 255 bytes, addresses, ports and the arrow. */
 	char summary[2 * NDL_DNS_NAME_MAX + 2 * (INET6_ADDRSTRLEN + 12) + 32];
-	size_t off;
-	int n;
+	struct text t = { .buf = summary, .cap = sizeof(summary) - 1 };
 	struct ndl_jw *w = ctx->host->emit_begin(ctx, NDL_DRIVER_PACKET);
 
 	if (!w)
 		return;
-	n = snprintf(summary, sizeof(summary), "%s ", proto);
-	off = n > 0 ? (size_t)n : 0;
-	summarise_endpoint(summary, sizeof(summary), &off, src);
-	if (off < sizeof(summary)) {
-		n = snprintf(summary + off, sizeof(summary) - off, " --> ");
-		if (n > 0)
-			off += (size_t)n;
-	}
-	summarise_endpoint(summary, sizeof(summary), &off, dst);
-	if (off >= sizeof(summary))
-		off = sizeof(summary) - 1;
+	put_str(&t, proto);
+	put_bytes(&t, " ", 1);
+	summarise_endpoint(&t, src);
+	put_bytes(&t, " --> ", 5);
+	summarise_endpoint(&t, dst);
 
 	ndl_jw_begin_object(w);
 	ndl_jw_key(w, "time");
@@ -604,7 +677,7 @@ static void write_conversation(struct ndl_chef_ctx *ctx, const struct ndl_packet
 	ndl_jw_key(w, "direction");
 	ndl_jw_string(w, direction_of(src->tag, dst->tag));
 	ndl_jw_key(w, "summary");
-	ndl_jw_string_n(w, summary, off);
+	ndl_jw_string_n(w, summary, t.len);
 	ndl_jw_end_object(w);
 	ctx->host->emit_end(ctx, w);
 }
@@ -616,19 +689,23 @@ static void write_conversation(struct ndl_chef_ctx *ctx, const struct ndl_packet
 static int netwatch_init(struct ndl_chef_ctx *ctx)
 {
 	struct netwatch_ctx *c = ctx->state;
+	size_t max_convs = (size_t)ctx->host->config_int(ctx, "max_conversations");
+	size_t max_names = (size_t)ctx->host->config_int(ctx, "max_names");
 	int err;
 
 	c->idle_ns = ctx->host->config_int(ctx, "idle") * NS_PER_S;
 	err = parse_networks(ctx, c, ctx->host->config_string(ctx, "local_networks"));
 	if (err < 0)
 		return err;
-	err = lru_map_init(&c->convs, (size_t)ctx->host->config_int(ctx, "max_conversations"));
+	err = lru_map_init(&c->convs, max_convs);
 	if (err < 0)
 		return err;
+	lru_pool_init(&c->conv_pool, sizeof(struct conv), max_convs);
 	c->convs_ready = true;
-	err = lru_map_init(&c->names, (size_t)ctx->host->config_int(ctx, "max_names"));
+	err = lru_map_init(&c->names, max_names);
 	if (err < 0)
 		return err;
+	lru_pool_init(&c->name_pool, sizeof(struct name), max_names);
 	c->names_ready = true;
 	return 0;
 }
@@ -696,25 +773,21 @@ static void netwatch_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *p
 	write_conversation(ctx, pkt, proto_name(pkt->ip_proto, buf, sizeof(buf)), &src, &dst);
 }
 
-static void free_all(struct lru_map *m)
-{
-	struct lru_node *n;
-
-	while ((n = lru_map_oldest(m)) != NULL) {
-		lru_map_remove(m, n);
-		free(n);               /* node is the first member of both entries */
-	}
-	lru_map_fini(m);
-}
-
 static void netwatch_fini(struct ndl_chef_ctx *ctx)
 {
 	struct netwatch_ctx *c = ctx->state;
+	struct lru_node *n;
 
-	if (c->convs_ready)
-		free_all(&c->convs);
-	if (c->names_ready)
-		free_all(&c->names);
+	if (c->convs_ready) {
+		lru_map_fini(&c->convs);
+		lru_pool_fini(&c->conv_pool);
+	}
+	if (c->names_ready) {
+		while ((n = lru_map_oldest(&c->names)) != NULL)
+			drop_name(c, LRU_ENTRY(n, struct name, node));
+		lru_map_fini(&c->names);
+		lru_pool_fini(&c->name_pool);
+	}
 	c->convs_ready = c->names_ready = false;
 }
 
