@@ -61,10 +61,21 @@ void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen
 	ndl_envelope_begin_seq(w, chef, kitchen, creation_time, driver, 0);
 }
 
+/* Put the string literal lit just before p, moving p back to its start. */
+#define PREPEND(p, lit) do { \
+	(p) -= sizeof(lit) - 1; \
+	memcpy((p), (lit), sizeof(lit) - 1); \
+} while (0)
+
 void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			    ndl_time_ns creation_time, enum ndl_driver driver,
 			    uint64_t seq)
 {
+	/* From creation_time on the bytes are built back to front (the digit
+	 * routines write backwards) and appended at once. */
+	char tail[64 + 2 * NDL__JW_NUM_MAX];   /* the literals take 57 bytes at most */
+	char *end = tail + sizeof(tail), *p = end;
+
 	/* The fixed parts are appended whole; the writer then stands where
 	 * it would after key("payload") inside one object. */
 	ndl_jwb_reset(w);
@@ -78,25 +89,27 @@ void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kit
 		ndl__jwb_put_string(w, kitchen, strlen(kitchen));
 	else
 		APPEND(w, "null");
-	APPEND(w, ",\"creation_time\":");
-	ndl__jwb_put_time(w, creation_time);
-	switch (driver) {
-	case NDL_DRIVER_PACKET:
-		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_PACKET "\"");
-		break;
-	case NDL_DRIVER_INTERVAL:
-		APPEND(w, ",\"driver\":\"" NDL_DRIVER_NAME_INTERVAL "\"");
-		break;
-	default:
-		APPEND(w, ",\"driver\":null");
-		break;
-	}
+
+	PREPEND(p, "},\"payload\":");
 	if (seq > 0) {
 		/* extension: the kitchen's sequence number (docs/protocol.md 4) */
-		APPEND(w, ",\"seq\":");
-		ndl__jwb_put_u64(w, seq);
+		p = ndl__jw_u64_rev(p, seq);
+		PREPEND(p, ",\"seq\":");
 	}
-	APPEND(w, "},\"payload\":");
+	switch (driver) {
+	case NDL_DRIVER_PACKET:
+		PREPEND(p, ",\"driver\":\"" NDL_DRIVER_NAME_PACKET "\"");
+		break;
+	case NDL_DRIVER_INTERVAL:
+		PREPEND(p, ",\"driver\":\"" NDL_DRIVER_NAME_INTERVAL "\"");
+		break;
+	default:
+		PREPEND(p, ",\"driver\":null");
+		break;
+	}
+	p = ndl__jw_time_rev(p, creation_time);
+	PREPEND(p, ",\"creation_time\":");
+	ndl_jwb_append(w, p, (size_t)(end - p));
 	ndl__jwb_member_value_due(w);
 }
 

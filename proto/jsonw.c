@@ -795,18 +795,14 @@ void ndl__jwb_put_string(struct ndl_jwb *w, const char *s, size_t len)
 	terminate(w);
 }
 
-void ndl__jwb_put_time(struct ndl_jwb *w, ndl_time_ns t)
+char *ndl__jw_u64_rev(char *end, uint64_t v)
 {
-	char tmp[32], *end = tmp + sizeof(tmp), *p = format_time(end, t);
-
-	ndl_jwb_append(w, p, (size_t)(end - p));
+	return put_u64_rev(end, v);
 }
 
-void ndl__jwb_put_u64(struct ndl_jwb *w, uint64_t v)
+char *ndl__jw_time_rev(char *end, ndl_time_ns t)
 {
-	char tmp[24], *end = tmp + sizeof(tmp), *p = put_u64_rev(end, v);
-
-	ndl_jwb_append(w, p, (size_t)(end - p));
+	return format_time(end, t);
 }
 
 void ndl__jwb_member_value_due(struct ndl_jwb *w)

@@ -63,15 +63,20 @@ void ndl_jwb_rewind(struct ndl_jwb *w, size_t len, uint32_t depth);
 void ndl_jwb_append(struct ndl_jwb *w, const char *s, size_t len);
 /*
  * Internal to proto/ (the envelope writes its fixed prefix with these):
- * append s escaped and quoted, t as a time, or v in decimal, without
- * structure checks; and declare that the bytes so far opened one object
- * whose member's value is due. Errors and the limit apply as for every
- * write.
+ * append s escaped and quoted without structure checks (errors and the
+ * limit apply as for every write); and declare that the bytes so far
+ * opened one object whose member's value is due.
  */
 void ndl__jwb_put_string(struct ndl_jwb *w, const char *s, size_t len);
-void ndl__jwb_put_time(struct ndl_jwb *w, ndl_time_ns t);
-void ndl__jwb_put_u64(struct ndl_jwb *w, uint64_t v);
 void ndl__jwb_member_value_due(struct ndl_jwb *w);
+/*
+ * Also internal to proto/: v in decimal, or t as the writer's time (seconds
+ * with six decimals), written backwards so that the last byte is end[-1],
+ * at most NDL__JW_NUM_MAX bytes. Return the first byte. Pure.
+ */
+#define NDL__JW_NUM_MAX 24
+char *ndl__jw_u64_rev(char *end, uint64_t v);
+char *ndl__jw_time_rev(char *end, ndl_time_ns t);
 
 /* 0 when the document so far is well formed, else enum ndl_jwb_error. */
 static inline int ndl_jwb_error(const struct ndl_jwb *w) { return w->error; }

@@ -6,7 +6,10 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -509,6 +512,61 @@ START_TEST(test_begin_seq)
 }
 END_TEST
 
+/* The envelope printf would write: the reference for the digit code. */
+static void ref_envelope(char *out, size_t size, ndl_time_ns t, enum ndl_driver driver,
+			 uint64_t seq)
+{
+	int64_t us = t / 1000;
+	uint64_t u = us < 0 ? 0 - (uint64_t)us : (uint64_t)us;
+	const char *drv = driver == NDL_DRIVER_PACKET ? "\"packet\"" :
+			  driver == NDL_DRIVER_INTERVAL ? "\"interval\"" : "null";
+	int n = snprintf(out, size, "{\"metadata\":{\"chef\":\"C\",\"kitchen\":\"k\","
+			 "\"creation_time\":%s%" PRIu64 ".%06" PRIu64 ",\"driver\":%s",
+			 us < 0 ? "-" : "", u / 1000000, u % 1000000, drv);
+
+	if (seq)
+		n += snprintf(out + n, size - (size_t)n, ",\"seq\":%" PRIu64, seq);
+	snprintf(out + n, size - (size_t)n, "},\"payload\":");
+}
+
+START_TEST(test_begin_digits)
+{
+	/* every digit count of seq, times around zero and at both ends of
+	 * int64, every driver: the same bytes as printf's */
+	static const ndl_time_ns times[] = {
+		0, 1, 999, 1000, -1000, -999999999, 1000000000, T0, -T0,
+		INT64_MAX, INT64_MIN, INT64_MIN + 1,
+	};
+	static const enum ndl_driver drivers[] = {
+		NDL_DRIVER_PACKET, NDL_DRIVER_INTERVAL, (enum ndl_driver)77,
+	};
+	char want[256];
+	uint64_t seq = 1;
+
+	for (int d = 0; d < 20; d++, seq *= 10) {
+		const uint64_t seqs[] = { seq - 1, seq, seq + 1, seq * 9 + (seq - 1) };
+
+		for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+			ndl_time_ns t = times[(size_t)d % (sizeof(times) / sizeof(times[0]))];
+			enum ndl_driver drv = drivers[i % 3];
+
+			if (d == 19 && i == 3)
+				continue;   /* past UINT64_MAX */
+			ref_envelope(want, sizeof(want), t, drv, seqs[i]);
+			ndl_envelope_begin_seq(&W, "C", "k", t, drv, seqs[i]);
+			ck_assert_int_eq(ndl_jwb_error(&W), 0);
+			ck_assert_str_eq(W.buf, want);
+			ck_assert_uint_eq(W.len, strlen(want));
+		}
+	}
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		ref_envelope(want, sizeof(want), times[i], NDL_DRIVER_INTERVAL, UINT64_MAX);
+		ndl_envelope_begin_seq(&W, "C", "k", times[i], NDL_DRIVER_INTERVAL, UINT64_MAX);
+		ck_assert_str_eq(W.buf, want);
+	}
+}
+END_TEST
+
 static Suite *envelope_suite(void)
 {
 	Suite *s = suite_create("envelope");
@@ -530,6 +588,7 @@ static Suite *envelope_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_parse_written);
 	tcase_add_test(tc, test_begin_seq);
+	tcase_add_test(tc, test_begin_digits);
 	tcase_add_test(tc, test_parse_python_style);
 	tcase_add_test(tc, test_parse_kitchen_null_and_int_time);
 	tcase_add_test(tc, test_parse_minimal);
