@@ -5,6 +5,7 @@
  * hold are the exact strings.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ndl/names.h>
@@ -124,6 +125,33 @@ START_TEST(test_written_names_cut)
 }
 END_TEST
 
+START_TEST(test_dns_type_mnemonic)
+{
+	/* the static mnemonic is the written name, for every type that has
+	 * one; the others are written TYPE<n> */
+	char buf[NDL_DNS_TYPE_NAME_MAX], want[NDL_DNS_TYPE_NAME_MAX];
+	unsigned int named = 0;
+
+	for (unsigned int t = 0; t <= 0xffff; t++) {
+		const char *m = ndl_dns_type_mnemonic((uint16_t)t);
+
+		ndl_dns_type_name((uint16_t)t, buf, sizeof(buf));
+		if (m) {
+			ck_assert_str_eq(m, buf);
+			named++;
+		} else {
+			snprintf(want, sizeof(want), "TYPE%u", t);
+			ck_assert_str_eq(buf, want);
+		}
+	}
+	ck_assert_uint_eq(named, 67);
+	ck_assert_str_eq(ndl_dns_type_mnemonic(28), "AAAA");
+	ck_assert_str_eq(ndl_dns_type_mnemonic(65), "HTTPS");
+	ck_assert_ptr_null(ndl_dns_type_mnemonic(0));
+	ck_assert_ptr_null(ndl_dns_type_mnemonic(65280));
+}
+END_TEST
+
 START_TEST(test_dns_rcode_name)
 {
 	ck_assert_str_eq(ndl_dns_rcode_name(0), "NOERROR");
@@ -146,6 +174,7 @@ static Suite *names_suite(void)
 	tcase_add_loop_test(tc, test_written_names, 0, (int)(sizeof(written) / sizeof(written[0])));
 	tcase_add_test(tc, test_written_names_cut);
 	tcase_add_test(tc, test_dns_rcode_name);
+	tcase_add_test(tc, test_dns_type_mnemonic);
 	suite_add_tcase(s, tc);
 	return s;
 }
