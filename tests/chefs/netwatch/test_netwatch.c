@@ -2,8 +2,8 @@
 /*
  * test_netwatch - NetwatchChef loaded from its .so by the real kitchen
  * core: every tag and direction, names learned from a DNS answer and then
- * seen on a connection, both tables' bounds, idle expiry, and the
- * validation of local_networks.
+ * seen on a connection, both tables' bounds, idle expiry, the
+ * validation of local_networks, and IPv6 text exactly as inet_ntop's.
  *
  * Usage: test_netwatch NETWATCH_SO
  */
@@ -456,6 +456,56 @@ START_TEST(non_ip_and_later_fragments_ignored)
 }
 END_TEST
 
+/*
+ * The summary writes IPv6 addresses itself; they must read exactly as
+ * inet_ntop writes them (the "ip" field). Every pattern of zero and
+ * non-zero groups, with group values of each width, and the IPv4-embedding
+ * forms.
+ */
+START_TEST(ipv6_summary_matches_inet_ntop)
+{
+	static const uint16_t values[] = { 0x1, 0xab, 0xfff, 0xffff, 0x1234, 0xf00 };
+	struct h_end dst = v6("2001:db8::80", 80);
+	unsigned int port = 1, checked = 0;
+
+	harness_start(chef_so, NULL);
+	for (unsigned int pattern = 0; pattern < 256 * 2 + 6; pattern++) {
+		struct h_end src = { .version = 6 };
+		char text[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN + 64];
+
+		if (pattern < 512) {
+			/* Bit i of the low byte: group i is non-zero. */
+			for (unsigned int i = 0; i < 8; i++) {
+				uint16_t v = (pattern & (1u << i)) ?
+					values[(i + pattern / 256) % 6] : 0;
+
+				src.ip[2 * i] = (uint8_t)(v >> 8);
+				src.ip[2 * i + 1] = (uint8_t)v;
+			}
+		} else {
+			static const char *const special[] = {
+				"::ffff:192.0.2.1", "::192.0.2.1", "::ffff:0.0.0.0",
+				"::ffff:0:192.0.2.1", "::1:0:0:0", "0:0:1::",
+			};
+
+			src = v6(special[pattern - 512], 0);
+		}
+		src.port = (uint16_t)port++;
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, src.ip, text, sizeof(text)));
+		feed_tcp(src, dst, T1);
+		ck_assert_uint_eq(H.n, 1);
+		snprintf(want, sizeof(want), "\"summary\":\"TCP [%s]:%u(", text, src.port);
+		ck_assert_msg(strstr(H.dumplings[0], want), "%s not in %s", want, H.dumplings[0]);
+		snprintf(want, sizeof(want), "\"ip\":\"%s\"", text);
+		ck_assert_msg(strstr(H.dumplings[0], want), "%s not in %s", want, H.dumplings[0]);
+		harness_forget();
+		checked++;
+	}
+	ck_assert_uint_eq(checked, 518);
+	harness_stop();
+}
+END_TEST
+
 static Suite *netwatch_suite(void)
 {
 	Suite *s = suite_create("netwatch");
@@ -463,6 +513,7 @@ static Suite *netwatch_suite(void)
 
 	tcase_add_test(tc, directions_and_tags);
 	tcase_add_test(tc, icmp_and_ipv6);
+	tcase_add_test(tc, ipv6_summary_matches_inet_ntop);
 	tcase_add_test(tc, a_conversation_is_reported_once);
 	tcase_add_test(tc, name_learned_from_dns_answer);
 	tcase_add_test(tc, queries_and_failures_teach_nothing);
