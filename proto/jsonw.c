@@ -213,29 +213,60 @@ static inline bool word_special(uint64_t x)
 }
 
 /*
+ * Write the quoted form of s at o, where room for n + 2 bytes has been
+ * reserved, when no byte of s needs care: returns the end. Otherwise
+ * returns NULL, having written bytes of no use. Every length takes a few
+ * word checks and stores: two overlapping halves for 4-7 bytes, words and
+ * then the last word of s (overlapping bytes already stored) for 8 or
+ * more. Small, so that the common case inlines into the operations.
+ */
+static inline char *put_plain(char *o, const uint8_t *s, size_t n)
+{
+	*o++ = '"';
+	if (n >= 8) {
+		uint64_t x;
+
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, s + i, sizeof(x));
+			if (word_special(x))
+				return NULL;
+			memcpy(o + i, &x, sizeof(x));
+		}
+		memcpy(&x, s + n - 8, sizeof(x));
+		if (word_special(x))
+			return NULL;
+		memcpy(o + n - 8, &x, sizeof(x));
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, sizeof(a));
+		memcpy(&b, s + n - 4, sizeof(b));
+		if (word_special((uint64_t)a << 32 | b))
+			return NULL;
+		memcpy(o, &a, sizeof(a));
+		memcpy(o + n - 4, &b, sizeof(b));
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (byte_class[s[i]])
+				return NULL;
+			o[i] = (char)s[i];
+		}
+	}
+	o += n;
+	*o++ = '"';
+	return o;
+}
+
+/*
  * Write the quoted, escaped form of s at o, where room for n + 2 bytes has
  * been reserved (no string takes fewer). Returns the end, or NULL on error.
  */
-static char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
+static char *put_escaped(struct ndl_jwb *w, char *o, const char *s, size_t n)
 {
 	const uint8_t *p = (const uint8_t *)s, *end = p + n;
 	char *lim = o + n + 2;   /* end of the room reserved so far */
 
 	*o++ = '"';
-	if (n >= 4 && n < 8) {
-		/* Most keys: one check of two overlapping halves. */
-		uint32_t a, b;
-
-		memcpy(&a, p, sizeof(a));
-		memcpy(&b, end - 4, sizeof(b));
-		if (!word_special((uint64_t)a << 32 | b)) {
-			memcpy(o, &a, sizeof(a));
-			memcpy(o + n - 4, &b, sizeof(b));
-			o += n;
-			*o++ = '"';
-			return o;
-		}
-	}
 	while (p < end) {
 		size_t extra;
 
@@ -325,6 +356,14 @@ static char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
 	}
 	*o++ = '"';
 	return o;
+}
+
+/* put_escaped() for s, through put_plain() when s needs no care. */
+static inline char *put_string(struct ndl_jwb *w, char *o, const char *s, size_t n)
+{
+	char *end = put_plain(o, (const uint8_t *)s, n);
+
+	return end ? end : put_escaped(w, o, s, n);
 }
 
 /* ------------------------------------------------------------------------ */
