@@ -162,6 +162,16 @@ static inline struct lru_node *lru_map_oldest(const struct lru_map *m)
 	return m->n ? m->list.lru_next : NULL;
 }
 
+/*
+ * Start loading the bucket that lru_map_find will read for hash, so that
+ * other work can go on while it comes from memory: large maps do not stay
+ * in cache. Only a hint; it changes nothing.
+ */
+static inline void lru_map_prefetch(const struct lru_map *m, uint64_t hash)
+{
+	__builtin_prefetch(&m->buckets[hash & (m->nbuckets - 1)]);
+}
+
 /* The entry whose key is key[0..len) (hash from lru_hash), or NULL. */
 static inline struct lru_node *lru_map_find(const struct lru_map *m, const void *key,
 					    size_t len, uint64_t hash)
