@@ -162,11 +162,13 @@ static void list_append(struct link *head, struct link *l)
 /* Classifying packets                                                       */
 /* ------------------------------------------------------------------------ */
 
-static void put_endpoint(uint8_t out[ENDPOINT_LEN], const uint8_t *ip, int version,
+static void put_endpoint(uint8_t out[ENDPOINT_LEN], const uint8_t ip[16], int version,
 			 uint16_t port)
 {
-	memset(out, 0, ENDPOINT_LEN);
-	memcpy(out, ip, version == 4 ? 4 : 16);
+	/* Fixed sizes, so no libc call per packet. */
+	memcpy(out, ip, 16);
+	if (version == 4)
+		memset(out + 4, 0, 12);
 	out[16] = (uint8_t)(port >> 8);
 	out[17] = (uint8_t)port;
 }
@@ -244,10 +246,19 @@ static bool classify(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt,
 	return true;
 }
 
+/* memcmp(a, b, ENDPOINT_LEN) <= 0, as a loop: a libc call per packet showed. */
+static bool endpoint_not_above(const uint8_t a[ENDPOINT_LEN], const uint8_t b[ENDPOINT_LEN])
+{
+	for (int i = 0; i < ENDPOINT_LEN; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i];
+	return true;
+}
+
 /* The canonical key: version, protocol, then the lower endpoint first. */
 static void make_key(const struct endpoints *e, uint8_t key[KEY_LEN])
 {
-	bool src_low = memcmp(e->src, e->dst, ENDPOINT_LEN) <= 0;
+	bool src_low = endpoint_not_above(e->src, e->dst);
 
 	key[0] = e->version;
 	key[1] = e->proto;
@@ -548,14 +559,18 @@ static void flow_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt)
 	uint8_t key[KEY_LEN];
 	struct lru_node *n;
 	struct flow *f = NULL;
-	uint64_t hash;
+	uint64_t hash = 0;
 	int d;
+	bool ours = classify(ctx, pkt, &e);
 
+	if (ours) {
+		make_key(&e, key);
+		hash = lru_hash(&c->flows, key, KEY_LEN);
+		lru_map_prefetch(&c->flows, hash);   /* loads while expire() looks */
+	}
 	expire(ctx, c, now, NDL_DRIVER_PACKET);
-	if (!classify(ctx, pkt, &e))
+	if (!ours)
 		return;
-	make_key(&e, key);
-	hash = lru_hash(&c->flows, key, KEY_LEN);
 	n = lru_map_find(&c->flows, key, KEY_LEN, hash);
 	if (n) {
 		f = LRU_ENTRY(n, struct flow, node);
