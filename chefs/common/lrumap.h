@@ -39,13 +39,15 @@
 #define LRU_ENTRY(node_ptr, type, member) \
 	((type *)(void *)((char *)(node_ptr) - offsetof(type, member)))
 
+/* What a walk along a chain reads of the nodes it passes (chain, hash)
+ * comes first, in one 16-byte piece that no cache line boundary splits. */
 struct lru_node {
 	struct lru_node *chain;      /* next in the same bucket */
-	struct lru_node *lru_prev;   /* towards the least recently used */
-	struct lru_node *lru_next;   /* towards the most recently used */
+	uint64_t hash;
 	const uint8_t *key;          /* owned by the entry */
 	size_t keylen;
-	uint64_t hash;
+	struct lru_node *lru_prev;   /* towards the least recently used */
+	struct lru_node *lru_next;   /* towards the most recently used */
 };
 
 struct lru_map {
@@ -249,6 +251,10 @@ static inline void lru_map_insert(struct lru_map *m, struct lru_node *n)
 static inline void lru_map_remove(struct lru_map *m, struct lru_node *n)
 {
 	struct lru_node **pp = &m->buckets[n->hash & (m->nbuckets - 1)];
+
+	/* Evicting or expiring the oldest: the next oldest is looked at soon. */
+	if (m->list.lru_next == n)
+		__builtin_prefetch(n->lru_next);
 
 	while (*pp != n)
 		pp = &(*pp)->chain;
