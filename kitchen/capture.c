@@ -2,8 +2,8 @@
 /*
  * capture.c - libpcap sources on a libuv loop.
  *
- * Live: each interface is a pcap_t in non-blocking immediate mode whose
- * selectable fd is watched with uv_poll; packets are read in batches of
+ * Live: each interface is a non-blocking pcap_t, buffered with a timeout
+ * of NDL__CAPTURE_TIMEOUT_MS, whose selectable fd is watched with uv_poll; packets are read in batches of
  * NDL__CAPTURE_BATCH. When libpcap says the fd alone is not enough
  * (pcap_get_required_select_timeout), a timer polls as well.
  *
@@ -206,9 +206,18 @@ static int open_live(struct ndl__capture *c, struct source *s, const struct ndl_
 	}
 	pcap_set_snaplen(s->p, cfg->snaplen);
 	pcap_set_promisc(s->p, cfg->promisc);
-	pcap_set_immediate_mode(s->p, 1);
-	if (cfg->buffer_size > 0)
-		pcap_set_buffer_size(s->p, cfg->buffer_size);
+	/*
+	 * Not immediate mode: on Linux that gives TPACKET_V2, a ring of slots
+	 * each as large as the snapshot length (16 slots of 256 KiB in 4 MiB),
+	 * which overflows at a few tens of thousands of packets a second.
+	 * Buffered, libpcap uses TPACKET_V3: packets packed one after another
+	 * in blocks, handed over when a block is full or the timeout has
+	 * passed; the poll on the fd wakes the loop then.
+	 */
+	pcap_set_immediate_mode(s->p, 0);
+	pcap_set_timeout(s->p, NDL__CAPTURE_TIMEOUT_MS);
+	pcap_set_buffer_size(s->p, cfg->buffer_size > 0 ? cfg->buffer_size :
+			     NDL__CAPTURE_DEFAULT_BUFFER);
 	pcap_set_tstamp_precision(s->p, PCAP_TSTAMP_PRECISION_NANO);
 	r = pcap_activate(s->p);
 	if (r < 0) {

@@ -18,6 +18,19 @@
 
 #define NDL__CAPTURE_MAX_IFACES 16
 #define NDL__CAPTURE_DEFAULT_SNAPLEN 262144
+/*
+ * Kernel capture buffer per interface unless configured: libpcap's own
+ * default (2 MiB, tcpdump's) holds 10 ms of a busy link, too little for a
+ * kitchen whose chefs take their time now and then (an interval, a burst of
+ * dumplings). The buffer is mapped into the process, so it counts in RSS.
+ */
+#define NDL__CAPTURE_DEFAULT_BUFFER (8 * 1024 * 1024)
+/* Live: the longest a captured packet waits in the kernel's buffer before
+ * the kitchen sees it (a partly filled block is handed over then). */
+#define NDL__CAPTURE_TIMEOUT_MS 50
+/* Live: how long a graceful stop keeps reading, so that the packets of that
+ * last partly filled buffer are counted too. */
+#define NDL__CAPTURE_STOP_WAIT_MS (2 * NDL__CAPTURE_TIMEOUT_MS)
 /* Packets read per loop turn. */
 #define NDL__CAPTURE_BATCH 512
 
@@ -28,7 +41,7 @@ struct ndl__capture_config {
 	bool realtime;           /* replay at the pace of the capture timestamps */
 	const char *filter;      /* BPF expression; NULL or "" captures everything */
 	int snaplen;
-	int buffer_size;         /* bytes of kernel buffer; 0 keeps libpcap's default */
+	int buffer_size;         /* bytes of kernel buffer; 0: NDL__CAPTURE_DEFAULT_BUFFER */
 	bool promisc;
 	ndl_time_ns poke_ns;     /* interval between interval handlers */
 };

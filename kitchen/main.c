@@ -207,10 +207,11 @@ static void print_help(void)
 "                          (base:packet, base:pkt, base:ipconn) or number (1:12)\n"
 "  -f, --filter EXPR       pcap filter (default \"%s\"); \"\" for all\n"
 "      --snaplen BYTES     bytes captured per packet (default %d)\n"
-"      --buffer-size BYTES kernel capture buffer (default: libpcap's)\n"
+"      --buffer-size BYTES kernel capture buffer per interface (default %d);\n"
+"                          packets that find it full are dropped and counted\n"
 "      --promisc           put interfaces in promiscuous mode (default off)\n"
 "\n",
-	NDL_KITCHEN_DEFAULT_FILTER, NDL__CAPTURE_DEFAULT_SNAPLEN);
+	NDL_KITCHEN_DEFAULT_FILTER, NDL__CAPTURE_DEFAULT_SNAPLEN, NDL__CAPTURE_DEFAULT_BUFFER);
 	printf(
 "Chefs:\n"
 "  -c, --chef NAME         run chef NAME (or MODULE.NAME); repeat for several;\n"
@@ -1014,7 +1015,9 @@ static void request_stop(struct app *app, int code, bool graceful)
 	}
 	app->stopping = true;
 	app->stop_graceful = graceful;
-	uv_timer_start(&app->stop_timer, on_stop_timer, 0, 0);
+	/* live: the kernel hands over a partly filled buffer after a timeout */
+	uv_timer_start(&app->stop_timer, on_stop_timer,
+		       graceful && app->a.n_ifaces ? NDL__CAPTURE_STOP_WAIT_MS : 0, 0);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
