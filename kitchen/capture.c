@@ -3,8 +3,8 @@
  * capture.c - libpcap sources on a libuv loop.
  *
  * Live: each interface is a non-blocking pcap_t, buffered with a timeout
- * of NDL__CAPTURE_TIMEOUT_MS, whose selectable fd is watched with uv_poll; packets are read in batches of
- * NDL__CAPTURE_BATCH. When libpcap says the fd alone is not enough
+ * of NDL__CAPTURE_TIMEOUT_MS, whose selectable fd is watched with uv_poll;
+ * packets are read in batches of NDL__CAPTURE_BATCH. When libpcap says the fd alone is not enough
  * (pcap_get_required_select_timeout), a timer polls as well.
  *
  * Replay: the file is read with pcap_next_ex in batches from a uv_idle
@@ -266,9 +266,10 @@ static int open_live(struct ndl__capture *c, struct source *s, const struct ndl_
 /*
  * libpcap reads a capture file through stdio, whose buffer is one file
  * system block (4 KiB): a replay then spends about a third of its time in
- * read(2) calls and copies. The kitchen opens the file itself and gives
- * stdio a buffer this large, so a 2M-packet replay makes a few hundred
- * reads instead of a hundred thousand.
+ * read(2) calls, copies and taking the stream's lock twice a packet. The
+ * kitchen opens the file itself and gives stdio a buffer this large, so a
+ * 2M-packet replay makes a few hundred reads instead of a hundred thousand,
+ * and reads it unlocked.
  */
 #define FILE_BUFFER_SIZE (1024 * 1024)
 
@@ -307,15 +308,13 @@ static int open_file(struct source *s, const struct ndl__capture_config *cfg,
 		snprintf(err, errlen, "cannot read capture file %s: %s", s->name, strerror(e));
 		return -e;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot read capture file %s: it is a directory", s->name);
+	/* What libpcap would only call a read error or a truncated header: */
+	if (fstat(fileno(f), &st) == 0 &&
+	    (S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size == 0))) {
+		snprintf(err, errlen, "cannot read capture file %s: %s", s->name,
+			 S_ISDIR(st.st_mode) ? "it is a directory" : "the file is empty");
 		fclose(f);
-		return -EISDIR;
-	}
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
-		snprintf(err, errlen, "cannot read capture file %s: the file is empty", s->name);
-		fclose(f);
-		return -EIO;
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EIO;
 	}
 	/* Without the large buffer stdio's own still works, only slower. */
 	s->iobuf = malloc(FILE_BUFFER_SIZE);
