@@ -80,6 +80,20 @@ async def next_status(ws, pred=lambda p: True, timeout=10.0):
                 return p
 
 
+async def dumplings_of(ws, n, timeout=10.0):
+    """The next n dumplings on eater ws that are not status, parsed."""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"got {len(out)} of {n} dumplings: {out}")
+        msg = await asyncio.wait_for(ws.recv(), left)
+        if not is_status(msg):
+            out.append(json.loads(msg))
+    return out
+
+
 async def close_code_of(ws, timeout=10.0):
     """Wait until the hub closes ws; returns the close code it sent."""
     try:

@@ -31,8 +31,8 @@ import subprocess
 import time
 
 
-from hubutil import (STATUS_CHEF, RawWS, check, close_code_of, connect, dumpling, is_status,
-                     ndltest, next_status, run_parts, stop_hub_clean)
+from hubutil import (STATUS_CHEF, RawWS, check, close_code_of, connect, dumpling, dumplings_of,
+                     is_status, ndltest, next_status, run_parts, stop_hub_clean)
 
 WEIRD = 'kit"chen\\with\nnewline'
 
@@ -48,20 +48,6 @@ async def hello_ws(port, hello):
 def kitchen_hello(name):
     return {"kitchen_name": name, "interface": "lo", "filter": "tcp or udp or arp",
             "chefs": ["tests.TestChef"], "poke_interval": 5.0}
-
-
-async def dumplings_of(ws, n, timeout=10.0):
-    """The next n non-status dumplings on eater ws, parsed."""
-    out = []
-    deadline = time.monotonic() + timeout
-    while len(out) < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"got {len(out)} of {n} dumplings")
-        msg = await asyncio.wait_for(ws.recv(), left)
-        if not is_status(msg):
-            out.append(json.loads(msg))
-    return out
 
 
 async def count_statuses(ws, seconds):

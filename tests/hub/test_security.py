@@ -37,8 +37,8 @@ import time
 
 import websockets
 
-from hubutil import (check, close_code_of, connect, dumpling, is_status, ndltest, next_status,
-                     run_parts, stop_hub_clean)
+from hubutil import (check, close_code_of, connect, dumpling, dumplings_of, is_status, ndltest,
+                     next_status, run_parts, stop_hub_clean)
 
 FREQ = 0.3
 KITCHEN_TOKENS = ["kt-alpha-6f1c2d9e", "kt-bravo-83b0e4a1"]
@@ -75,18 +75,9 @@ def eater_hello(name, token=None):
     return h
 
 
-async def dumplings_of(ws, n, timeout=10.0):
+async def payloads_of(ws, n, timeout=10.0):
     """The payloads of the next n non-status dumplings on eater ws."""
-    out = []
-    deadline = time.monotonic() + timeout
-    while len(out) < n:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"got {len(out)} of {n} dumplings: {out}")
-        msg = await asyncio.wait_for(ws.recv(), left)
-        if not is_status(msg):
-            out.append(json.loads(msg)["payload"])
-    return out
+    return [d["payload"] for d in await dumplings_of(ws, n, timeout)]
 
 
 async def quiet(ws, seconds):
@@ -216,7 +207,7 @@ async def tokens_scenario(hub, in_port, out_port, ktok):
     want = sorted([{"k": k, "i": i} for k in (1, 2) for i in range(3)],
                   key=lambda d: (d["k"], d["i"]))
     for name, ws in (("watcher", watcher), ("e-one", e1)):
-        got = sorted(await dumplings_of(ws, 6), key=lambda d: (d["k"], d["i"]))
+        got = sorted(await payloads_of(ws, 6), key=lambda d: (d["k"], d["i"]))
         check(got == want, f"{name} got {got}, want {want}")
 
     p = await next_status(watcher, lambda p: p["rejections"]["bad_token"] == expected_bad)
@@ -251,7 +242,7 @@ async def tokens_scenario(hub, in_port, out_port, ktok):
     for ws, k in ((k1, 1), (k3, 3), (k4, 4)):
         await ws.send(dumpling("TokChef", f"k{k}", {"k": k, "i": 0}))
     for name, ws in (("watcher", watcher), ("e-one", e1), ("e-two", e2)):
-        got = sorted(d["k"] for d in await dumplings_of(ws, 3))
+        got = sorted(d["k"] for d in await payloads_of(ws, 3))
         check(got == [1, 3, 4], f"{name} after SIGHUP got kitchens {got}")
     check(k1.open and e1.open, "a connection open before SIGHUP was closed")
 
@@ -264,7 +255,7 @@ async def tokens_scenario(hub, in_port, out_port, ktok):
     await refused(in_port, kitchen_hello("k-none-2"), "kitchen without token after a failed"
                   " reload")
     await k5.send(dumpling("TokChef", "k5", {"k": 5, "i": 0}))
-    got = await dumplings_of(watcher, 1)
+    got = await payloads_of(watcher, 1)
     check(got == [{"k": 5, "i": 0}], f"after the failed reload the watcher got {got}")
 
     p = await next_status(watcher, lambda p: p["rejections"]["bad_token"] == expected_bad)
@@ -435,7 +426,7 @@ async def per_address_scenario(hub, in_port, out_port):
 
     # Those already in are untouched.
     await k1.send(dumpling("AddrChef", "k1", {"i": 1}))
-    got = await dumplings_of(e1, 1)
+    got = await payloads_of(e1, 1)
     check(got == [{"i": 1}], f"e1 got {got}")
 
     # One leaves: there is room for one more, and for one only.
@@ -446,7 +437,7 @@ async def per_address_scenario(hub, in_port, out_port):
     check(p["rejections"]["too_many_from_address"] == 2, f"status rejections {p['rejections']}")
     await k1.send(dumpling("AddrChef", "k1", {"i": 2}))
     for name, ws in (("e1", e1), ("e3", e3)):
-        got = await dumplings_of(ws, 1)
+        got = await payloads_of(ws, 1)
         check(got == [{"i": 2}], f"{name} got {got}")
     ws = await connect(in_port)
     code = await close_code_of(ws)
@@ -505,7 +496,7 @@ async def rate_scenario(hub, in_port, out_port):
     check(metric(body, "ndl_hub_dumplings_in_total") == n_in,
           "ndl_hub_dumplings_in_total differs from the kitchen's")
 
-    got = [d["i"] for d in await dumplings_of(e, n_in, timeout=20)]
+    got = [d["i"] for d in await payloads_of(e, n_in, timeout=20)]
     check(got == sorted(got) and len(set(got)) == n_in, "the eater got them out of order")
     check(got[:RATE] == list(range(RATE)), f"the first {RATE} did not all pass: {got[:RATE + 5]}")
     extra = await quiet(e, 0.5)
@@ -523,7 +514,7 @@ async def rate_scenario(hub, in_port, out_port):
     await asyncio.sleep(1.1)
     for i in range(30):
         await k.send(dumpling("RateChef", "fast-kitchen", {"i": BLAST + i}))
-    got = [d["i"] for d in await dumplings_of(e, 30)]
+    got = [d["i"] for d in await payloads_of(e, 30)]
     check(got == list(range(BLAST, BLAST + 30)), f"after the refill the eater got {got}")
     body = await wait_metric(out_port, lambda b: k_counts(b) == [n_in + 30, n_limited],
                              "the refill counted")
@@ -573,7 +564,7 @@ async def tls_scenario(hub, in_port, out_port, ca):
           f"status over TLS: {p['dumpling_kitchens']}")
     for i in range(20):
         await k.send(dumpling("TlsChef", "tls-kitchen", {"i": i, "pad": "x" * (i * 500)}))
-    got = await dumplings_of(e, 20)
+    got = await payloads_of(e, 20)
     check([d["i"] for d in got] == list(range(20)), f"over TLS the eater got {got}")
     check(got[-1]["pad"] == "x" * 9500, "a dumpling changed on the way")
 
@@ -608,7 +599,7 @@ async def tls_scenario(hub, in_port, out_port, ca):
 
     # The good connections lived through all that.
     await k.send(dumpling("TlsChef", "tls-kitchen", {"i": 20, "pad": ""}))
-    got = await dumplings_of(e, 1)
+    got = await payloads_of(e, 1)
     check(got[0]["i"] == 20, f"after the failed clients the eater got {got}")
     await k.close()
     await e.close()

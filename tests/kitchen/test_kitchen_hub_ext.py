@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import ssl
-import struct
 import subprocess
 import sys
 import tempfile
@@ -26,42 +25,18 @@ import ndltest  # noqa: E402
 
 import websockets  # noqa: E402
 
-FIXTURES = sys.argv[1]
-EMIT = os.path.join(FIXTURES, "fx_emit.so")
-SNIFF = ndltest.prog("nd-sniff")
-BATCH = "netdumplings.batch.v1"
-T0 = 1700000000
-TOKEN = "k-7f3a9c2e51d04b88"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kitchentest import SNIFF, T0, check, dns_frame, finish, write_pcap  # noqa: E402
+from kitchentest import run as run_sniff  # noqa: E402
 
 
 def run(*args, timeout=40):
-    p = subprocess.run([SNIFF, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+    return run_sniff(*args, timeout=timeout)
 
-
-def dns_frame(qid):
-    """Ethernet + IPv4 + UDP 1024 -> 53 carrying a DNS query for example.com."""
-    dns = struct.pack("!HHHHHH", qid & 0xffff, 0x0100, 1, 0, 0, 0) + \
-        b"\x07example\x03com\x00\x00\x01\x00\x01"
-    udp = struct.pack("!HHHH", 1024, 53, 8 + len(dns), 0) + dns
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])) + udp
-    return bytes.fromhex("001122334455") + bytes.fromhex("66778899aabb") + b"\x08\x00" + ip
-
-
-def write_pcap(path, packets):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for sec, usec, frame in packets:
-            f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+FIXTURES = sys.argv[1]
+EMIT = os.path.join(FIXTURES, "fx_emit.so")
+BATCH = "netdumplings.batch.v1"
+TOKEN = "k-7f3a9c2e51d04b88"
 
 
 tmp = tempfile.mkdtemp(prefix="nd-sniff-hubext-")
@@ -445,6 +420,5 @@ for t in [test_plain_server_ignores_the_offer, test_plain_subprotocol_chosen, te
     t()
 
 shutil.rmtree(tmp, ignore_errors=True)
-if failures:
-    ndltest.fail(f"{len(failures)} check(s) failed")
+finish()
 print("all nd-sniff hub extension checks passed")

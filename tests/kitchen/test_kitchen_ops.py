@@ -12,7 +12,6 @@ import os
 import pwd
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -21,42 +20,18 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import ndltest  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kitchentest import SNIFF, T0, check, dns_frame, finish, run, write_pcap  # noqa: E402
+
 FIXTURES = sys.argv[1]
 EMIT = os.path.join(FIXTURES, "fx_emit.so")
-SNIFF = ndltest.prog("nd-sniff")
-T0 = 1700000000
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(*args, timeout=30, **kw):
-    p = subprocess.run([SNIFF, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout, stdin=subprocess.DEVNULL, **kw)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def dns_frame(qid):
-    dns = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + \
-        b"\x07example\x03com\x00\x00\x01\x00\x01"
-    udp = struct.pack("!HHHH", 1024, 53, 8 + len(dns), 0) + dns
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                     bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])) + udp
-    return bytes.fromhex("001122334455") + bytes.fromhex("66778899aabb") + b"\x08\x00" + ip
 
 
 tmp = tempfile.mkdtemp(prefix="nd-sniff-ops-")
 os.chmod(tmp, 0o755)
 PCAP = os.path.join(tmp, "three.pcap")
-with open(PCAP, "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for sec, usec, qid in ((T0, 0, 1), (T0, 500000, 2), (T0 + 2, 500000, 3)):
-        frame = dns_frame(qid)
-        f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+write_pcap(PCAP, [(T0, 0, dns_frame(1)), (T0, 500000, dns_frame(2)),
+                  (T0 + 2, 500000, dns_frame(3))])
 os.chmod(PCAP, 0o644)
 
 
@@ -320,6 +295,5 @@ for t in [test_config_values_and_overrides, test_config_errors,
     t()
 
 shutil.rmtree(tmp, ignore_errors=True)
-if failures:
-    ndltest.fail(f"{len(failures)} check(s) failed")
+finish()
 print("all nd-sniff operations checks passed")
