@@ -563,6 +563,30 @@ static size_t http_response_head(struct conv *c, uint8_t *p)
 		"Content-Length: %d\r\nCache-Control: max-age=600\r\n\r\n", c->body_len);
 }
 
+/* An x25519 KeyShareEntry (RFC 8446 section 4.2.8): group, length, key. */
+static uint8_t *put_x25519_share(struct gen *g, uint8_t *p)
+{
+	p = put16(p, 0x001d);
+	p = put16(p, 32);
+	return put_noise(g, p, 32);
+}
+
+/*
+ * Fill in the lengths of a hello that ends at end: its extensions (ext),
+ * the handshake message (hs, a 24-bit length) and the handshake record at
+ * rec with version.
+ */
+static void close_hello(uint8_t *rec, unsigned version, uint8_t *hs, uint8_t *ext,
+			const uint8_t *end)
+{
+	put16(ext - 2, (unsigned)(end - ext));
+	hs[-3] = 0;
+	put16(hs - 2, (unsigned)(end - hs));
+	rec[0] = 22;
+	put16(rec + 1, version);
+	put16(rec + 3, (unsigned)(end - rec - 5));
+}
+
 /* A TLS 1.3 ClientHello record (RFC 8446 section 4.1.2) for name c->name. */
 static size_t tls_client_hello(struct gen *g, struct conv *c, uint8_t *rec)
 {
@@ -624,19 +648,12 @@ static size_t tls_client_hello(struct gen *g, struct conv *c, uint8_t *rec)
 	p = put16(p, 43);
 	p = put16(p, sizeof(versions));
 	p = put(p, versions, sizeof(versions));
-	/* key_share: one x25519 share */
+	/* key_share: a list of one x25519 share */
 	p = put16(p, 51);
 	p = put16(p, 38);
 	p = put16(p, 36);
-	p = put16(p, 0x001d);
-	p = put16(p, 32);
-	p = put_noise(g, p, 32);
-	put16(ext - 2, (unsigned)(p - ext));
-	hs[-3] = 0;
-	put16(hs - 2, (unsigned)(p - hs));
-	rec[0] = 22;
-	put16(rec + 1, 0x0301);
-	put16(rec + 3, (unsigned)(p - rec - 5));
+	p = put_x25519_share(g, p);
+	close_hello(rec, 0x0301, hs, ext, p);
 	return (size_t)(p - rec);
 }
 
@@ -662,15 +679,8 @@ static size_t tls_server_hello(struct gen *g, uint8_t *rec)
 	p = put16(p, 0x0304);
 	p = put16(p, 51);
 	p = put16(p, 36);
-	p = put16(p, 0x001d);
-	p = put16(p, 32);
-	p = put_noise(g, p, 32);
-	put16(ext - 2, (unsigned)(p - ext));
-	hs[-3] = 0;
-	put16(hs - 2, (unsigned)(p - hs));
-	rec[0] = 22;
-	put16(rec + 1, 0x0303);
-	put16(rec + 3, (unsigned)(p - rec - 5));
+	p = put_x25519_share(g, p);
+	close_hello(rec, 0x0303, hs, ext, p);
 	p = put8(p, 20);
 	p = put16(p, 0x0303);
 	p = put16(p, 1);
