@@ -2,27 +2,59 @@
 /*
  * capture.c - libpcap sources on a libuv loop.
  *
- * Live: each interface is a non-blocking pcap_t, buffered with a timeout
- * of NDL__CAPTURE_TIMEOUT_MS, whose selectable fd is watched with uv_poll;
- * packets are read in batches of NDL__CAPTURE_BATCH. When libpcap says the fd alone is not enough
- * (pcap_get_required_select_timeout), a timer polls as well.
+ * A capture thread reads the packets and copies them into batches
+ * (pktq.h); the loop takes the batches and hands each packet to the
+ * kitchen, NDL__CAPTURE_BATCH packets per turn from a uv_idle handle, so
+ * that it stays responsive (signals, the hub socket). Reading and the
+ * chefs' work thus run side by side, and the kernel's ring only has to
+ * bridge the moments the capture thread is not scheduled, not the chefs'
+ * slow moments.
  *
- * Replay: the file is read with pcap_next_ex in batches from a uv_idle
- * handle, so the loop stays responsive (signals, the hub socket). Reading
- * pauses while the consumer says its outbox is full, so a replay never
- * loses dumplings; with realtime, a timer holds each packet until its
- * capture time has come (relative to the first packet).
+ * Live: each interface is a non-blocking pcap_t, buffered with a timeout
+ * of NDL__CAPTURE_TIMEOUT_MS; the thread polls their selectable fds (and
+ * an eventfd that stops it), drains every ready block and hands the batch
+ * over. When libpcap says the fd alone is not enough
+ * (pcap_get_required_select_timeout), the poll times out that often.
+ *
+ * Replay: the thread reads the file with pcap_next_ex, at most
+ * REPLAY_MAX_BATCHES ahead of the loop, and hands a batch over when it is
+ * full or when the stream has nothing more buffered (a pipe that is
+ * quiet). The loop pauses while the consumer says its outbox is full, so
+ * a replay never loses dumplings; with realtime, a timer holds each packet
+ * until its capture time has come (relative to the first packet).
  */
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <pcap/pcap.h>
 #include "capture.h"
+#include "pktq.h"
+
+/* Batches between the capture thread and the loop. Live, up to
+ * LIVE_MAX_BATCHES (16 MiB) absorb the chefs' slow moments on top of the
+ * kernel's ring, and free batches beyond LIVE_KEEP_BATCHES are given back,
+ * so an idle kitchen stays small; a replay reads at most 2 MiB ahead. */
+#define BATCH_BYTES (256 * 1024)
+#define LIVE_MAX_BATCHES 64
+#define LIVE_KEEP_BATCHES 2
+#define REPLAY_MAX_BATCHES 8
+
+/* Sent to a replay thread blocked reading a quiet pipe, so that read(2)
+ * returns EINTR and the thread sees it is asked to stop. SIGURG: ignored
+ * by default, so one that comes from elsewhere changes nothing. */
+#define WAKE_SIGNAL SIGURG
 
 /* Interval handlers run at most this often per packet in a replay; a longer
  * silence in the capture skips the boundaries in between. */
@@ -35,11 +67,10 @@ struct source {
 	int linktype;
 	bool nano;
 	char *iobuf;               /* replay: the stdio buffer of the file */
-	uv_poll_t poll;
-	uv_timer_t timer;          /* required select timeout, live */
-	bool poll_init;
-	bool timer_init;
-	uint64_t timeout_ms;
+	FILE *file;                /* replay: the stream (the pcap_t owns it) */
+	pthread_mutex_t lock;      /* live: pcap_dispatch against pcap_stats */
+	bool lock_init;
+	uint64_t timeout_ms;       /* required select timeout, live; 0: none */
 };
 
 struct ndl__capture {
@@ -56,7 +87,20 @@ struct ndl__capture {
 	uv_timer_t interval;
 	bool interval_init;
 
-	/* replay */
+	/* the capture thread and its queue */
+	struct ndl__pktq q;
+	bool q_init;
+	pthread_t thread;
+	bool thread_started;
+	atomic_bool stop;          /* the thread is asked to stop */
+	atomic_bool exited;        /* the thread has returned */
+	int stop_fd;               /* live: eventfd that wakes the thread's poll */
+	uv_async_t wake;           /* the thread handed a batch over */
+	bool wake_init;
+	struct ndl__pktq_batch *cur; /* the batch being handed to the kitchen */
+	size_t cursor;             /* where in it */
+
+	/* the loop's side */
 	uv_idle_t idle;
 	bool idle_init;
 	uv_timer_t pace;           /* realtime: waits for the held packet */
@@ -67,9 +111,8 @@ struct ndl__capture {
 	ndl_time_ns first_ts;      /* realtime: capture time of the first packet */
 	uint64_t wall_start;       /* realtime: uv_hrtime at the first packet */
 	ndl_time_ns next_boundary; /* next poke-interval boundary in capture time */
-	bool held;                 /* realtime: a packet waits in hold_hdr/hold_data */
-	struct pcap_pkthdr *hold_hdr;
-	const u_char *hold_data;
+	bool held;                 /* realtime: the packet at the cursor waits */
+	bool draining;             /* ndl__capture_drain: the end is not news */
 
 	bool closing;
 	int pending_closes;
@@ -199,6 +242,11 @@ static int open_live(struct ndl__capture *c, struct source *s, const struct ndl_
 			 ndl__capture_list_devices(devs, sizeof(devs)));
 		return -ENODEV;
 	}
+	if (pthread_mutex_init(&s->lock, NULL) != 0) {
+		snprintf(err, errlen, "cannot capture on %s: out of resources", s->name);
+		return -ENOMEM;
+	}
+	s->lock_init = true;
 	s->p = pcap_create(s->name, errbuf);
 	if (!s->p) {
 		snprintf(err, errlen, "cannot capture on %s: %s", s->name, errbuf);
@@ -326,6 +374,7 @@ static int open_file(struct source *s, const struct ndl__capture_config *cfg,
 	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	/* On success the pcap_t owns f (pcap_close closes it); not on failure. */
 	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	s->file = f;
 	if (!s->p) {
 		if (strcmp(errbuf, "unknown file format") == 0)
 			snprintf(err, errlen, "cannot read capture file %s: not a pcap or pcapng "
@@ -340,13 +389,22 @@ static int open_file(struct source *s, const struct ndl__capture_config *cfg,
 	return set_filter(s->p, s->name, cfg->filter, err, errlen);
 }
 
+/* Everything but the loop's handles; the capture thread has been joined. */
 static void free_capture(struct ndl__capture *c)
 {
+	if (c->q_init) {
+		ndl__pktq_release(&c->q, c->cur);
+		ndl__pktq_destroy(&c->q);
+	}
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
 	for (size_t i = 0; i < c->n_src; i++) {
 		if (c->src[i].p)
 			pcap_close(c->src[i].p);
 		free(c->src[i].iobuf);    /* the stream using it is closed now */
 		free(c->src[i].name);
+		if (c->src[i].lock_init)
+			pthread_mutex_destroy(&c->src[i].lock);
 	}
 	free(c);
 }
@@ -367,6 +425,7 @@ int ndl__capture_open(uv_loop_t *loop, struct ndl_kitchen *k,
 	}
 	c->loop = loop;
 	c->k = k;
+	c->stop_fd = -1;
 	c->cb = *cb;
 	c->poke_ns = cfg->poke_ns > 0 ? cfg->poke_ns : 5000000000LL;
 	c->replay = cfg->read_file != NULL;
@@ -441,21 +500,6 @@ static void replay_intervals(struct ndl__capture *c, ndl_time_ns ts)
 		c->next_boundary += ((ts - c->next_boundary) / c->poke_ns + 1) * c->poke_ns;
 }
 
-static void handle_packet(struct source *s, const struct pcap_pkthdr *h, const u_char *data)
-{
-	struct ndl__capture *c = s->cap;
-	ndl_time_ns ts = ts_of(s, h);
-
-	if (c->replay)
-		replay_intervals(c, ts);
-	ndl__kitchen_packet(c->k, s->linktype, data, h->caplen, h->len, ts);
-}
-
-static void on_pcap_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
-{
-	handle_packet((struct source *)(void *)user, h, data);
-}
-
 static void end_capture(struct ndl__capture *c, int status)
 {
 	if (c->ended)
@@ -467,107 +511,291 @@ static void end_capture(struct ndl__capture *c, int status)
 		c->cb.on_end(c->cb.arg, status);
 }
 
-/* Live: read what is there, a few batches at most per wake-up. */
-static void read_live(struct source *s)
-{
-	struct ndl__capture *c = s->cap;
+/* ------------------------------------------------------------------------ */
+/* The capture thread                                                        */
+/* ------------------------------------------------------------------------ */
 
-	for (int i = 0; i < 4 && !c->closing; i++) {
-		int n = pcap_dispatch(s->p, NDL__CAPTURE_BATCH, on_pcap_packet, (u_char *)s);
-		if (n == PCAP_ERROR_BREAK)
-			return;
-		if (n < 0) {
-			caplog(c, NDL_LOG_ERROR, "capture on %s failed: %s", s->name, pcap_geterr(s->p));
-			end_capture(c, -EIO);
-			return;
+static void notify_loop(void *arg)
+{
+	struct ndl__capture *c = arg;
+
+	uv_async_send(&c->wake);
+}
+
+/* Bytes the stream has read ahead and not handed out yet (glibc's FILE). */
+static size_t stream_buffered(const FILE *f)
+{
+	return f->_IO_read_ptr < f->_IO_read_end ? (size_t)(f->_IO_read_end - f->_IO_read_ptr) : 0;
+}
+
+static void *replay_thread(void *arg)
+{
+	struct ndl__capture *c = arg;
+	struct source *s = &c->src[0];
+	char why[PCAP_ERRBUF_SIZE + 128];
+
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int r = pcap_next_ex(s->p, &h, &data);
+
+		if (atomic_load(&c->stop))
+			break;
+		if (r == 1) {
+			r = ndl__pktq_put(&c->q, 0, s->linktype, ts_of(s, h), h->caplen, h->len,
+					  data);
+			if (r == -ECANCELED)
+				break;
+			if (r < 0) {
+				ndl__pktq_finish(&c->q, r, "out of memory for captured packets");
+				break;
+			}
+			/* a quiet pipe: what came so far should not wait for more */
+			if (stream_buffered(s->file) < sizeof(struct pcap_pkthdr))
+				ndl__pktq_flush(&c->q);
+			continue;
 		}
-		if (n < NDL__CAPTURE_BATCH)
-			return;
+		if (r == PCAP_ERROR_BREAK) {
+			ndl__pktq_finish(&c->q, 0, NULL);
+			break;
+		}
+		if (r < 0) {
+			snprintf(why, sizeof(why), "reading %s stopped early: %s", s->name,
+				 pcap_geterr(s->p));
+			ndl__pktq_finish(&c->q, 0, why);
+			break;
+		}
 	}
+	atomic_store(&c->exited, true);
+	return NULL;
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
-{
-	struct source *s = h->data;
+struct live_ctx {
+	struct ndl__capture *c;
+	uint16_t index;
+	int err;                   /* from ndl__pktq_put */
+};
 
-	if (status < 0) {
-		caplog(s->cap, NDL_LOG_ERROR, "capture on %s failed: %s", s->name, uv_strerror(status));
-		end_capture(s->cap, -EIO);
+static void on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct live_ctx *lc = (struct live_ctx *)(void *)user;
+	struct source *s = &lc->c->src[lc->index];
+	int r;
+
+	if (lc->err)
 		return;
+	r = ndl__pktq_put(&lc->c->q, lc->index, s->linktype, ts_of(s, h), h->caplen, h->len,
+			  data);
+	if (r < 0) {
+		lc->err = r;
+		pcap_breakloop(s->p);
 	}
-	read_live(s);
 }
 
-static void on_select_timeout(uv_timer_t *t)
+static void *live_thread(void *arg)
 {
-	read_live(t->data);
+	struct ndl__capture *c = arg;
+	struct pollfd pfd[NDL__CAPTURE_MAX_IFACES + 1];
+	char why[PCAP_ERRBUF_SIZE + 128];
+	int timeout = -1;
+
+	for (size_t i = 0; i < c->n_src; i++) {
+		pfd[i].fd = pcap_get_selectable_fd(c->src[i].p);
+		pfd[i].events = POLLIN;
+		if (c->src[i].timeout_ms && (timeout < 0 || (int)c->src[i].timeout_ms < timeout))
+			timeout = (int)c->src[i].timeout_ms;
+	}
+	pfd[c->n_src].fd = c->stop_fd;
+	pfd[c->n_src].events = POLLIN;
+
+	while (!atomic_load(&c->stop)) {
+		if (poll(pfd, c->n_src + 1, timeout) < 0 && errno != EINTR) {
+			snprintf(why, sizeof(why), "capture failed: poll: %s", strerror(errno));
+			ndl__pktq_finish(&c->q, -EIO, why);
+			goto out;
+		}
+		/* every source, also after a stop: the blocks ready now are
+		 * the last packets the kitchen should see */
+		for (size_t i = 0; i < c->n_src; i++) {
+			struct source *s = &c->src[i];
+			struct live_ctx lc = { .c = c, .index = (uint16_t)i };
+			int n;
+
+			pthread_mutex_lock(&s->lock);
+			n = pcap_dispatch(s->p, -1, on_live_packet, (u_char *)&lc);
+			if (n < 0 && n != PCAP_ERROR_BREAK)
+				snprintf(why, sizeof(why), "capture on %s failed: %s", s->name,
+					 pcap_geterr(s->p));
+			pthread_mutex_unlock(&s->lock);
+			if (lc.err == -ECANCELED)
+				goto out;
+			if (lc.err) {
+				ndl__pktq_finish(&c->q, lc.err, "out of memory for captured packets");
+				goto out;
+			}
+			if (n < 0 && n != PCAP_ERROR_BREAK) {
+				ndl__pktq_finish(&c->q, -EIO, why);
+				goto out;
+			}
+		}
+		ndl__pktq_flush(&c->q);
+	}
+	ndl__pktq_finish(&c->q, 0, NULL);
+out:
+	atomic_store(&c->exited, true);
+	return NULL;
 }
 
-static void on_interval_timer(uv_timer_t *t)
+static void on_wake_signal(int sig)
 {
-	struct ndl__capture *c = t->data;
-
-	ndl__kitchen_interval(c->k);
+	(void)sig;    /* only there to interrupt a read */
 }
+
+/* Start the thread with every signal blocked but WAKE_SIGNAL, so that the
+ * loop's thread gets SIGINT, SIGTERM and SIGHUP. Returns 0 or -errno. */
+static int start_thread(struct ndl__capture *c)
+{
+	sigset_t all, old;
+	int r;
+
+	if (c->replay) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_wake_signal;   /* no SA_RESTART: read gets EINTR */
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(WAKE_SIGNAL, &sa, NULL) < 0)
+			return -errno;
+	}
+	sigfillset(&all);
+	sigdelset(&all, WAKE_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&c->thread, NULL, c->replay ? replay_thread : live_thread, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return -r;
+	pthread_setname_np(c->thread, "nd-capture");   /* as top and perf show it */
+	c->thread_started = true;
+	return 0;
+}
+
+/* Ask the thread to stop and wait for it; with cancel, a thread waiting for
+ * room gives up at once, else the loop must go on taking batches. */
+static void stop_thread(struct ndl__capture *c, bool cancel)
+{
+	uint64_t one = 1;
+
+	if (!c->thread_started)
+		return;
+	atomic_store(&c->stop, true);
+	if (cancel)
+		ndl__pktq_cancel(&c->q);
+	if (c->stop_fd >= 0 && write(c->stop_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the thread is being woken anyway */
+	}
+	if (c->replay) {
+		/* it may be reading a quiet pipe: interrupt the read until it
+		 * notices (a signal just before the read would be missed) */
+		while (!atomic_load(&c->exited)) {
+			struct timespec ms = { 0, 1000000 };
+
+			pthread_kill(c->thread, WAKE_SIGNAL);
+			nanosleep(&ms, NULL);
+		}
+	}
+	pthread_join(c->thread, NULL);
+	c->thread_started = false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The loop's side                                                           */
+/* ------------------------------------------------------------------------ */
 
 static void on_pace(uv_timer_t *t);
 
-static void read_replay(struct ndl__capture *c)
+/*
+ * Hand queued packets to the kitchen: at most limit, or until the queue is
+ * empty, a replay must pause or a realtime replay must wait. Returns true
+ * when it stopped at limit (more may be queued).
+ */
+static bool consume(struct ndl__capture *c, size_t limit)
 {
-	struct source *s = &c->src[0];
-
-	for (int i = 0; i < NDL__CAPTURE_BATCH; i++) {
-		struct pcap_pkthdr *h;
-		const u_char *data;
-		int r;
+	for (size_t i = 0; i < limit; i++) {
+		struct ndl__pkt p;
+		size_t at;
 
 		if (c->closing || c->ended)
-			return;
-		if (c->cb.should_pause && c->cb.should_pause(c->cb.arg)) {
+			return false;
+		if (c->replay && c->cb.should_pause && c->cb.should_pause(c->cb.arg)) {
 			c->paused = true;
 			uv_idle_stop(&c->idle);
-			return;
+			return false;
 		}
-		if (c->held) {
-			h = c->hold_hdr;
-			data = c->hold_data;
-		} else {
-			r = pcap_next_ex(s->p, &h, &data);
-			if (r == PCAP_ERROR_BREAK) {
-				end_capture(c, 0);
-				return;
+		if (!c->cur) {
+			char why[sizeof(c->q.why)];
+			int status;
+
+			c->cur = ndl__pktq_pop(&c->q);
+			c->cursor = 0;
+			if (!c->cur) {
+				/* the thread's next hand-over (or its end) wakes us */
+				uv_idle_stop(&c->idle);
+				if (c->cb.on_caught_up)
+					c->cb.on_caught_up(c->cb.arg);
+				if (!c->draining &&
+				    ndl__pktq_done(&c->q, &status, why, sizeof(why))) {
+					if (why[0])
+						caplog(c, status < 0 ? NDL_LOG_ERROR : NDL_LOG_WARN,
+						       "%s", why);
+					end_capture(c, status);
+				}
+				return false;
 			}
-			if (r < 0) {
-				caplog(c, NDL_LOG_WARN, "reading %s stopped early: %s", s->name,
-				     pcap_geterr(s->p));
-				end_capture(c, 0);
-				return;
-			}
-			if (r == 0)
-				return;
+		}
+		at = c->cursor;
+		if (!ndl__pktq_next(c->cur, &at, &p)) {
+			ndl__pktq_release(&c->q, c->cur);
+			c->cur = NULL;
+			i--;    /* no packet was handed over */
+			continue;
 		}
 		if (c->realtime && c->have_first) {
-			ndl_time_ns ts = ts_of(s, h);
+			uint64_t due = p.ts > c->first_ts ?
+				c->wall_start + (uint64_t)(p.ts - c->first_ts) : 0;
 			uint64_t now = uv_hrtime();
-			uint64_t due = ts > c->first_ts ?
-				c->wall_start + (uint64_t)(ts - c->first_ts) : 0;
+
 			if (due > now) {
 				c->held = true;
-				c->hold_hdr = h;
-				c->hold_data = data;
 				uv_idle_stop(&c->idle);
 				uv_timer_start(&c->pace, on_pace, (due - now) / 1000000 + 1, 0);
-				return;
+				return false;
 			}
 		}
 		c->held = false;
-		handle_packet(s, h, data);
+		c->cursor = at;
+		if (c->replay)
+			replay_intervals(c, p.ts);
+		if (p.pkt)
+			ndl__kitchen_decoded(c->k, p.pkt);
+		else
+			ndl__kitchen_packet(c->k, p.linktype, p.data, p.caplen, p.len, p.ts);
 	}
+	return true;
 }
 
 static void on_idle(uv_idle_t *h)
 {
-	read_replay(h->data);
+	consume(h->data, NDL__CAPTURE_BATCH);
+}
+
+/* The thread handed a batch over (or ended). */
+static void on_wake(uv_async_t *h)
+{
+	struct ndl__capture *c = h->data;
+
+	if (c->closing || c->ended || c->paused || c->held)
+		return;
+	uv_idle_start(&c->idle, on_idle);
 }
 
 static void on_pace(uv_timer_t *t)
@@ -577,51 +805,60 @@ static void on_pace(uv_timer_t *t)
 	if (c->closing || c->ended)
 		return;
 	uv_idle_start(&c->idle, on_idle);
-	read_replay(c);
+	consume(c, NDL__CAPTURE_BATCH);
+}
+
+static void on_interval_timer(uv_timer_t *t)
+{
+	struct ndl__capture *c = t->data;
+
+	ndl__kitchen_interval(c->k);
 }
 
 int ndl__capture_start(struct ndl__capture *c)
 {
 	int r;
 
+	/* a replay keeps its few batches; live gives back what a burst took */
+	r = ndl__pktq_init(&c->q, BATCH_BYTES, c->replay ? REPLAY_MAX_BATCHES : LIVE_MAX_BATCHES,
+			   c->replay ? REPLAY_MAX_BATCHES : LIVE_KEEP_BATCHES, notify_loop, c);
+	if (r < 0) {
+		caplog(c, NDL_LOG_ERROR, "cannot start capture: %s", strerror(-r));
+		return r;
+	}
+	c->q_init = true;
+	if (!c->replay) {
+		c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->stop_fd < 0) {
+			r = -errno;
+			caplog(c, NDL_LOG_ERROR, "cannot start capture: eventfd: %s", strerror(-r));
+			return r;
+		}
+	}
+	uv_async_init(c->loop, &c->wake, on_wake);
+	c->wake.data = c;
+	c->wake_init = true;
+	uv_idle_init(c->loop, &c->idle);
+	c->idle.data = c;
+	c->idle_init = true;
 	if (c->replay) {
-		uv_idle_init(c->loop, &c->idle);
-		c->idle.data = c;
-		c->idle_init = true;
 		uv_timer_init(c->loop, &c->pace);
 		c->pace.data = c;
 		c->pace_init = true;
-		return uv_idle_start(&c->idle, on_idle);
-	}
-	for (size_t i = 0; i < c->n_src; i++) {
-		struct source *s = &c->src[i];
-		r = uv_poll_init(c->loop, &s->poll, pcap_get_selectable_fd(s->p));
-		if (r < 0) {
-			caplog(c, NDL_LOG_ERROR, "cannot watch %s: %s", s->name, uv_strerror(r));
-			return r;
-		}
-		s->poll.data = s;
-		s->poll_init = true;
-		r = uv_poll_start(&s->poll, UV_READABLE, on_poll);
-		if (r < 0) {
-			caplog(c, NDL_LOG_ERROR, "cannot watch %s: %s", s->name, uv_strerror(r));
-			return r;
-		}
-		if (s->timeout_ms) {
-			uv_timer_init(c->loop, &s->timer);
-			s->timer.data = s;
-			s->timer_init = true;
-			uv_timer_start(&s->timer, on_select_timeout, s->timeout_ms, s->timeout_ms);
-		}
-	}
-	uv_timer_init(c->loop, &c->interval);
-	c->interval.data = c;
-	c->interval_init = true;
-	{
+	} else {
 		uint64_t ms = (uint64_t)(c->poke_ns / 1000000);
+
+		uv_timer_init(c->loop, &c->interval);
+		c->interval.data = c;
+		c->interval_init = true;
 		if (ms == 0)
 			ms = 1;
 		uv_timer_start(&c->interval, on_interval_timer, ms, ms);
+	}
+	r = start_thread(c);
+	if (r < 0) {
+		caplog(c, NDL_LOG_ERROR, "cannot start the capture thread: %s", strerror(-r));
+		return r;
 	}
 	return 0;
 }
@@ -635,6 +872,31 @@ void ndl__capture_resume(struct ndl__capture *c)
 		uv_idle_start(&c->idle, on_idle);
 }
 
+void ndl__capture_drain(struct ndl__capture *c)
+{
+	if (!c || c->replay || !c->thread_started || c->closing)
+		return;
+	c->draining = true;
+	atomic_store(&c->stop, true);
+	{
+		uint64_t one = 1;
+
+		if (write(c->stop_fd, &one, sizeof(one)) < 0) {
+			/* already woken */
+		}
+	}
+	/* take batches while the thread drains the ready blocks and ends */
+	while (!atomic_load(&c->exited)) {
+		if (!consume(c, SIZE_MAX) && !c->ended) {
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+		}
+	}
+	stop_thread(c, false);
+	consume(c, SIZE_MAX);
+}
+
 void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -642,8 +904,16 @@ void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)
 	if (c->replay)
 		return;
 	for (size_t i = 0; i < c->n_src; i++) {
+		struct source *s = &c->src[i];
 		struct pcap_stat ps;
-		if (c->src[i].p && pcap_stats(c->src[i].p, &ps) == 0) {
+		int r;
+
+		if (!s->p)
+			continue;
+		pthread_mutex_lock(&s->lock);    /* the capture thread may be reading */
+		r = pcap_stats(s->p, &ps);
+		pthread_mutex_unlock(&s->lock);
+		if (r == 0) {
 			out->received += ps.ps_recv;
 			out->kernel_drops += ps.ps_drop;
 		}
@@ -673,11 +943,9 @@ void ndl__capture_close(struct ndl__capture *c)
 	if (!c || c->closing)
 		return;
 	c->closing = true;
+	stop_thread(c, true);
 	c->pending_closes = 1;    /* held until every close is issued */
-	for (size_t i = 0; i < c->n_src; i++) {
-		close_handle(c, (uv_handle_t *)&c->src[i].poll, &c->src[i].poll_init);
-		close_handle(c, (uv_handle_t *)&c->src[i].timer, &c->src[i].timer_init);
-	}
+	close_handle(c, (uv_handle_t *)&c->wake, &c->wake_init);
 	close_handle(c, (uv_handle_t *)&c->interval, &c->interval_init);
 	close_handle(c, (uv_handle_t *)&c->idle, &c->idle_init);
 	close_handle(c, (uv_handle_t *)&c->pace, &c->pace_init);

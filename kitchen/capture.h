@@ -5,7 +5,9 @@
  * file replayed as fast as the outbox allows, or at capture speed.
  *
  * Also drives the chefs' interval handlers: a wall-clock timer live, the
- * capture timestamps in a replay. Everything runs on the loop's thread.
+ * capture timestamps in a replay. A capture thread reads the packets into
+ * a bounded queue (pktq.h); the kitchen, its chefs and every callback
+ * below run on the loop's thread.
  */
 #ifndef NDL_KITCHEN_CAPTURE_H
 #define NDL_KITCHEN_CAPTURE_H
@@ -20,11 +22,14 @@
 #define NDL__CAPTURE_DEFAULT_SNAPLEN 262144
 /*
  * Kernel capture buffer per interface unless configured: libpcap's own
- * default (2 MiB, tcpdump's) holds 10 ms of a busy link, too little for a
- * kitchen whose chefs take their time now and then (an interval, a burst of
- * dumplings). The buffer is mapped into the process, so it counts in RSS.
+ * default (2 MiB, tcpdump's). The capture thread empties it as packets
+ * come, into a queue that grows while the chefs are busy and shrinks when
+ * they catch up (capture.c), so the ring only has to cover the moments that
+ * thread is not scheduled. It is mapped into the process, whole, so it
+ * counts in RSS even when idle; the queue counts only while it holds
+ * packets.
  */
-#define NDL__CAPTURE_DEFAULT_BUFFER (8 * 1024 * 1024)
+#define NDL__CAPTURE_DEFAULT_BUFFER (2 * 1024 * 1024)
 /* Live: the longest a captured packet waits in the kernel's buffer before
  * the kitchen sees it (a partly filled block is handed over then). */
 #define NDL__CAPTURE_TIMEOUT_MS 50
@@ -49,6 +54,9 @@ struct ndl__capture_config {
 struct ndl__capture_callbacks {
 	/* Replay: true while the consumer wants reading paused (outbox full). */
 	bool (*should_pause)(void *arg);
+	/* Every packet captured so far has been handed to the kitchen (may be
+	 * NULL): a moment to flush what is buffered. */
+	void (*on_caught_up)(void *arg);
 	/*
 	 * The source ended: a replay reached its end (status 0) or capture
 	 * failed (status < 0; the reason was logged). Called once.
@@ -78,6 +86,15 @@ int ndl__capture_start(struct ndl__capture *c);
 
 /* Replay: continue after should_pause turned false. */
 void ndl__capture_resume(struct ndl__capture *c);
+
+/*
+ * Live, stopping gracefully: stop capturing, then hand the kitchen every
+ * packet captured until then (what the capture thread has queued and what
+ * the kernel's ring holds). Blocks the loop while it runs, which is short:
+ * the queue and the ring are bounded. A no-op for a replay (its queue is
+ * only read ahead of the file) and after close.
+ */
+void ndl__capture_drain(struct ndl__capture *c);
 
 /*
  * Stop reading and close every handle; the capture is freed once libuv has

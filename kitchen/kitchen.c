@@ -726,6 +726,21 @@ static void close_dangling(struct ndl_kitchen *k, struct chef *c)
 	}
 }
 
+/* Hand k->pkt to every chef's on_packet. */
+static void dispatch(struct ndl_kitchen *k)
+{
+	k->in_packet = true;
+	forget_parses(k);
+	for (size_t i = 0; i < k->n_chefs; i++) {
+		struct chef *c = k->chefs[i];
+		if (c->disabled || !c->d->on_packet)
+			continue;
+		c->d->on_packet(&c->ctx, &k->pkt);
+		close_dangling(k, c);
+	}
+	k->in_packet = false;
+}
+
 void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *data,
 			 uint32_t caplen, uint32_t wirelen, ndl_time_ns ts)
 {
@@ -738,16 +753,19 @@ void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *dat
 	e = (unsigned int)ndl__decode(&k->pkt, linktype, data, caplen, wirelen, ts);
 	if (e > 0 && e < NDL_DECODE_ERROR_COUNT)
 		k->stats.decode_errors[e]++;
-	k->in_packet = true;
-	forget_parses(k);
-	for (size_t i = 0; i < k->n_chefs; i++) {
-		struct chef *c = k->chefs[i];
-		if (c->disabled || !c->d->on_packet)
-			continue;
-		c->d->on_packet(&c->ctx, &k->pkt);
-		close_dangling(k, c);
-	}
-	k->in_packet = false;
+	dispatch(k);
+}
+
+void ndl__kitchen_decoded(struct ndl_kitchen *k, const struct ndl_packet *pkt)
+{
+	k->stats.packets++;
+	k->stats.bytes += pkt->caplen;
+	if (pkt->ts > k->clock)
+		k->clock = pkt->ts;
+	if (pkt->decode_error > 0 && pkt->decode_error < NDL_DECODE_ERROR_COUNT)
+		k->stats.decode_errors[pkt->decode_error]++;
+	k->pkt = *pkt;
+	dispatch(k);
 }
 
 void ndl__kitchen_interval(struct ndl_kitchen *k)

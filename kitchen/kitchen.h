@@ -146,6 +146,10 @@ ndl_time_ns ndl__kitchen_now(const struct ndl_kitchen *k);
 void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *data,
 			 uint32_t caplen, uint32_t wirelen, ndl_time_ns ts);
 
+/* The same for a frame ndl__decode has decoded already (on any thread);
+ * pkt and what it points to are borrowed for the call. */
+void ndl__kitchen_decoded(struct ndl_kitchen *k, const struct ndl_packet *pkt);
+
 /*
  * Set the replay clock to t (used to run interval handlers at the
  * poke-interval boundary a replay crossed). No effect on a live clock.

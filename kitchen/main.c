@@ -115,6 +115,7 @@ struct app {
 	bool closing_hub;        /* we asked the hub link to close */
 	bool finished;
 	uint64_t stdout_written;
+	uint64_t stdout_flushed;   /* stdout_written at the last fflush */
 	bool stdout_failed;
 	struct ndl__capture_stats cstats;   /* taken when capture stops */
 	struct ndl__nmsg_input *nmsg;       /* instead of cap, with --nmsg(-listen) */
@@ -902,7 +903,9 @@ static int stdout_write(void *arg, const char *json, size_t len, enum ndl_driver
 	(void)driver;
 	if (app->stdout_failed)
 		return -EIO;
-	if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF) {
+	/* unlocked: no other thread writes to stdout (the capture thread
+	 * only reads packets) */
+	if (fwrite_unlocked(json, 1, len, stdout) != len || putc_unlocked('\n', stdout) == EOF) {
 		app->stdout_failed = true;
 		say(NDL_LOG_ERROR, "cannot write to standard output: %s", strerror(errno));
 		request_stop(app, EXIT_FAIL, false);
@@ -977,6 +980,8 @@ static void on_stop_timer(uv_timer_t *t)
 			ndl__kitchen_interval(app->k);
 	}
 	if (app->cap) {
+		if (app->stop_graceful)
+			ndl__capture_drain(app->cap);    /* live: what was captured */
 		ndl__capture_stats(app->cap, &app->cstats);
 		ndl__capture_close(app->cap);
 		app->cap = NULL;
@@ -1038,6 +1043,22 @@ static bool should_pause(void *arg)
 	struct app *app = arg;
 
 	return app->hub && ndl__hub_client_above_high_water(app->hub);
+}
+
+/* Every captured packet has been handed over: standard output, written in
+ * large blocks when it is not a terminal, need not hold dumplings back. */
+static void on_caught_up(void *arg)
+{
+	struct app *app = arg;
+
+	if (app->a.to_stdout && app->stdout_written != app->stdout_flushed) {
+		app->stdout_flushed = app->stdout_written;
+		if (fflush(stdout) == EOF && !app->stdout_failed) {
+			app->stdout_failed = true;
+			say(NDL_LOG_ERROR, "cannot write to standard output: %s", strerror(errno));
+			request_stop(app, EXIT_FAIL, false);
+		}
+	}
 }
 
 static void on_capture_end(void *arg, int status)
@@ -1623,6 +1644,7 @@ int main(int argc, char **argv)
 	char err[1024], iface[1024], filter[2048];
 	char *hello = NULL;
 	int r, status = EXIT_FAIL;
+	bool start_now = false;
 
 	memset(&app, 0, sizeof(app));
 	parse_args(&app.a, argc, argv);
@@ -1655,6 +1677,12 @@ int main(int argc, char **argv)
 	}
 
 	sink.write = app.a.to_stdout ? stdout_write : hub_write;
+	if (app.a.to_stdout && !isatty(STDOUT_FILENO)) {
+		/* large writes; on_caught_up flushes whenever capture is idle */
+		static char stdout_buf[256 * 1024];
+
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	}
 	sink.arg = &app;
 	app.k = ndl__kitchen_new(app.a.kitchen_name, sink);
 	if (!app.k) {
@@ -1741,6 +1769,7 @@ int main(int argc, char **argv)
 	ccfg.promisc = app.a.promisc;
 	ccfg.poke_ns = (ndl_time_ns)llround(app.a.poke * 1e9);
 	ccb.should_pause = should_pause;
+	ccb.on_caught_up = on_caught_up;
 	ccb.on_end = on_capture_end;
 	ccb.log = capture_log;
 	ccb.arg = &app;
@@ -1779,7 +1808,7 @@ int main(int argc, char **argv)
 	uv_signal_start(&app.sigterm, on_signal, SIGTERM);
 
 	if (app.a.to_stdout) {
-		start_capture(&app);
+		start_now = true;
 	} else {
 		struct ndl__hub_client_config hcfg = { 0 };
 		struct ndl__hub_client_callbacks hcb = { 0 };
@@ -1814,7 +1843,7 @@ int main(int argc, char **argv)
 			} else if (hcfg.reconnect) {
 				/* capture never waits for the network: the outbox
 				 * holds (or, live, counts what it drops) meanwhile */
-				start_capture(&app);
+				start_now = true;
 			}
 		}
 	}
@@ -1824,6 +1853,9 @@ int main(int argc, char **argv)
 		app.exit_code = EXIT_FAIL;
 		app.stopping = true;
 		finish(&app);
+	} else if (start_now) {
+		/* after the drop: the capture thread starts without privileges */
+		start_capture(&app);
 	}
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	status = app.exit_code;

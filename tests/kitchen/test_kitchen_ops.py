@@ -230,7 +230,8 @@ def live_capture(argv, port, what):
         while time.monotonic() < deadline and p.poll() is None:
             s.sendto(b"x" * 10, ("127.0.0.1", port))
             time.sleep(0.05)
-            if len(p.read_stdout().splitlines()) >= 5:
+            out = p.read_stdout().splitlines()
+            if sum('"driver":"packet"' in line for line in out) >= 5:
                 fields = status_fields(p.pid)
                 break
         s.close()
