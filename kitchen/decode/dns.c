@@ -112,13 +112,27 @@ static void sb_run(struct sbuf *b, const uint8_t *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static bool needs_escape(uint8_t c, bool in_name)
+/* Per byte: ESC_NAME when a name escapes it, ESC_TEXT when a TXT string
+ * does; a table, as every byte of every name is looked up. */
+enum { ESC_NAME = 1, ESC_TEXT = 2 };
+
+#define ESC_BOTH_8(c) ESC_BOTH, ESC_BOTH, ESC_BOTH, ESC_BOTH, \
+		      ESC_BOTH, ESC_BOTH, ESC_BOTH, ESC_BOTH
+#define ESC_BOTH (ESC_NAME | ESC_TEXT)
+
+static const uint8_t escape_class[256] = {
+	ESC_BOTH_8(0x00), ESC_BOTH_8(0x08), ESC_BOTH_8(0x10), ESC_BOTH_8(0x18),
+	[' '] = ESC_NAME, ['.'] = ESC_NAME, ['\\'] = ESC_BOTH,
+	[0x7f] = ESC_BOTH,
+	[0x80] = ESC_BOTH_8(0x80), ESC_BOTH_8(0x88), ESC_BOTH_8(0x90), ESC_BOTH_8(0x98),
+	ESC_BOTH_8(0xa0), ESC_BOTH_8(0xa8), ESC_BOTH_8(0xb0), ESC_BOTH_8(0xb8),
+	ESC_BOTH_8(0xc0), ESC_BOTH_8(0xc8), ESC_BOTH_8(0xd0), ESC_BOTH_8(0xd8),
+	ESC_BOTH_8(0xe0), ESC_BOTH_8(0xe8), ESC_BOTH_8(0xf0), ESC_BOTH_8(0xf8),
+};
+
+static inline bool needs_escape(uint8_t c, bool in_name)
 {
-	if (c == '\\')
-		return true;
-	if (in_name)
-		return c <= 0x20 || c > 0x7e || c == '.';
-	return c < 0x20 || c > 0x7e;
+	return (escape_class[c] & (in_name ? ESC_NAME : ESC_TEXT)) != 0;
 }
 
 /*
@@ -244,6 +258,38 @@ static void sb_ipv6(struct sbuf *b, const uint8_t a[16])
 /* ------------------------------------------------------------------------ */
 
 /*
+ * Names are mostly compressed (RFC 1035 4.1.4) into pointers back to the
+ * first question's name: every answer's owner, often the end of a CNAME.
+ * That name is read in full once; where each of its labels starts on the
+ * wire and in the text is remembered, so that a pointer to one of them is
+ * answered with a copy of the text already made instead of a second walk.
+ * Only a name read without any pointer is remembered (its labels then are
+ * exactly what a walk from any of them would read), and a copy is used
+ * only where the walk would have given the same: the first pointer of a
+ * name, when the whole text fits.
+ */
+#define MEMO_LABELS 16
+
+struct name_memo {
+	bool recording;              /* the next read_name fills the memo */
+	size_t n;                    /* labels remembered */
+	const char *text;            /* the name's text, NUL-terminated */
+	size_t text_len;
+	uint16_t wire_at[MEMO_LABELS];  /* offset of the label's length byte */
+	uint16_t text_at[MEMO_LABELS];  /* where its text starts in text */
+	uint16_t wire_left[MEMO_LABELS]; /* octets from it to the end, root included */
+};
+
+/* The remembered label at wire offset at, or -1. */
+static int memo_find(const struct name_memo *m, size_t at)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->wire_at[i] == at)
+			return (int)i;
+	return -1;
+}
+
+/*
  * Read the domain name at r's position (RFC 1035 3.1 and 4.1.4) and leave
  * r just after it: after the first compression pointer when there is one.
  * r's window is the whole message, which pointers index from its start.
@@ -255,9 +301,10 @@ static void sb_ipv6(struct sbuf *b, const uint8_t a[16])
  * over 255 octets are refused.
  *
  * The presentation form goes into out (when not NULL): labels joined by
- * dots, escaped, no trailing dot, the root as "".
+ * dots, escaped, no trailing dot, the root as "". memo (may be NULL) is
+ * filled or used as described above.
  */
-static int read_name(struct ndl__rd *r, struct sbuf *out)
+static int read_name(struct ndl__rd *r, struct sbuf *out, struct name_memo *memo)
 {
 	struct ndl__rd c = *r;
 	size_t resume = 0;         /* where r continues once a pointer was taken */
@@ -266,23 +313,54 @@ static int read_name(struct ndl__rd *r, struct sbuf *out)
 	unsigned int jumps = 0;
 	size_t wire = 1;           /* the root label's length byte */
 	bool first = true;
+	bool record = memo && memo->recording && out && out->p;
+	size_t n_rec = 0;
 
 	for (;;) {
 		uint8_t len;
 		const uint8_t *label;
 
+		if (record && n_rec < MEMO_LABELS) {
+			memo->wire_at[n_rec] = (uint16_t)c.off;
+			memo->text_at[n_rec] = (uint16_t)(out->len + (first ? 0 : 1));
+			memo->wire_left[n_rec] = (uint16_t)wire;   /* made relative below */
+			n_rec++;
+		}
 		RD_U8(&c, len, trunc);
 		if ((len & 0xc0) == 0xc0) {
 			size_t at = c.off - 1;
 			uint8_t lo;
 			size_t target;
+			int i;
 
+			record = false;
 			RD_U8(&c, lo, trunc);
 			target = (size_t)(len & 0x3f) << 8 | lo;
 			if (!jumped) {
 				resume = c.off;
 				limit = at;
 				jumped = true;
+				i = memo && !memo->recording && target < limit ? memo_find(memo, target) : -1;
+				if (i >= 0) {
+					size_t sep = first ? 0 : 1;
+					size_t tlen = memo->text_len - memo->text_at[i];
+
+					if (wire + memo->wire_left[i] - 1 > DNS_NAME_WIRE_MAX)
+						return NDL_DNS_BAD_NAME;
+					if (!out) {
+						c.off = resume;
+						break;
+					}
+					if (!out->full && out->p && out->len + sep + tlen < out->cap) {
+						if (sep)
+							out->p[out->len++] = '.';
+						memcpy(out->p + out->len, memo->text + memo->text_at[i],
+						       tlen + 1);
+						out->len += tlen;
+						c.off = resume;
+						break;
+					}
+				}
 			}
 			if (target >= limit || ++jumps > DNS_MAX_JUMPS)
 				return NDL_DNS_NAME_LOOP;
@@ -303,6 +381,16 @@ static int read_name(struct ndl__rd *r, struct sbuf *out)
 			sb_escaped(out, label, len, true, first ? '\0' : '.');
 		first = false;
 	}
+	if (record) {
+		/* a whole name without pointers: n_rec labels and the root */
+		if (!out->full && n_rec <= MEMO_LABELS) {
+			memo->n = n_rec - 1;    /* the last entry is the root byte */
+			for (size_t i = 0; i < memo->n; i++)
+				memo->wire_left[i] = (uint16_t)(wire - memo->wire_left[i] + 1);
+			memo->text = out->p;
+			memo->text_len = out->len;
+		}
+	}
 	if (!rd_seek(r, jumped ? resume : c.off))
 		goto trunc;
 	return NDL_DNS_OK;
@@ -319,7 +407,8 @@ trunc:
  * rr->data. Malformed RDATA leaves "" (the record itself stays valid: its
  * length framed it).
  */
-static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_t at)
+static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_t at,
+			 struct name_memo *memo)
 {
 	struct ndl__rd rd = *msg;
 	struct sbuf out;
@@ -348,7 +437,7 @@ static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_
 	case T_NS:
 	case T_PTR:
 	case T_DNAME:
-		if (read_name(&rd, &out) != NDL_DNS_OK || rd.off > end)
+		if (read_name(&rd, &out, memo) != NDL_DNS_OK || rd.off > end)
 			goto bad;
 		break;
 	case T_TXT: {
@@ -386,7 +475,8 @@ static void set_error(struct ndl_dns *dns, int err)
 }
 
 /* Question entry (RFC 1035 4.1.2): qname, qtype, qclass. */
-static int parse_question(struct ndl__rd *r, struct ndl_dns_question *q)
+static int parse_question(struct ndl__rd *r, struct ndl_dns_question *q,
+			  struct name_memo *memo)
 {
 	struct sbuf name;
 	struct ndl__rd c = *r;
@@ -394,7 +484,7 @@ static int parse_question(struct ndl__rd *r, struct ndl_dns_question *q)
 	int err;
 
 	sb_init(&name, q ? q->name : NULL, q ? sizeof(q->name) : 0);
-	err = read_name(&c, &name);
+	err = read_name(&c, &name, memo);
 	if (err)
 		return err;
 	RD_BE16(&c, qtype, trunc);
@@ -416,7 +506,7 @@ trunc:
  * fields instead and *is_opt tells the caller not to keep it.
  */
 static int parse_rr(struct ndl__rd *r, struct ndl_dns_rr *rr, bool render,
-		    struct ndl_dns *dns, bool additional, bool *is_opt)
+		    struct ndl_dns *dns, bool additional, bool *is_opt, struct name_memo *memo)
 {
 	struct ndl__rd c = *r;
 	struct sbuf name;
@@ -425,7 +515,7 @@ static int parse_rr(struct ndl__rd *r, struct ndl_dns_rr *rr, bool render,
 
 	*is_opt = false;
 	sb_init(&name, rr->name, sizeof(rr->name));
-	err = read_name(&c, &name);
+	err = read_name(&c, &name, memo);
 	if (err)
 		return err;
 	RD_BE16(&c, rr->type, trunc);
@@ -444,7 +534,7 @@ static int parse_rr(struct ndl__rd *r, struct ndl_dns_rr *rr, bool render,
 		dns->edns_version = (uint8_t)(rr->ttl >> 16);
 		dns->edns_do = (rr->ttl & 0x8000u) != 0;
 	} else if (render) {
-		render_rdata(rr, r, at);
+		render_rdata(rr, r, at, memo);
 	}
 	*r = c;
 	return NDL_DNS_OK;
@@ -457,7 +547,8 @@ trunc:
  * rest read and dropped). Returns an error that ends the parse, else 0.
  */
 static int parse_section(struct ndl__rd *r, struct ndl_dns *dns, uint16_t count,
-			 struct ndl_dns_rr *arr, uint16_t *n, bool additional)
+			 struct ndl_dns_rr *arr, uint16_t *n, bool additional,
+			 struct name_memo *memo)
 {
 	struct ndl_dns_rr scratch;
 	unsigned int i;
@@ -466,7 +557,7 @@ static int parse_section(struct ndl__rd *r, struct ndl_dns *dns, uint16_t count,
 		bool keep = *n < NDL_DNS_MAX_RRS;
 		struct ndl_dns_rr *rr = keep ? &arr[*n] : &scratch;
 		bool is_opt;
-		int err = parse_rr(r, rr, keep, dns, additional, &is_opt);
+		int err = parse_rr(r, rr, keep, dns, additional, &is_opt, memo);
 
 		if (err)
 			return err;
@@ -490,6 +581,7 @@ int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 		   bool over_tcp)
 {
 	struct ndl_dns *dns;
+	struct name_memo memo = { .n = 0 };
 	struct ndl__rd r;
 	uint16_t flags;
 	unsigned int i;
@@ -541,7 +633,9 @@ int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 	for (i = 0; i < dns->qdcount; i++) {
 		bool keep = dns->n_questions < NDL_DNS_MAX_QUESTIONS;
 
-		err = parse_question(&r, keep ? &buf->questions[dns->n_questions] : NULL);
+		memo.recording = i == 0;    /* the name pointers point to */
+		err = parse_question(&r, keep ? &buf->questions[dns->n_questions] : NULL, &memo);
+		memo.recording = false;
 		if (err)
 			goto stop;
 		if (keep)
@@ -549,13 +643,15 @@ int ndl__dns_parse(struct ndl__dns_buf *buf, const uint8_t *msg, size_t len,
 		else
 			set_error(dns, NDL_DNS_TOO_MANY_RECORDS);
 	}
-	err = parse_section(&r, dns, dns->ancount, buf->answers, &dns->n_answers, false);
+	err = parse_section(&r, dns, dns->ancount, buf->answers, &dns->n_answers, false, &memo);
 	if (err)
 		goto stop;
-	err = parse_section(&r, dns, dns->nscount, buf->authorities, &dns->n_authorities, false);
+	err = parse_section(&r, dns, dns->nscount, buf->authorities, &dns->n_authorities, false,
+			    &memo);
 	if (err)
 		goto stop;
-	err = parse_section(&r, dns, dns->arcount, buf->additionals, &dns->n_additionals, true);
+	err = parse_section(&r, dns, dns->arcount, buf->additionals, &dns->n_additionals, true,
+			    &memo);
 	if (err)
 		goto stop;
 	return 0;
