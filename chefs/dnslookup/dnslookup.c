@@ -83,11 +83,11 @@ static void evict_oldest(struct ndl_chef_ctx *ctx, struct dnslookup_ctx *c)
 	ctx->host->count(ctx, "evictions", 1);
 }
 
-/* Count one lookup of name[0..len) at ts; allocates only for a new name. */
+/* Count one lookup of name[0..len) (hash from lru_hash) at ts; allocates
+ * only for a new name. */
 static void record_lookup(struct ndl_chef_ctx *ctx, struct dnslookup_ctx *c,
-			  const char *name, size_t len, ndl_time_ns ts)
+			  const char *name, size_t len, uint64_t hash, ndl_time_ns ts)
 {
-	uint64_t hash = lru_hash(&c->hosts, name, len);
 	struct lru_node *n = lru_map_find(&c->hosts, name, len, hash);
 	struct host *h;
 
@@ -196,6 +196,7 @@ static void dnslookup_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *
 	const struct ndl_dns *dns;
 	const char *name;
 	size_t len;
+	uint64_t hash;
 	struct ndl_jw *w;
 
 	if (!(pkt->layers & (NDL_LAYER_UDP | NDL_LAYER_TCP)) || !pkt->payload_len)
@@ -206,11 +207,16 @@ static void dnslookup_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *
 
 	name = dns->questions[0].name;
 	len = strnlen(name, NDL_DNS_NAME_MAX - 1);
-	record_lookup(ctx, c, name, len, pkt->ts);
+	/* The table is counted after the dumpling is written: its bucket
+	 * comes from memory meanwhile. */
+	hash = lru_hash(&c->hosts, name, len);
+	lru_map_prefetch(&c->hosts, hash);
 
 	w = ctx->host->emit_begin(ctx, NDL_DRIVER_PACKET);
-	if (!w)
+	if (!w) {
+		record_lookup(ctx, c, name, len, hash, pkt->ts);
 		return;
+	}
 	ndl_jw_begin_object(w);
 	ndl_jw_key(w, "lookup");
 	ndl_jw_begin_object(w);
@@ -222,6 +228,7 @@ static void dnslookup_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *
 	ndl_jw_end_object(w);
 	ndl_jw_end_object(w);
 	ctx->host->emit_end(ctx, w);
+	record_lookup(ctx, c, name, len, hash, pkt->ts);
 }
 
 static void dnslookup_interval(struct ndl_chef_ctx *ctx)
