@@ -377,29 +377,6 @@ static int scratch_reserve(struct ndl_hub *hub, size_t need)
 	return 0;
 }
 
-/*
- * The RFC 6455 section 5.2 header of an unmasked, final text frame of len
- * payload bytes, into hdr (10 bytes at most). Returns its length.
- */
-static size_t text_frame_header(unsigned char *hdr, size_t len)
-{
-	size_t n = 0;
-
-	hdr[n++] = 0x81;   /* FIN, opcode 1 (text) */
-	if (len < 126) {
-		hdr[n++] = (unsigned char)len;
-	} else if (len <= 0xFFFF) {
-		hdr[n++] = 126;
-		hdr[n++] = (unsigned char)(len >> 8);
-		hdr[n++] = (unsigned char)len;
-	} else {
-		hdr[n++] = 127;
-		for (int i = 7; i >= 0; i--)
-			hdr[n++] = (unsigned char)((uint64_t)len >> (8 * i));
-	}
-	return n;
-}
-
 /* Bytes one dumpling of len bytes takes in a write, framing included. */
 static size_t put_size(const struct ndl_hub_conn *c, size_t len)
 {
@@ -414,7 +391,7 @@ static void put(const struct ndl_hub_conn *c, unsigned char *out, size_t *used,
 		const void *buf, size_t len)
 {
 	if (!c->batch)
-		*used += text_frame_header(out + *used, len);
+		*used += ndl__ws_text_header(out + *used, len);
 	memcpy(out + *used, buf, len);
 	*used += len;
 	if (c->batch)

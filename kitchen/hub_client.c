@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <libwebsockets.h>
 #include <ndl/wire.h>
 #include "hub_client.h"
@@ -42,11 +43,19 @@ enum hub_state {
 	HUB_CLOSED,
 };
 
+/*
+ * Room before a message for lws and for the frame header: the kitchen
+ * frames and masks its data frames itself (RFC 6455 5.2, 5.3) and hands
+ * them to lws raw, since lws masks a client's frames a byte at a time,
+ * which cost as much as the chefs. lws frames only its pings and close.
+ */
+#define FRAME_PRE (LWS_PRE + NDL__WS_HEADER_MAX)
+
 struct msg {
 	struct msg *next;
 	size_t len;
 	bool dumpling;                /* false for the hello */
-	/* LWS_PRE bytes of room, then len bytes, then one for a line feed */
+	/* FRAME_PRE bytes of room, then len bytes, then one for a line feed */
 	unsigned char buf[];
 };
 
@@ -76,8 +85,10 @@ struct ndl__hub_client {
 	bool batch;                   /* offer the batch subprotocol */
 	bool batch_now;               /* and the hub chose it on this connection */
 	size_t batch_bytes;
-	unsigned char *batch_buf;     /* LWS_PRE + batch_bytes */
+	unsigned char *batch_buf;     /* FRAME_PRE + batch_bytes */
 	uint64_t messages;
+	uint8_t keys[256];            /* masking keys, from getrandom */
+	size_t keys_left;
 
 	struct msg *head, *tail;
 	size_t queued, queued_bytes;
@@ -310,14 +321,14 @@ static void report_closed(struct ndl__hub_client *h, int code, const char *reaso
 
 static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool dumpling)
 {
-	struct msg *m = malloc(sizeof(*m) + LWS_PRE + len + 1);
+	struct msg *m = malloc(sizeof(*m) + FRAME_PRE + len + 1);
 
 	if (!m)
 		return -ENOMEM;
 	m->next = NULL;
 	m->len = len;
 	m->dumpling = dumpling;
-	memcpy(m->buf + LWS_PRE, json, len);
+	memcpy(m->buf + FRAME_PRE, json, len);
 	if (!dumpling) {
 		/* the hello goes first, before dumplings waiting from earlier */
 		m->next = h->head;
@@ -351,6 +362,48 @@ static void pop_head(struct ndl__hub_client *h)
 	free(m);
 }
 
+/* Four bytes of a masking key (RFC 6455 10.3: from a strong source,
+ * unpredictable), taken from a pool that getrandom refills. */
+static void mask_key(struct ndl__hub_client *h, uint8_t key[4])
+{
+	if (h->keys_left < 4) {
+		ssize_t n = getrandom(h->keys, sizeof(h->keys), 0);
+
+		if (n != (ssize_t)sizeof(h->keys)) {
+			/* not expected on Linux >= 3.17; lws reads /dev/urandom */
+			lws_get_random(h->ctx, key, 4);
+			return;
+		}
+		h->keys_left = sizeof(h->keys);
+	}
+	h->keys_left -= 4;
+	memcpy(key, h->keys + h->keys_left, 4);
+}
+
+/*
+ * Send payload[0..len) as one masked text frame, built in the
+ * NDL__WS_HEADER_MAX bytes before payload (and LWS_PRE before those).
+ * What lws cannot send at once it keeps and sends first, so frames never
+ * mix. On failure the payload is unmasked again (it stays queued for the
+ * next connection). Returns 0 or -1.
+ */
+static int write_frame(struct ndl__hub_client *h, struct lws *wsi, unsigned char *payload,
+		       size_t len)
+{
+	uint8_t key[4];
+	unsigned char *frame;
+	size_t total;
+
+	mask_key(h, key);
+	frame = ndl__ws_text_frame(payload, len, key);
+	total = len + (size_t)(payload - frame);
+	if (lws_write(wsi, frame, total, LWS_WRITE_RAW) < (int)total) {
+		ndl__ws_mask(payload, len, key);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Batch mode (docs/protocol.md section 10): one text message of JSON Lines,
  * each dumpling followed by a line feed, as many queued dumplings as fit in
@@ -363,20 +416,20 @@ static int write_batch(struct ndl__hub_client *h, struct lws *wsi)
 	size_t used = 0, count = 0;
 
 	if (m->len + 1 > h->batch_bytes) {
-		out = m->buf + LWS_PRE;
+		out = m->buf + FRAME_PRE;
 		out[m->len] = '\n';
 		used = m->len + 1;
 		count = 1;
 	} else {
-		out = h->batch_buf + LWS_PRE;
+		out = h->batch_buf + FRAME_PRE;
 		for (; m && m->dumpling && used + m->len + 1 <= h->batch_bytes; m = m->next) {
-			memcpy(out + used, m->buf + LWS_PRE, m->len);
+			memcpy(out + used, m->buf + FRAME_PRE, m->len);
 			used += m->len;
 			out[used++] = '\n';
 			count++;
 		}
 	}
-	if (lws_write(wsi, out, used, LWS_WRITE_TEXT) < (int)used)
+	if (write_frame(h, wsi, out, used) < 0)
 		return -1;
 	h->messages++;
 	while (count--)
@@ -391,7 +444,6 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 
 	for (int i = 0; i < turns && h->head; i++) {
 		struct msg *m = h->head;
-		int n;
 
 		if (h->batch_now && m->dumpling) {
 			if (write_batch(h, wsi) < 0) {
@@ -401,8 +453,7 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 			}
 			break;
 		}
-		n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-		if (n < 0 || (size_t)n < m->len) {
+		if (write_frame(h, wsi, m->buf + FRAME_PRE, m->len) < 0) {
 			hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host, h->port);
 			return -1;
 		}
@@ -612,7 +663,7 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	h->host = strdup(cfg->host);
 	h->hello = strdup(cfg->hello);
 	h->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
-	h->batch_buf = h->batch ? malloc(LWS_PRE + h->batch_bytes) : NULL;
+	h->batch_buf = h->batch ? malloc(FRAME_PRE + h->batch_bytes) : NULL;
 	if (!h->host || !h->hello || (cfg->ca_file && !h->ca_file) ||
 	    (h->batch && !h->batch_buf)) {
 		snprintf(err, errlen, "out of memory");

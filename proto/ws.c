@@ -21,6 +21,58 @@
 /* lws' LWS_WRITE_CLOSE, left out of lws-write.h's enum (see ws.h). */
 #define WRITE_CLOSE ((enum lws_write_protocol)4)
 
+size_t ndl__ws_text_header(unsigned char *hdr, size_t len)
+{
+	size_t n = 0;
+
+	hdr[n++] = 0x81;   /* FIN, opcode 1 (text) */
+	if (len < 126) {
+		hdr[n++] = (unsigned char)len;
+	} else if (len <= 0xFFFF) {
+		hdr[n++] = 126;
+		hdr[n++] = (unsigned char)(len >> 8);
+		hdr[n++] = (unsigned char)len;
+	} else {
+		hdr[n++] = 127;
+		for (int i = 7; i >= 0; i--)
+			hdr[n++] = (unsigned char)((uint64_t)len >> (8 * i));
+	}
+	return n;
+}
+
+void ndl__ws_mask(unsigned char *p, size_t len, const uint8_t key[4])
+{
+	const uint8_t k[8] = { key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3] };
+	uint64_t k8;
+	size_t i = 0;
+
+	memcpy(&k8, k, sizeof(k8));   /* every word starts at a multiple of 4 */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		w ^= k8;
+		memcpy(p + i, &w, 8);
+	}
+	for (; i < len; i++)
+		p[i] ^= key[i % 4];
+}
+
+unsigned char *ndl__ws_text_frame(unsigned char *payload, size_t len, const uint8_t *mask)
+{
+	unsigned char hdr[NDL__WS_HEADER_MAX];
+	size_t n = ndl__ws_text_header(hdr, len);
+
+	if (mask) {
+		hdr[1] |= 0x80;   /* MASK */
+		memcpy(hdr + n, mask, 4);
+		n += 4;
+		ndl__ws_mask(payload, len, mask);
+	}
+	memcpy(payload - n, hdr, n);
+	return payload - n;
+}
+
 int ndl__ws_close_code_valid(unsigned code)
 {
 	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||

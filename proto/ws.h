@@ -52,6 +52,29 @@ int ndl__ws_close_payload(unsigned char out[NDL__WS_CLOSE_PAYLOAD_MAX], uint16_t
  */
 unsigned ndl__ws_close_parse(const void *body, size_t len, char *reason, size_t reason_size);
 
+/* The longest frame header (RFC 6455 section 5.2): 2 bytes, a 64-bit
+ * length, and a masking key. */
+#define NDL__WS_HEADER_MAX 14
+
+/*
+ * Frame len payload bytes that lie at payload as one final text frame
+ * (RFC 6455 section 5.2), for sending whole with lws_write(...,
+ * LWS_WRITE_RAW): writes the header into the NDL__WS_HEADER_MAX bytes
+ * before payload, and with a mask (a client's frames, section 5.3: 4
+ * bytes from a strong random source) masks the payload in place.
+ * Returns where the frame starts (payload minus the header's length).
+ * Any thread.
+ */
+unsigned char *ndl__ws_text_frame(unsigned char *payload, size_t len, const uint8_t *mask);
+
+/* The header alone, unmasked, into hdr (at most 10 bytes): returns its
+ * length. For frames built back to back in one buffer. Any thread. */
+size_t ndl__ws_text_header(unsigned char *hdr, size_t len);
+
+/* XOR p[0..len) with the 4-byte key repeated (RFC 6455 section 5.3), a
+ * word at a time (lws does it a byte at a time). Twice restores p. */
+void ndl__ws_mask(unsigned char *p, size_t len, const uint8_t key[4]);
+
 /*
  * Send a close frame with code and reason on wsi. Call it only from wsi's
  * WRITEABLE callback (lws_write's rule), on the loop thread.

@@ -105,6 +105,73 @@ START_TEST(test_payload_refuses_unsendable_codes)
 }
 END_TEST
 
+/* RFC 6455 section 5.7's examples: "Hello", unmasked and masked. */
+START_TEST(test_frame_rfc_examples)
+{
+	static const uint8_t key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+	static const uint8_t plain[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+	static const uint8_t masked[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+					  0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+	unsigned char buf[NDL__WS_HEADER_MAX + 5];
+	unsigned char *f;
+
+	memcpy(buf + NDL__WS_HEADER_MAX, "Hello", 5);
+	f = ndl__ws_text_frame(buf + NDL__WS_HEADER_MAX, 5, NULL);
+	ck_assert_ptr_eq(f, buf + NDL__WS_HEADER_MAX - 2);
+	ck_assert_mem_eq(f, plain, sizeof(plain));
+
+	memcpy(buf + NDL__WS_HEADER_MAX, "Hello", 5);
+	f = ndl__ws_text_frame(buf + NDL__WS_HEADER_MAX, 5, key);
+	ck_assert_ptr_eq(f, buf + NDL__WS_HEADER_MAX - 6);
+	ck_assert_mem_eq(f, masked, sizeof(masked));
+}
+END_TEST
+
+/* The 16- and 64-bit lengths, and masking a word at a time against the
+ * byte-at-a-time definition, at every length around the word size. */
+START_TEST(test_frame_lengths_and_mask)
+{
+	static const uint8_t key[4] = { 0xa1, 0x02, 0xff, 0x5c };
+	size_t lens[] = { 0, 1, 7, 8, 9, 15, 16, 17, 125, 126, 127, 65535, 65536, 70001 };
+
+	for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+		size_t len = lens[t], hlen;
+		unsigned char *buf = malloc(NDL__WS_HEADER_MAX + len + 1);
+		unsigned char *p = buf + NDL__WS_HEADER_MAX, *f;
+
+		ck_assert_ptr_nonnull(buf);
+		for (size_t i = 0; i < len; i++)
+			p[i] = (unsigned char)(i * 7 + 3);
+		f = ndl__ws_text_frame(p, len, key);
+		hlen = (size_t)(p - f);
+		ck_assert_uint_eq(f[0], 0x81);
+		if (len < 126) {
+			ck_assert_uint_eq(hlen, 6);
+			ck_assert_uint_eq(f[1], 0x80 | len);
+		} else if (len <= 0xffff) {
+			ck_assert_uint_eq(hlen, 8);
+			ck_assert_uint_eq(f[1], 0x80 | 126);
+			ck_assert_uint_eq((size_t)f[2] << 8 | f[3], len);
+		} else {
+			uint64_t v = 0;
+
+			ck_assert_uint_eq(hlen, 14);
+			ck_assert_uint_eq(f[1], 0x80 | 127);
+			for (int i = 0; i < 8; i++)
+				v = v << 8 | f[2 + i];
+			ck_assert_uint_eq(v, len);
+		}
+		ck_assert_mem_eq(f + hlen - 4, key, 4);
+		for (size_t i = 0; i < len; i++)
+			ck_assert_uint_eq(p[i], (unsigned char)((i * 7 + 3) ^ key[i % 4]));
+		ndl__ws_mask(p, len, key);    /* twice: the payload again */
+		for (size_t i = 0; i < len; i++)
+			ck_assert_uint_eq(p[i], (unsigned char)(i * 7 + 3));
+		free(buf);
+	}
+}
+END_TEST
+
 START_TEST(test_parse)
 {
 	unsigned char body[NDL__WS_CLOSE_PAYLOAD_MAX];
@@ -136,6 +203,8 @@ static Suite *ws_suite(void)
 	tcase_add_test(tc, test_payload_truncates_on_utf8_boundary);
 	tcase_add_test(tc, test_payload_refuses_unsendable_codes);
 	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_frame_rfc_examples);
+	tcase_add_test(tc, test_frame_lengths_and_mask);
 	suite_add_tcase(s, tc);
 	return s;
 }
