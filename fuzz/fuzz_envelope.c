@@ -4,7 +4,9 @@
  * the eaters read every dumpling off the wire; and, for each document it
  * accepts, the way back out: the whole document through ndl_json_write and
  * ndl_json_compact, and its metadata through ndl_envelope_begin, must read
- * back (RFC 8259) as what was parsed.
+ * back (RFC 8259) as what was parsed. And the hub's in-place reading of a
+ * batch line's metadata (hub/meta.c) on the same bytes: whatever it
+ * accepts, jansson accepts too, with the same routing strings.
  *
  * Input: the bytes of one WebSocket message.
  */
@@ -14,6 +16,8 @@
 #include "envelope.h"
 #include "fuzz.h"
 #include "jsonw.h"
+#include "logline.h"
+#include "meta.h"
 
 /* Read text as the envelope parser does; NULL when it is not JSON. */
 static json_t *load(const char *text, size_t len)
@@ -86,6 +90,34 @@ static void write_back(const struct ndl_envelope *env, struct ndl_jwb *w)
 	}
 }
 
+/* ndl__hub_meta_scan against jansson on a line's metadata object. */
+static void check_meta(const char *text, size_t len)
+{
+	static const char prefix[] = "{\"metadata\":";
+	const size_t plen = sizeof(prefix) - 1;
+	struct ndl_hub_meta m;
+	json_error_t err;
+	json_t *j;
+	const char *k, *d;
+
+	if (len <= plen || memcmp(text, prefix, plen) != 0 || !ndl__utf8_valid(text, len))
+		return;    /* the hub goes no further with such a line */
+	text += plen;
+	len -= plen;
+	if (!ndl__hub_meta_scan(text, len, &m))
+		return;
+	j = json_loadb(text, len, JSON_DISABLE_EOF_CHECK, &err);
+	FUZZ_CHECK(j != NULL && json_is_object(j));
+	FUZZ_CHECK((size_t)err.position == m.end);
+	FUZZ_CHECK(json_is_string(json_object_get(j, "chef")));
+	FUZZ_CHECK(strcmp(m.chef_p, json_string_value(json_object_get(j, "chef"))) == 0);
+	k = json_string_value(json_object_get(j, "kitchen"));
+	d = json_string_value(json_object_get(j, "driver"));
+	FUZZ_CHECK(k ? m.kitchen_p && strcmp(k, m.kitchen_p) == 0 : m.kitchen_p == NULL);
+	FUZZ_CHECK(d ? m.driver_p && strcmp(d, m.driver_p) == 0 : m.driver_p == NULL);
+	json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct ndl_jwb w;
@@ -99,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = true;
 	}
 	text = (char *)fuzz_dup(data, size);
+	check_meta(text, size);
 	rc = ndl_envelope_parse(&env, text, size);
 	FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -EBADMSG);
 	if (rc == 0) {

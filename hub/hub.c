@@ -33,6 +33,7 @@
 #include "envelope.h"
 #include "hub-int.h"
 #include "logline.h"
+#include "meta.h"
 
 #define RX_PREALLOC_MAX (1u << 20)
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
@@ -581,8 +582,10 @@ static void on_batch_line(struct ndl_hub_conn *c, const unsigned char *line, siz
 	static const char prefix[] = "{\"metadata\":";
 	const size_t plen = sizeof(prefix) - 1;
 	struct ndl_hub *hub = c->hub;
+	struct ndl_hub_meta fast;
 	struct ndl_hub_msg *m;
-	json_t *meta, *chef;
+	json_t *meta = NULL, *chef;
+	const char *chef_s, *kitchen_s, *driver_s;
 
 	if (len <= plen || memcmp(line, prefix, plen)) {
 		c->bad_lines++;
@@ -592,15 +595,26 @@ static void on_batch_line(struct ndl_hub_conn *c, const unsigned char *line, siz
 	}
 	if (!within_rate(c))
 		return;
-	/* The metadata object only: jansson stops at its closing brace. */
-	meta = json_loadb((const char *)line + plen, len - plen, JSON_DISABLE_EOF_CHECK, NULL);
-	chef = json_object_get(meta, "chef");
-	if (!json_is_object(meta) || !json_is_string(chef)) {
-		json_decref(meta);
-		c->bad_lines++;
-		count_reject(hub, c, NDL_HUB_REJ_NOT_DUMPLING,
-			     "batch line without an object metadata holding chef");
-		return;
+	if (ndl__hub_meta_scan((const char *)line + plen, len - plen, &fast)) {
+		/* the simple metadata kitchens write, read in place (meta.h) */
+		chef_s = fast.chef_p;
+		kitchen_s = fast.kitchen_p;
+		driver_s = fast.driver_p;
+	} else {
+		/* The metadata object only: jansson stops at its closing brace. */
+		meta = json_loadb((const char *)line + plen, len - plen, JSON_DISABLE_EOF_CHECK,
+				  NULL);
+		chef = json_object_get(meta, "chef");
+		if (!json_is_object(meta) || !json_is_string(chef)) {
+			json_decref(meta);
+			c->bad_lines++;
+			count_reject(hub, c, NDL_HUB_REJ_NOT_DUMPLING,
+				     "batch line without an object metadata holding chef");
+			return;
+		}
+		chef_s = json_string_value(chef);
+		kitchen_s = json_string_value(json_object_get(meta, "kitchen"));
+		driver_s = json_string_value(json_object_get(meta, "driver"));
 	}
 	m = ndl__hub_msg_new(len);
 	if (!m) {
@@ -612,9 +626,7 @@ static void on_batch_line(struct ndl_hub_conn *c, const unsigned char *line, siz
 	m->len = len;
 	c->dumplings_in++;
 	hub->total_in++;
-	fan_out(hub, m, json_string_value(chef),
-		json_string_value(json_object_get(meta, "kitchen")),
-		json_string_value(json_object_get(meta, "driver")));
+	fan_out(hub, m, chef_s, kitchen_s, driver_s);
 	ndl__hub_msg_unref(m);
 	json_decref(meta);
 }
