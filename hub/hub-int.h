@@ -65,6 +65,7 @@ struct ndl_hub_conn {
 	uint64_t bad_lines;         /* kitchen: batch lines refused (not_a_dumpling) */
 	struct ndl_hub_ratelimit rate;   /* kitchen: the --kitchen-rate bucket */
 	struct ndl_hub_msgq q;      /* eater: dumplings waiting to be sent */
+	bool full;                  /* eater: q filled up and has not drained to half */
 	uint64_t dropped;           /* eater: dumplings dropped because q was full */
 	uint64_t missed;            /* eater: dropped since the last drop notice */
 	uint64_t sent;              /* eater: dumplings written */
@@ -109,6 +110,11 @@ struct ndl_hub {
 	uint64_t total_dropped;
 	uint64_t total_not_subscribed;
 	uint64_t total_rate_limited;
+	size_t eaters_full;         /* greeted eaters with full set */
+	bool intake_paused;         /* kitchens are not read (check_intake) */
+	uint64_t intake_paused_ns;  /* uv_hrtime() when that began */
+	uint64_t intake_cooldown_until; /* no pause before (eaters were stalled) */
+	uint64_t intake_pauses;     /* how often */
 	struct ndl_hub_tokens tokens[2];  /* per role; none required when empty */
 	char *www_dir, *sdk_dir;    /* copies the mounts keep using (owned) */
 	unsigned char *scratch;     /* LWS_PRE + scratch_cap: batches being written */

@@ -39,6 +39,10 @@
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
 #define CLOSE_WAIT_S 5     /* longest wait to send a close frame */
 #define BATCHES_PER_CALLBACK 4
+/* Longest the hub stops reading kitchens for eaters that do not drain, and
+ * how long it then reads them regardless (check_intake). */
+#define INTAKE_PAUSE_MAX_NS (500ull * 1000 * 1000)
+#define INTAKE_COOLDOWN_NS (5000ull * 1000 * 1000)
 #define NOTICE_MAX 256     /* bytes of a drop notice at most */
 #define PROTO_BATCH 1      /* lws_protocols.id of the batch subprotocol */
 #define PT_SERV_BUF 65536  /* lws' per-thread read buffer */
@@ -249,6 +253,70 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
  * its reference.
  */
 /*
+ * Overload: while more than half of the eaters have filled their queues,
+ * the hub stops reading from kitchens, so that its time goes to eaters
+ * rather than to dumplings most of them would only drop (TCP then holds
+ * the kitchens back: a replay waits, a live kitchen counts what its outbox
+ * drops). Reading starts again once no more than a quarter are full. If
+ * they have not drained within INTAKE_PAUSE_MAX_NS they are stalled, not
+ * outpaced: the hub then reads kitchens for INTAKE_COOLDOWN_NS whatever
+ * the eaters do, and the lag policy deals with them, so that eaters which
+ * stopped reading cannot stop the kitchens (whose pings go unanswered
+ * while the hub does not read). One slow eater among others never pauses
+ * anything.
+ */
+static void set_intake(struct ndl_hub *hub, bool on)
+{
+	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_KITCHEN].next;
+	     l != &hub->greeted[NDL_HUB_KITCHEN]; l = l->next) {
+		struct ndl_hub_conn *k = conn_of(l);
+
+		if (!k->close_code)
+			lws_rx_flow_control(k->wsi, on ? 1 : 0);
+	}
+	hub->intake_paused = !on;
+	if (!on) {
+		hub->intake_paused_ns = uv_hrtime();
+		hub->intake_pauses++;
+	}
+}
+
+static void check_intake(struct ndl_hub *hub)
+{
+	size_t eaters = hub->ngreeted[NDL_HUB_EATER];
+
+	uint64_t now;
+
+	if (!hub->intake_paused) {
+		if (eaters && hub->eaters_full * 2 > eaters && !hub->stopping &&
+		    uv_hrtime() >= hub->intake_cooldown_until)
+			set_intake(hub, false);
+		return;
+	}
+	if (hub->eaters_full * 4 <= eaters) {
+		set_intake(hub, true);
+		return;
+	}
+	now = uv_hrtime();
+	if (now - hub->intake_paused_ns > INTAKE_PAUSE_MAX_NS) {
+		set_intake(hub, true);
+		hub->intake_cooldown_until = now + INTAKE_COOLDOWN_NS;
+	}
+}
+
+/* Eater e's queue is full (mark) or has drained to half (unmark). */
+static void set_full(struct ndl_hub_conn *e, bool full)
+{
+	if (e->full == full)
+		return;
+	e->full = full;
+	if (full)
+		e->hub->eaters_full++;
+	else
+		e->hub->eaters_full--;
+}
+
+/*
  * e's queue is full and m does not fit: apply the lag policy. Returns 0
  * when m was queued after dropping the oldest, else a negative errno (m
  * not queued, counted here). Loop thread.
@@ -328,8 +396,10 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 		}
 		q = e->batch ? one_line(m, &flat, &has_lf) : m;
 		r = q ? ndl__hub_msgq_push(&e->q, q) : -ENOMEM;
-		if (r == -ENOBUFS)
+		if (r == -ENOBUFS) {
+			set_full(e, true);
 			r = lagging(hub, e, q);
+		}
 		if (r == -ENOMEM) {
 			e->dropped++;
 			e->missed++;
@@ -339,6 +409,7 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 			ask_writable(e);
 	}
 	ndl__hub_msg_unref(flat);
+	check_intake(hub);
 }
 
 /* The drop notice for c's last missed dumplings, into buf (NOTICE_MAX). */
@@ -449,6 +520,10 @@ static int eater_write_queue(struct ndl_hub_conn *c)
 		c->missed = 0;
 		c->sent += count;
 		hub->total_out += count;
+		if (c->full && c->q.count <= c->q.max_count / 2 && c->q.bytes <= c->q.max_bytes / 2) {
+			set_full(c, false);
+			check_intake(hub);
+		}
 		if (lws_send_pipe_choked(c->wsi))
 			break;
 	}
@@ -530,6 +605,8 @@ static int on_hello(struct ndl_hub_conn *c, struct ndl_hub_msg *m)
 	list_unlink(&c->link);
 	list_append(&hub->greeted[c->role], &c->link);
 	hub->ngreeted[c->role]++;
+	if (c->role == NDL_HUB_KITCHEN && hub->intake_paused)
+		lws_rx_flow_control(c->wsi, 0);
 	ndl__hub_log(NDL_HUB_LOG_INFO, "%s connected", conn_label(c, label, sizeof(label)));
 	return 0;
 }
@@ -846,6 +923,9 @@ static void conn_close(struct ndl_hub_conn *c)
 		hub->rejections[NDL_HUB_REJ_NO_HELLO]++;
 	list_unlink(&c->link);
 	hub->nconns[c->role]--;
+	set_full(c, false);
+	if (hub->intake_paused)
+		check_intake(hub);
 
 	if (c->close_code)
 		snprintf(code, sizeof(code), "closed by hub with %d", c->close_code);
@@ -1110,6 +1190,8 @@ static void house_tick(uv_timer_t *t)
 
 	if (hub->stopping)
 		return;
+	if (hub->intake_paused)
+		check_intake(hub);    /* ends a pause that went on too long */
 	/*
 	 * Should lws ever let a WRITEABLE request lapse, ask_writable() would
 	 * wait forever: once a second, ask again for eaters with work.

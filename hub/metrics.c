@@ -95,6 +95,12 @@ char *ndl__hub_metrics_build(struct ndl_hub *hub, size_t *len)
 	help(f, "ndl_hub_dumplings_dropped_total", "counter",
 	     "Dumplings dropped for eaters whose queue was full.");
 	fprintf(f, "ndl_hub_dumplings_dropped_total %llu\n", (unsigned long long)hub->total_dropped);
+	help(f, "ndl_hub_intake_pauses_total", "counter",
+	     "Times the hub stopped reading kitchens while most eaters' queues were full.");
+	fprintf(f, "ndl_hub_intake_pauses_total %llu\n", (unsigned long long)hub->intake_pauses);
+	help(f, "ndl_hub_intake_paused", "gauge",
+	     "1 while the hub is not reading kitchens (most eaters' queues are full).");
+	fprintf(f, "ndl_hub_intake_paused %d\n", hub->intake_paused ? 1 : 0);
 	help(f, "ndl_hub_dumplings_not_subscribed_total", "counter",
 	     "Dumplings not sent to eaters because of their subscription.");
 	fprintf(f, "ndl_hub_dumplings_not_subscribed_total %llu\n",
