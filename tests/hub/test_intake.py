@@ -15,16 +15,14 @@ import re
 import threading
 import time
 
-from hubutil import RawWS, check, kitchen, ndltest, stop_hub_clean
+from hubutil import RawWS, check, dumpling, kitchen, ndltest, stop_hub_clean
 
 PAD = 16000
 QUEUE = 50
 
 
 def text(i):
-    return json.dumps({"metadata": {"chef": "IntakeChef", "kitchen": "ik", "creation_time": 1.0,
-                                    "driver": "packet"},
-                       "payload": {"i": i, "pad": "z" * PAD}})
+    return dumpling("IntakeChef", "ik", {"i": i, "pad": "z" * PAD})
 
 
 def metrics(port):
@@ -67,6 +65,21 @@ async def setup(procs):
     return hub, out_port, eaters, k
 
 
+def check_accounted(results, n, what):
+    """Each eater saw every dumpling, or was told it was dropped, in order."""
+    for seen, dropped in results:
+        check(seen == sorted(set(seen)), f"{what}: an eater's dumplings are out of order")
+        check(len(seen) + dropped == n,
+              f"{what}: {len(seen)} seen + {dropped} announced dropped != {n}")
+
+
+async def teardown(hub, eaters, k):
+    for ws in eaters:
+        ws.close()
+    await k.close()
+    stop_hub_clean(hub)
+
+
 async def send_all(k, n):
     for i in range(n):
         await k.send(text(i))
@@ -95,17 +108,11 @@ async def outpaced():
         while any(t.is_alive() for t in readers) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         check(len(results) == 2, "an eater did not get to the last dumpling")
-        for seen, dropped in results:
-            check(seen == sorted(set(seen)), "an eater's dumplings are out of order")
-            check(len(seen) + dropped == n,
-                  f"{len(seen)} seen + {dropped} announced dropped != {n}")
+        check_accounted(results, n, "outpaced")
         m2 = metrics(out_port)
         check(m2["ndl_hub_intake_paused"] == 0 and m2["ndl_hub_dumplings_in_total"] == n,
               f"after the eaters caught up: {m2}")
-        for ws in eaters:
-            ws.close()
-        await k.close()
-        stop_hub_clean(hub)
+        await teardown(hub, eaters, k)
         print(f"outpaced: paused {int(m2['ndl_hub_intake_pauses_total'])} times; eaters got "
               f"{[len(s) for s, _ in results]}, dropped {[d for _, d in results]}")
 
@@ -127,13 +134,8 @@ async def stalled():
         results = []
         for ws in eaters:
             read_all(ws, n, results, 0)
-        for seen, dropped in results:
-            check(len(seen) + dropped == n,
-                  f"stalled: {len(seen)} seen + {dropped} announced dropped != {n}")
-        for ws in eaters:
-            ws.close()
-        await k.close()
-        stop_hub_clean(hub)
+        check_accounted(results, n, "stalled")
+        await teardown(hub, eaters, k)
         print(f"stalled: paused {int(m['ndl_hub_intake_pauses_total'])} times, "
               f"dropped {int(m['ndl_hub_dumplings_dropped_total'])}")
 
