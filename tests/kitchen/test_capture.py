@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """nd-sniff's packet sources: capture files read through the kitchen's own
-stream (larger than its buffer, from standard input, and every way opening
-one can fail), and live capture on lo under a burst (as root): every packet
+stream (larger than its buffer, from standard input, a pipe that goes
+quiet, and every way opening one can fail), and live capture on lo under a burst (as root): every packet
 counted, none dropped by the kernel, drops counted when the buffer is
 small, the interval timer on time.
 
@@ -94,6 +94,45 @@ def test_big_file_and_stdin():
     s = summary(err)
     check(rc == 0 and s and 0 < s[0] < len(frames) and "stopped early: truncated" in err,
           f"truncated file: the packets before the cut, a warning: {s} {err!r}")
+
+
+def test_quiet_pipe():
+    """Standard input that goes quiet: what came so far reaches the chefs
+    and standard output without waiting for more, and SIGTERM stops the
+    kitchen although its capture thread is waiting to read."""
+    import select
+    p = subprocess.Popen([SNIFF, "--stdout", "-f", "", "-c", "NetwatchChef", "-r", "-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for n in range(5):
+            frame = udp_frame(n, 20)
+            p.stdin.write(struct.pack("<IIII", 1700000000, n, len(frame), len(frame)) + frame)
+        p.stdin.flush()
+        out = b""
+        deadline = time.monotonic() + 5
+        while b"\n" not in out and time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], 0.1)
+            if ready:
+                out += os.read(p.stdout.fileno(), 65536)
+        check(b'"chef":"NetwatchChef"' in out,
+              f"quiet pipe: the dumpling came while the pipe stayed open: {out!r}")
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0 and time.monotonic() - t0 < 5,
+              f"quiet pipe: SIGTERM stops it at once: rc {rc} after {time.monotonic() - t0:.1f} s")
+        err = p.stderr.read().decode() if rc is not None else ""
+        check(summary(err) == (5, 5 * len(udp_frame(0, 20))),
+              f"quiet pipe: the five packets counted: {err!r}")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdin.close()
 
 
 def test_open_errors():
@@ -216,7 +255,7 @@ def test_live_burst():
         check(f"{drops} packets dropped by the kernel" in err, f"drops reported: {err!r}")
 
 
-for t in [test_big_file_and_stdin, test_open_errors, test_live_burst]:
+for t in [test_big_file_and_stdin, test_quiet_pipe, test_open_errors, test_live_burst]:
     t()
 
 shutil.rmtree(tmp, ignore_errors=True)
