@@ -284,7 +284,6 @@ static void set_intake(struct ndl_hub *hub, bool on)
 static void check_intake(struct ndl_hub *hub)
 {
 	size_t eaters = hub->ngreeted[NDL_HUB_EATER];
-
 	uint64_t now;
 
 	if (!hub->intake_paused) {
