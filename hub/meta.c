@@ -133,7 +133,7 @@ static bool value(struct scan *s, enum kind *kind, const char **str, size_t *len
 /* Copy a routing string; false when it is too long for the fast path. */
 static bool keep(char *dst, const char *src, size_t len)
 {
-	if (len >= NDL_HUB_META_STR_MAX || memchr(src, '\0', len))
+	if (len >= NDL_HUB_META_STR_MAX)    /* string() let no NUL through */
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';

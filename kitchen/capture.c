@@ -679,20 +679,26 @@ static int start_thread(struct ndl__capture *c)
 	return 0;
 }
 
+/* Tell the thread to stop (it notices after its current read or poll). */
+static void ask_stop(struct ndl__capture *c)
+{
+	uint64_t one = 1;
+
+	atomic_store(&c->stop, true);
+	if (c->stop_fd >= 0 && write(c->stop_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the thread is being woken anyway */
+	}
+}
+
 /* Ask the thread to stop and wait for it; with cancel, a thread waiting for
  * room gives up at once, else the loop must go on taking batches. */
 static void stop_thread(struct ndl__capture *c, bool cancel)
 {
-	uint64_t one = 1;
-
 	if (!c->thread_started)
 		return;
-	atomic_store(&c->stop, true);
 	if (cancel)
 		ndl__pktq_cancel(&c->q);
-	if (c->stop_fd >= 0 && write(c->stop_fd, &one, sizeof(one)) < 0) {
-		/* the counter is full: the thread is being woken anyway */
-	}
+	ask_stop(c);
 	if (c->replay) {
 		/* it may be reading a quiet pipe: interrupt the read until it
 		 * notices (a signal just before the read would be missed) */
@@ -877,14 +883,7 @@ void ndl__capture_drain(struct ndl__capture *c)
 	if (!c || c->replay || !c->thread_started || c->closing)
 		return;
 	c->draining = true;
-	atomic_store(&c->stop, true);
-	{
-		uint64_t one = 1;
-
-		if (write(c->stop_fd, &one, sizeof(one)) < 0) {
-			/* already woken */
-		}
-	}
+	ask_stop(c);
 	/* take batches while the thread drains the ready blocks and ends */
 	while (!atomic_load(&c->exited)) {
 		if (!consume(c, SIZE_MAX) && !c->ended) {

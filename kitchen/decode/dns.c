@@ -382,9 +382,11 @@ static int read_name(struct ndl__rd *r, struct sbuf *out, struct name_memo *memo
 		first = false;
 	}
 	if (record) {
-		/* a whole name without pointers: n_rec labels and the root */
-		if (!out->full && n_rec <= MEMO_LABELS) {
-			memo->n = n_rec - 1;    /* the last entry is the root byte */
+		/* a whole name without pointers. The last entry is the root
+		 * byte, or with MEMO_LABELS labels and more a label, which is
+		 * then left out too (a pointer to it is walked as before). */
+		if (!out->full) {
+			memo->n = n_rec - 1;
 			for (size_t i = 0; i < memo->n; i++)
 				memo->wire_left[i] = (uint16_t)(wire - memo->wire_left[i] + 1);
 			memo->text = out->p;

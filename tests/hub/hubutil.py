@@ -5,6 +5,7 @@ and checks on how the hub ended."""
 
 import asyncio
 import base64
+import http.client
 import json
 import os
 import signal
@@ -101,6 +102,21 @@ async def close_code_of(ws, timeout=10.0):
             await asyncio.wait_for(ws.recv(), timeout)
     except websockets.ConnectionClosed as e:
         return e.rcvd.code if e.rcvd is not None else None
+
+
+def http_get(port, path, context=None):
+    """(status, body text, headers with lower-case names) of GET path on
+    127.0.0.1:port; over TLS with context when given."""
+    if context is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode("utf-8"), {k.lower(): v for k, v in r.getheaders()}
+    finally:
+        conn.close()
 
 
 def stop_hub_clean(proc):

@@ -9,13 +9,12 @@ stop the kitchens. Every dumpling the kitchen sent is delivered or
 announced as dropped, to each eater, in order."""
 
 import asyncio
-import http.client
 import json
 import re
 import threading
 import time
 
-from hubutil import RawWS, check, dumpling, kitchen, ndltest, stop_hub_clean
+from hubutil import RawWS, check, dumpling, http_get, kitchen, ndltest, stop_hub_clean
 
 PAD = 16000
 QUEUE = 50
@@ -26,12 +25,8 @@ def text(i):
 
 
 def metrics(port):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", "/metrics")
-        body = conn.getresponse().read().decode("utf-8")
-    finally:
-        conn.close()
+    """The hub's unlabelled samples, by name."""
+    _, body, _ = http_get(port, "/metrics")
     return {m.group(1): float(m.group(2))
             for m in re.finditer(r"^(ndl_hub_[a-z_]+) (\S+)$", body, re.M)}
 

@@ -32,7 +32,7 @@ import time
 
 
 from hubutil import (STATUS_CHEF, RawWS, check, close_code_of, connect, dumpling, dumplings_of,
-                     is_status, ndltest, next_status, run_parts, stop_hub_clean)
+                     http_get, is_status, ndltest, next_status, run_parts, stop_hub_clean)
 
 WEIRD = 'kit"chen\\with\nnewline'
 
@@ -63,17 +63,6 @@ async def count_statuses(ws, seconds):
         except asyncio.TimeoutError:
             return n
         n += is_status(msg)
-
-
-def http_get(port, path):
-    """(status, body, headers) of GET path on 127.0.0.1:port."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, r.read().decode("utf-8"), {k.lower(): v for k, v in r.getheaders()}
-    finally:
-        conn.close()
 
 
 async def aget(port, path):

@@ -25,7 +25,6 @@ environment runs only those parts."""
 
 import asyncio
 import base64
-import http.client
 import json
 import os
 import re
@@ -37,8 +36,8 @@ import time
 
 import websockets
 
-from hubutil import (check, close_code_of, connect, dumpling, dumplings_of, is_status, ndltest,
-                     next_status, run_parts, stop_hub_clean)
+from hubutil import (check, close_code_of, connect, dumpling, dumplings_of, http_get, is_status,
+                     ndltest, next_status, run_parts, stop_hub_clean)
 
 FREQ = 0.3
 KITCHEN_TOKENS = ["kt-alpha-6f1c2d9e", "kt-bravo-83b0e4a1"]
@@ -94,20 +93,6 @@ async def quiet(ws, seconds):
             return out
         if not is_status(msg):
             out.append(json.loads(msg)["payload"])
-
-
-def http_get(port, path, context=None):
-    """(status, body text, headers) of GET path on 127.0.0.1:port."""
-    if context is None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    else:
-        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
-    try:
-        conn.request("GET", path)
-        r = conn.getresponse()
-        return r.status, r.read().decode("utf-8"), dict(r.getheaders())
-    finally:
-        conn.close()
 
 
 def metric(text, name, **labels):
