@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -423,17 +424,22 @@ def test_reconnect_fake(procs):
     finally:
         hub.close()
 
-    # Nobody listening: retries until cancelled, then closes with 4101.
-    port = ndltest.free_port()
-    p = procs.start("probe", [probe_path(), f"127.0.0.1:{port}", "--reconnect", "30", "60"])
-    wait_for(lambda: len(events(p, "disconnected")) >= 3, 10, "three refused attempts")
-    p.signal(signal.SIGTERM)
-    rc = wait_exit(p)
+    # Nobody listening: retries until cancelled, then closes with 4101. The
+    # port stays bound (not listening) meanwhile, so that every attempt is
+    # refused: a free port could be taken by a test running beside this one.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        p = procs.start("probe", [probe_path(), f"127.0.0.1:{port}", "--reconnect", "30", "60"])
+        wait_for(lambda: len(events(p, "disconnected")) >= 3, 10, "three refused attempts")
+        p.signal(signal.SIGTERM)
+        rc = wait_exit(p)
     close = events(p, "close")
     dis = events(p, "disconnected")
     check(rc == 0 and close and close[0]["status"] == 0 and close[0]["code"] == 4101
           and len(dis) >= 3 and dis[0]["close"]["status"] == -111,
-          f"refused attempts retried until cancelled: {p.read_stdout()[-600:]!r}")
+          f"refused attempts retried until cancelled: rc {rc}, first "
+          f"{dis[0] if dis else None}: {p.read_stdout()[-600:]!r}")
     no_sanitizer_reports(p, "reconnect probe")
 
 
