@@ -791,7 +791,11 @@ static bool consume(struct ndl__capture *c, size_t limit)
 
 static void on_idle(uv_idle_t *h)
 {
-	consume(h->data, NDL__CAPTURE_BATCH);
+	struct ndl__capture *c = h->data;
+
+	consume(c, NDL__CAPTURE_BATCH);
+	/* the chef threads' dumplings, once a turn */
+	ndl__kitchen_flush(c->k);
 }
 
 /* The thread handed a batch over (or ended). */
@@ -812,6 +816,7 @@ static void on_pace(uv_timer_t *t)
 		return;
 	uv_idle_start(&c->idle, on_idle);
 	consume(c, NDL__CAPTURE_BATCH);
+	ndl__kitchen_flush(c->k);
 }
 
 static void on_interval_timer(uv_timer_t *t)
@@ -819,6 +824,11 @@ static void on_interval_timer(uv_timer_t *t)
 	struct ndl__capture *c = t->data;
 
 	ndl__kitchen_interval(c->k);
+}
+
+bool ndl__capture_busy(const struct ndl__capture *c)
+{
+	return c->idle_init && uv_is_active((const uv_handle_t *)&c->idle);
 }
 
 int ndl__capture_start(struct ndl__capture *c)

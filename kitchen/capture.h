@@ -108,6 +108,10 @@ struct ndl__capture_stats {
 	bool replay_done;
 };
 
+/* True while packets wait to be handed to the kitchen (the loop is busy
+ * with them); false once it has caught up. */
+bool ndl__capture_busy(const struct ndl__capture *c);
+
 /* Current counters (pcap_stats of every live source, summed). */
 void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out);
 

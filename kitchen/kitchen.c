@@ -3,13 +3,20 @@
  * kitchen.c - the chef host: chef instances, their options, the services
  * of struct ndl_host, decoding once per packet and dispatch.
  *
- * Everything runs on one thread. A kitchen owns one JSON writer, one
- * decoded packet and one buffer each for the DNS, HTTP and TLS parsers,
- * reused for every packet, so the steady state allocates nothing. The
- * application parsers run only when a chef asks, at most once a packet.
+ * Chefs run on stations. Station 0 is the caller's thread (the loop's);
+ * with ndl__kitchen_set_threads, stations 1 and up are threads of their
+ * own, each running some chefs on every packet (section "Stations" below).
+ * A station owns one JSON writer, one decoded packet and one buffer each
+ * for the DNS, HTTP and TLS parsers, reused for every packet, so the steady
+ * state allocates nothing. The application parsers run only when a chef
+ * asks, at most once a packet per station.
  */
+#define _GNU_SOURCE   /* pthread_setname_np */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +26,7 @@
 #include "jsonw.h"
 #include "kitchen.h"
 #include "options.h"
+#include "ring.h"
 
 /* Most -o assignments kept. */
 #define MAX_OPTION_SETTINGS 256
@@ -32,6 +40,18 @@
 #define LOG_WINDOW_NS (10LL * 1000000000LL)
 /* Largest dumpling the kitchen makes. */
 #define DUMPLING_LIMIT (16u * 1024u * 1024u)
+#define MAX_STATIONS NDL_KITCHEN_MAX_THREADS
+/* Chefs are placed again after this many packets, then twice as many, up
+ * to the most; a station times one packet in TIME_EVERY (a power of two). */
+#define BALANCE_FIRST 65536u
+#define BALANCE_MAX (1u << 21)
+#define TIME_EVERY 16u
+/* Each station thread's rings: packets in, dumplings out. */
+#define IN_RING_BYTES (2u * 1024u * 1024u)
+#define OUT_RING_BYTES (2u * 1024u * 1024u)
+/* What the loop's station costs besides its chefs, as a share of all
+ * chef time: handing packets over and sending every station's dumplings. */
+#define LOOP_OVERHEAD_PERCENT 15
 
 struct option_setting {
 	char *chef;        /* owned */
@@ -44,17 +64,27 @@ struct chef_counter {
 	uint64_t value;
 };
 
+struct station;
+
 struct chef {
 	struct ndl_chef_ctx ctx;              /* first: callbacks get &chef->ctx */
 	struct ndl_kitchen *k;
+	struct station *s;                    /* where it runs */
+	size_t index;                         /* in k->chefs */
 	const struct ndl_chef_module *m;
 	const struct ndl_chef_descriptor *d;
 	struct ndl__opt_value vals[NDL__OPT_MAX];
 	size_t n_opts;
 	bool init_ran;
+	/* Counted on the chef's station: */
 	bool disabled;
 	unsigned int consecutive_errors;
-	struct ndl_kitchen_chef_stats st;
+	uint64_t refused;                     /* malformed, or emitted while disabled */
+	uint64_t malformed;
+	uint64_t cost_ns;                     /* on_packet time while calibrating */
+	/* Counted on the caller's thread, where the sink is: */
+	uint64_t sunk;                        /* accepted by the sink */
+	uint64_t sink_dropped;                /* refused by it */
 	struct chef_counter counters[MAX_CHEF_COUNTERS];
 	size_t n_counters;
 	uint64_t other_counter;
@@ -65,18 +95,50 @@ struct chef {
 	uint64_t log_suppressed;
 };
 
-struct ndl_kitchen {
-	char *name;
-	struct ndl_sink sink;
-	struct ndl_host host;
-	struct chef **chefs;
+/* What a station thread is handed, in its input ring. */
+enum in_kind {
+	IN_PACKET,                            /* struct in_packet, then the bytes */
+	IN_CLOCK,                             /* struct in_clock: set the replay clock */
+	IN_INTERVAL,                          /* run the interval handlers */
+};
+
+struct in_packet {
+	uint32_t kind;
+	int32_t linktype;
+	ndl_time_ns ts;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint8_t data[];
+};
+
+struct in_clock {
+	uint32_t kind;
+	uint32_t pad;
+	ndl_time_ns t;
+};
+
+/* A finished dumpling, in a station thread's output ring: sent by the
+ * caller's thread, which numbers it (",\"seq\":N" goes in at seq_at). */
+struct out_dumpling {
+	uint32_t chef;                        /* index in k->chefs */
+	uint32_t driver;
+	uint32_t seq_at;
+	uint32_t len;
+	char *big;                            /* malloc'd json when too big for the ring */
+	char json[];
+};
+
+/*
+ * A station: chefs that run one after another on one thread, on every
+ * packet, and what they share per packet. Station 0 is the caller's.
+ */
+struct station {
+	struct ndl_kitchen *k;
+	unsigned int index;
+	struct chef **chefs;                  /* its chefs, in the order added */
 	size_t n_chefs;
-	size_t cap_chefs;
-	struct option_setting settings[MAX_OPTION_SETTINGS];
-	size_t n_settings;
-	bool live_clock;
-	ndl_time_ns clock;
-	struct ndl_kitchen_stats stats;
+	ndl_time_ns clock;                    /* replay clock, as this station knows it */
+	uint64_t n_packets;                   /* dispatched, for sampling */
 
 	/* per packet; the flags together, since every packet resets them */
 	struct ndl_packet pkt;
@@ -90,13 +152,60 @@ struct ndl_kitchen {
 	struct ndl__dns_buf dnsbuf;
 	struct ndl__http_buf httpbuf;
 	struct ndl__tls_buf tlsbuf;
+	/* counts: the kitchen's own on the caller's station; a station thread
+	 * keeps its own, added to the kitchen's at every ndl__kitchen_sync */
+	uint64_t *dns_errs, *http_errs, *tls_errs, *dropped;
+	uint64_t dns_errors[NDL_DNS_ERROR_COUNT];
+	uint64_t http_errors[NDL_HTTP_ERROR_COUNT];
+	uint64_t tls_errors[NDL_TLS_ERROR_COUNT];
+	uint64_t dumplings_dropped;
 
 	/* the dumpling being written */
 	struct ndl_jwb jwb;
 	struct chef *open;                    /* chef with a dumpling open, or NULL */
 	enum ndl_driver open_driver;
 	size_t payload_start;                 /* writer length after the envelope prefix */
+
+	/* stations 1 and up: the thread and its rings */
+	bool threaded;
+	pthread_t thread;
+	struct ndl__ring in;                  /* the caller produces, the thread consumes */
+	struct ndl__ring out;                 /* the thread produces, the caller consumes */
+	pthread_mutex_t lock;
+	pthread_cond_t thread_cv;             /* the thread waits: input, or room out */
+	pthread_cond_t caller_cv;             /* the caller waits: room in, or output */
+	atomic_bool thread_waits;
+	atomic_bool caller_waits;
+	atomic_bool stop;
+	bool joined;                          /* the thread has ended */
+};
+
+struct ndl_kitchen {
+	char *name;
+	struct ndl_sink sink;
+	struct ndl_host host;
+	struct chef **chefs;
+	size_t n_chefs;
+	size_t cap_chefs;
+	struct option_setting settings[MAX_OPTION_SETTINGS];
+	size_t n_settings;
+	bool live_clock;
+	struct ndl_kitchen_stats stats;
 	uint64_t next_seq;                    /* metadata.seq of the next dumpling, from 1 */
+
+	/* stations; [0] is the caller's */
+	struct station *stations[MAX_STATIONS];
+	unsigned int n_stations;              /* in use: 1 until the chefs are spread */
+	unsigned int want_stations;           /* ndl__kitchen_set_threads */
+	uint64_t calibrate;                   /* packets still to measure before spreading */
+	uint64_t since_balance;               /* packets since the chefs were placed */
+	uint64_t next_balance;                /* ... after which they are placed again */
+	uint64_t overhead_ns;                 /* the caller's time handing over and sending */
+	bool spread;                          /* the chefs are spread over the stations */
+	bool halted;                          /* the station threads are stopped */
+	struct ndl_jwb merge;                 /* a station thread's dumpling, numbered */
+	void (*wake)(void *arg);              /* from a station thread: output waits */
+	void *wake_arg;
 
 	void (*log)(void *arg, enum ndl_log_level level, const char *line);
 	void *log_arg;
@@ -197,88 +306,118 @@ static void chef_failed(struct chef *c, const char *what)
 	}
 }
 
-static void count_drop(struct chef *c)
+/* A dumpling refused on the chef's station: malformed, or while disabled. */
+static void refuse(struct chef *c, bool malformed)
 {
-	c->k->stats.dumplings_dropped++;
-	c->st.dropped++;
+	c->refused++;
+	(*c->s->dropped)++;
+	if (malformed)
+		c->malformed++;
+}
+
+static ndl_time_ns station_now(const struct station *s)
+{
+	return s->k->live_clock ? wall_ns() : s->clock;
 }
 
 static struct ndl_jw *host_emit_begin(struct ndl_chef_ctx *ctx, enum ndl_driver driver)
 {
 	struct chef *c = chef_of(ctx);
-	struct ndl_kitchen *k = c->k;
+	struct station *s = c->s;
 	ndl_time_ns t;
 
 	if (c->disabled) {
-		count_drop(c);
+		refuse(c, false);
 		return NULL;
 	}
-	if (k->open) {
-		count_drop(c);
-		c->st.malformed++;
+	if (s->open) {
+		refuse(c, true);
 		chef_failed(c, "emit_begin while a dumpling is already open");
 		return NULL;
 	}
 	if (driver != NDL_DRIVER_PACKET && driver != NDL_DRIVER_INTERVAL) {
-		count_drop(c);
-		c->st.malformed++;
+		refuse(c, true);
 		chef_failed(c, "emit_begin with an unknown driver");
 		return NULL;
 	}
-	t = (driver == NDL_DRIVER_PACKET && k->in_packet) ? k->pkt.ts : ndl__kitchen_now(k);
+	t = (driver == NDL_DRIVER_PACKET && s->in_packet) ? s->pkt.ts : station_now(s);
 	/* The number is taken only once the dumpling is whole (emit_end), so a
-	 * malformed one leaves no gap; one lost later does (docs/protocol.md 4). */
-	ndl_envelope_begin_seq(&k->jwb, c->d->name, k->name, t, driver, k->next_seq);
-	k->open = c;
-	k->open_driver = driver;
-	k->payload_start = k->jwb.len;
-	return &k->jwb.base;
+	 * malformed one leaves no gap; one lost later does (docs/protocol.md 4).
+	 * A station thread's dumplings are numbered as they are sent. */
+	ndl_envelope_begin_seq(&s->jwb, c->d->name, s->k->name, t, driver,
+			       s->threaded ? 0 : s->k->next_seq);
+	s->open = c;
+	s->open_driver = driver;
+	s->payload_start = s->jwb.len;
+	return &s->jwb.base;
 }
+
+/* Hand a whole dumpling to the sink (the caller's thread), counting.
+ * Returns 0 or the sink's negative errno. */
+static int sink_dumpling(struct ndl_kitchen *k, struct chef *c, const char *json, size_t len,
+			 enum ndl_driver driver)
+{
+	int r;
+
+	k->next_seq++;
+	r = k->sink.write(k->sink.arg, json, len, driver);
+	if (r < 0) {
+		c->sink_dropped++;
+		k->stats.dumplings_dropped++;
+		return r;
+	}
+	c->sunk++;
+	k->stats.dumplings++;
+	return 0;
+}
+
+static void put_out(struct station *s, struct chef *c, const char *json, size_t len,
+		    size_t seq_at);
+static void *reserve_in(struct station *s, size_t len);
+static void kick(struct station *s);
+static void hand_over(struct ndl_kitchen *k, const struct ndl_packet *pkt);
+static void spread(struct ndl_kitchen *k);
+static void rebalance(struct ndl_kitchen *k);
 
 static int host_emit_end(struct ndl_chef_ctx *ctx, struct ndl_jw *w)
 {
 	struct chef *c = chef_of(ctx);
-	struct ndl_kitchen *k = c->k;
+	struct station *s = c->s;
 	bool no_payload;
-	int r;
 
-	if (k->open != c || w != &k->jwb.base) {
-		count_drop(c);
-		c->st.malformed++;
+	if (s->open != c || w != &s->jwb.base) {
+		refuse(c, true);
 		chef_failed(c, "emit_end without a matching emit_begin");
 		return -EINVAL;
 	}
-	k->open = NULL;
-	no_payload = k->jwb.len == k->payload_start;
-	ndl_envelope_end(&k->jwb);
-	if (no_payload || ndl_jwb_error(&k->jwb) || !ndl_jwb_complete(&k->jwb)) {
+	s->open = NULL;
+	no_payload = s->jwb.len == s->payload_start;
+	ndl_envelope_end(&s->jwb);
+	if (no_payload || ndl_jwb_error(&s->jwb) || !ndl_jwb_complete(&s->jwb)) {
 		char why[96];
-		count_drop(c);
-		c->st.malformed++;
+		refuse(c, true);
 		snprintf(why, sizeof(why), "malformed dumpling dropped (%s)",
 			 no_payload ? "no payload" :
-			 ndl_jwb_error(&k->jwb) == NDL_JWB_LIMIT ? "too large" :
-			 ndl_jwb_error(&k->jwb) == NDL_JWB_NOMEM ? "out of memory" :
-			 ndl_jwb_error(&k->jwb) == NDL_JWB_DEPTH ? "nested too deep" :
+			 ndl_jwb_error(&s->jwb) == NDL_JWB_LIMIT ? "too large" :
+			 ndl_jwb_error(&s->jwb) == NDL_JWB_NOMEM ? "out of memory" :
+			 ndl_jwb_error(&s->jwb) == NDL_JWB_DEPTH ? "nested too deep" :
 			 "bad nesting");
 		chef_failed(c, why);
 		return -EINVAL;
 	}
 	c->consecutive_errors = 0;
-	k->next_seq++;
-	r = k->sink.write(k->sink.arg, k->jwb.buf, k->jwb.len, k->open_driver);
-	if (r < 0) {
-		count_drop(c);
-		return r;
+	if (s->threaded) {
+		/* sent later, by the caller's thread, which counts what the sink
+		 * refuses; the number goes in before "},\"payload\":" */
+		put_out(s, c, s->jwb.buf, s->jwb.len, s->payload_start - (sizeof("},\"payload\":") - 1));
+		return 0;
 	}
-	k->stats.dumplings++;
-	c->st.dumplings++;
-	return 0;
+	return sink_dumpling(s->k, c, s->jwb.buf, s->jwb.len, s->open_driver);
 }
 
 static ndl_time_ns host_now(struct ndl_chef_ctx *ctx)
 {
-	return ndl__kitchen_now(chef_of(ctx)->k);
+	return station_now(chef_of(ctx)->s);
 }
 
 /* The chef's option entry for key, or NULL (logged). */
@@ -362,79 +501,126 @@ static void host_count(struct ndl_chef_ctx *ctx, const char *counter, uint64_t d
  */
 static const struct ndl_dns *host_dns(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt)
 {
-	struct ndl_kitchen *k = chef_of(ctx)->k;
+	struct station *s = chef_of(ctx)->s;
 
 	if (!pkt)
 		return NULL;
-	if (pkt == &k->pkt && k->in_packet) {
-		if (!k->dns_parsed) {
-			k->dns_parsed = true;
-			k->dns = ndl__dns_from_packet(&k->dnsbuf, pkt);
-			if (k->dns && k->dns->error > 0 && k->dns->error < NDL_DNS_ERROR_COUNT)
-				k->stats.dns_errors[k->dns->error]++;
+	if (pkt == &s->pkt && s->in_packet) {
+		if (!s->dns_parsed) {
+			s->dns_parsed = true;
+			s->dns = ndl__dns_from_packet(&s->dnsbuf, pkt);
+			if (s->dns && s->dns->error > 0 && s->dns->error < NDL_DNS_ERROR_COUNT)
+				s->dns_errs[s->dns->error]++;
 		}
-		return k->dns;
+		return s->dns;
 	}
-	k->dns_parsed = false;
-	return ndl__dns_from_packet(&k->dnsbuf, pkt);
+	s->dns_parsed = false;
+	return ndl__dns_from_packet(&s->dnsbuf, pkt);
 }
 
 static const struct ndl_http *host_http(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt)
 {
-	struct ndl_kitchen *k = chef_of(ctx)->k;
+	struct station *s = chef_of(ctx)->s;
 
 	if (!pkt)
 		return NULL;
-	if (pkt == &k->pkt && k->in_packet) {
-		if (!k->http_parsed) {
-			k->http_parsed = true;
-			k->http = ndl__http_from_packet(&k->httpbuf, pkt);
-			if (k->http && k->http->error > 0 && k->http->error < NDL_HTTP_ERROR_COUNT)
-				k->stats.http_errors[k->http->error]++;
+	if (pkt == &s->pkt && s->in_packet) {
+		if (!s->http_parsed) {
+			s->http_parsed = true;
+			s->http = ndl__http_from_packet(&s->httpbuf, pkt);
+			if (s->http && s->http->error > 0 && s->http->error < NDL_HTTP_ERROR_COUNT)
+				s->http_errs[s->http->error]++;
 		}
-		return k->http;
+		return s->http;
 	}
-	k->http_parsed = false;
-	return ndl__http_from_packet(&k->httpbuf, pkt);
+	s->http_parsed = false;
+	return ndl__http_from_packet(&s->httpbuf, pkt);
 }
 
 static const struct ndl_tls_hello *host_tls_hello(struct ndl_chef_ctx *ctx,
 						  const struct ndl_packet *pkt)
 {
-	struct ndl_kitchen *k = chef_of(ctx)->k;
+	struct station *s = chef_of(ctx)->s;
 
 	if (!pkt)
 		return NULL;
-	if (pkt == &k->pkt && k->in_packet) {
-		if (!k->tls_parsed) {
-			k->tls_parsed = true;
-			k->tls = ndl__tls_from_packet(&k->tlsbuf, pkt);
-			if (k->tls && k->tls->error > 0 && k->tls->error < NDL_TLS_ERROR_COUNT)
-				k->stats.tls_errors[k->tls->error]++;
+	if (pkt == &s->pkt && s->in_packet) {
+		if (!s->tls_parsed) {
+			s->tls_parsed = true;
+			s->tls = ndl__tls_from_packet(&s->tlsbuf, pkt);
+			if (s->tls && s->tls->error > 0 && s->tls->error < NDL_TLS_ERROR_COUNT)
+				s->tls_errs[s->tls->error]++;
 		}
-		return k->tls;
+		return s->tls;
 	}
-	k->tls_parsed = false;
-	return ndl__tls_from_packet(&k->tlsbuf, pkt);
+	s->tls_parsed = false;
+	return ndl__tls_from_packet(&s->tlsbuf, pkt);
 }
 
 /*
  * Forget the per-packet parse results: before each packet is dispatched.
  * Outside a dispatch they are neither used nor trusted (in_packet false).
  */
-static void forget_parses(struct ndl_kitchen *k)
+static void forget_parses(struct station *s)
 {
-	k->dns_parsed = false;
-	k->dns = NULL;
-	k->http_parsed = false;
-	k->http = NULL;
-	k->tls_parsed = false;
-	k->tls = NULL;
+	s->dns_parsed = false;
+	s->dns = NULL;
+	s->http_parsed = false;
+	s->http = NULL;
+	s->tls_parsed = false;
+	s->tls = NULL;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Kitchen                                                                   */
 /* ------------------------------------------------------------------------ */
+
+static struct station *station_new(struct ndl_kitchen *k, unsigned int index)
+{
+	struct station *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->k = k;
+	s->index = index;
+	if (index == 0) {
+		s->dns_errs = k->stats.dns_errors;
+		s->http_errs = k->stats.http_errors;
+		s->tls_errs = k->stats.tls_errors;
+		s->dropped = &k->stats.dumplings_dropped;
+	} else {
+		s->dns_errs = s->dns_errors;
+		s->http_errs = s->http_errors;
+		s->tls_errs = s->tls_errors;
+		s->dropped = &s->dumplings_dropped;
+	}
+	ndl_jwb_init(&s->jwb, DUMPLING_LIMIT);
+	return s;
+}
+
+static void station_free(struct station *s)
+{
+	if (!s)
+		return;
+	if (s->threaded) {
+		size_t len;
+		const struct out_dumpling *o;
+
+		/* dumplings never sent: their big copies */
+		while ((o = ndl__ring_peek(&s->out, &len)) != NULL) {
+			free(o->big);
+			ndl__ring_consume(&s->out);
+		}
+		ndl__ring_destroy(&s->in);
+		ndl__ring_destroy(&s->out);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->thread_cv);
+		pthread_cond_destroy(&s->caller_cv);
+	}
+	ndl_jwb_free(&s->jwb);
+	free(s->chefs);
+	free(s);
+}
 
 struct ndl_kitchen *ndl__kitchen_new(const char *name, struct ndl_sink sink)
 {
@@ -470,7 +656,16 @@ struct ndl_kitchen *ndl__kitchen_new(const char *name, struct ndl_sink sink)
 	k->host.http = host_http;
 	k->host.tls_hello = host_tls_hello;
 	k->log = default_log;
-	ndl_jwb_init(&k->jwb, DUMPLING_LIMIT);
+	k->want_stations = 1;
+	k->stations[0] = station_new(k, 0);
+	if (!k->stations[0]) {
+		free(k->name);
+		free(k);
+		errno = ENOMEM;
+		return NULL;
+	}
+	k->n_stations = 1;
+	ndl_jwb_init(&k->merge, DUMPLING_LIMIT + 64);
 	return k;
 }
 
@@ -607,14 +802,26 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 		snprintf(err, errlen, "chef %s added twice", d->name);
 		return -EEXIST;
 	}
+	if (k->spread) {
+		snprintf(err, errlen, "chef %s: chefs are added before the first packet", d->name);
+		return -EBUSY;
+	}
 	if (k->n_chefs == k->cap_chefs) {
 		size_t cap = k->cap_chefs ? k->cap_chefs * 2 : 8;
 		struct chef **chefs = realloc(k->chefs, cap * sizeof(*chefs));
+		struct chef **on0;
+
 		if (!chefs) {
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 		k->chefs = chefs;
+		on0 = realloc(k->stations[0]->chefs, cap * sizeof(*on0));
+		if (!on0) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		k->stations[0]->chefs = on0;
 		k->cap_chefs = cap;
 	}
 	c = calloc(1, sizeof(*c));
@@ -623,6 +830,8 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 		return -ENOMEM;
 	}
 	c->k = k;
+	c->s = k->stations[0];
+	c->index = k->n_chefs;
 	c->m = m;
 	c->d = d;
 	c->ctx.host = &k->host;
@@ -666,6 +875,7 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 		goto free_chef;
 	}
 	k->chefs[k->n_chefs++] = c;
+	k->stations[0]->chefs[k->stations[0]->n_chefs++] = c;
 	return 0;
 
 free_chef:
@@ -707,97 +917,651 @@ void ndl__kitchen_set_live_clock(struct ndl_kitchen *k, bool live)
 
 void ndl__kitchen_set_clock(struct ndl_kitchen *k, ndl_time_ns t)
 {
-	k->clock = t;
+	k->stations[0]->clock = t;
+	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
+		struct in_clock *r = reserve_in(k->stations[i], sizeof(*r));
+
+		r->kind = IN_CLOCK;
+		r->t = t;
+		ndl__ring_commit(&k->stations[i]->in);
+	}
 }
 
 ndl_time_ns ndl__kitchen_now(const struct ndl_kitchen *k)
 {
-	return k->live_clock ? wall_ns() : k->clock;
+	return station_now(k->stations[0]);
 }
 
 /* After a callback: a dumpling left open is dropped as malformed. */
-static void close_dangling(struct ndl_kitchen *k, struct chef *c)
+static void close_dangling(struct station *s, struct chef *c)
 {
-	if (k->open == c) {
-		k->open = NULL;
-		count_drop(c);
-		c->st.malformed++;
+	if (s->open == c) {
+		s->open = NULL;
+		refuse(c, true);
 		chef_failed(c, "dumpling begun but never ended; dropped");
 	}
 }
 
-/* Hand k->pkt to every chef's on_packet. */
-static void dispatch(struct ndl_kitchen *k)
+/* Hand s->pkt to the on_packet of every chef of s; timed: add up the time
+ * each takes (scale: what one timed packet stands for), to place the chefs
+ * by. */
+static void dispatch(struct station *s, bool timed, uint64_t scale)
 {
-	k->in_packet = true;
-	forget_parses(k);
-	for (size_t i = 0; i < k->n_chefs; i++) {
-		struct chef *c = k->chefs[i];
+	s->in_packet = true;
+	forget_parses(s);
+	for (size_t i = 0; i < s->n_chefs; i++) {
+		struct chef *c = s->chefs[i];
+		ndl_time_ns t0;
+
 		if (c->disabled || !c->d->on_packet)
 			continue;
-		c->d->on_packet(&c->ctx, &k->pkt);
-		close_dangling(k, c);
+		if (timed) {
+			t0 = mono_ns();
+			c->d->on_packet(&c->ctx, &s->pkt);
+			c->cost_ns += (uint64_t)(mono_ns() - t0) * scale;
+		} else {
+			c->d->on_packet(&c->ctx, &s->pkt);
+		}
+		close_dangling(s, c);
 	}
-	k->in_packet = false;
+	s->in_packet = false;
+}
+
+/* Whether a station times this packet, once the chefs are spread. */
+static bool sample(struct station *s)
+{
+	return (s->n_packets++ & (TIME_EVERY - 1)) == 0;
+}
+
+static void run_intervals(struct station *s)
+{
+	for (size_t i = 0; i < s->n_chefs; i++) {
+		struct chef *c = s->chefs[i];
+		if (c->disabled || !c->d->on_interval)
+			continue;
+		c->d->on_interval(&c->ctx);
+		close_dangling(s, c);
+	}
+}
+
+/* What every packet does on the caller's thread, s0->pkt decoded. */
+static void take_packet(struct ndl_kitchen *k)
+{
+	struct station *s0 = k->stations[0];
+	const struct ndl_packet *pkt = &s0->pkt;
+
+	k->stats.packets++;
+	k->stats.bytes += pkt->caplen;
+	if (pkt->ts > s0->clock)
+		s0->clock = pkt->ts;
+	if (pkt->decode_error > 0 && pkt->decode_error < NDL_DECODE_ERROR_COUNT)
+		k->stats.decode_errors[pkt->decode_error]++;
+	if (!k->spread && k->want_stations > 1) {
+		if (k->calibrate > 0) {
+			k->calibrate--;
+			if (s0->n_chefs)
+				dispatch(s0, true, 1);
+			return;
+		}
+		spread(k);
+	} else if (k->spread && k->n_stations > 1 && !k->halted &&
+		   ++k->since_balance >= k->next_balance) {
+		rebalance(k);
+	}
+	if (k->n_stations > 1 && !k->halted) {
+		if (sample(s0)) {
+			ndl_time_ns t0 = mono_ns();
+
+			hand_over(k, pkt);
+			k->overhead_ns += (uint64_t)(mono_ns() - t0) * TIME_EVERY;
+			dispatch(s0, true, TIME_EVERY);
+			return;
+		}
+		hand_over(k, pkt);
+	}
+	if (s0->n_chefs)
+		dispatch(s0, false, 1);
 }
 
 void ndl__kitchen_packet(struct ndl_kitchen *k, int linktype, const uint8_t *data,
 			 uint32_t caplen, uint32_t wirelen, ndl_time_ns ts)
 {
-	unsigned int e;
-
-	k->stats.packets++;
-	k->stats.bytes += caplen;
-	if (ts > k->clock)
-		k->clock = ts;
-	e = (unsigned int)ndl__decode(&k->pkt, linktype, data, caplen, wirelen, ts);
-	if (e > 0 && e < NDL_DECODE_ERROR_COUNT)
-		k->stats.decode_errors[e]++;
-	dispatch(k);
+	ndl__decode(&k->stations[0]->pkt, linktype, data, caplen, wirelen, ts);
+	take_packet(k);
 }
 
 void ndl__kitchen_decoded(struct ndl_kitchen *k, const struct ndl_packet *pkt)
 {
-	k->stats.packets++;
-	k->stats.bytes += pkt->caplen;
-	if (pkt->ts > k->clock)
-		k->clock = pkt->ts;
-	if (pkt->decode_error > 0 && pkt->decode_error < NDL_DECODE_ERROR_COUNT)
-		k->stats.decode_errors[pkt->decode_error]++;
-	k->pkt = *pkt;
-	dispatch(k);
+	k->stations[0]->pkt = *pkt;
+	take_packet(k);
 }
 
 void ndl__kitchen_interval(struct ndl_kitchen *k)
 {
-	for (size_t i = 0; i < k->n_chefs; i++) {
-		struct chef *c = k->chefs[i];
-		if (c->disabled || !c->d->on_interval)
-			continue;
-		c->d->on_interval(&c->ctx);
-		close_dangling(k, c);
+	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
+		struct in_clock *r = reserve_in(k->stations[i], sizeof(*r));
+
+		r->kind = IN_INTERVAL;
+		r->t = 0;
+		ndl__ring_commit(&k->stations[i]->in);
+		kick(k->stations[i]);
+	}
+	run_intervals(k->stations[0]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stations                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * With ndl__kitchen_set_threads(k, n), the first packets run every chef on
+ * the caller's thread and time each; then the chefs are spread over n
+ * stations, the heaviest first to the least loaded (the caller's station
+ * starts with a share for handing packets over and sending). Chefs of one
+ * module stay together, and chefs that do not say NDL_CHEF_F_ANY_THREAD
+ * stay on the caller's station, so a chef's callbacks still never overlap,
+ * and chefs that share a module's globals never run at once.
+ *
+ * Each station thread gets every packet (its bytes, copied into its input
+ * ring; it decodes them itself), the replay clock's steps and the poke, in
+ * order; it hands its dumplings back through its output ring, and the
+ * caller's thread numbers (metadata.seq) and sends them, so that the sink
+ * is only ever called there and the numbers an eater sees are in order.
+ * Both rings are bounded: a caller that finds no room waits (sending what
+ * the station made meanwhile), and a station that finds no room for a
+ * dumpling waits for the caller, whom it wakes through ndl_kitchen's wake
+ * callback.
+ *
+ * Waiting: a side that is about to sleep sets its *_waits flag, then looks
+ * again under the station's lock; the other side, after each change to a
+ * ring, looks at the flag (a full fence in between on both sides) and
+ * signals under the lock. So a wakeup is never lost.
+ */
+
+static void signal_if_waiting(struct station *s, atomic_bool *flag, pthread_cond_t *cv)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed)) {
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_signal(cv);
+		pthread_mutex_unlock(&s->lock);
 	}
 }
 
-const struct ndl_kitchen_stats *ndl__kitchen_stats(const struct ndl_kitchen *k)
+/* Caller: the station thread may have input; wake it if it sleeps. */
+static void kick(struct station *s)
 {
-	return &k->stats;
+	signal_if_waiting(s, &s->thread_waits, &s->thread_cv);
 }
 
-int ndl__kitchen_chef_stats(const struct ndl_kitchen *k, size_t i,
-			    struct ndl_kitchen_chef_stats *out)
+/* Send every dumpling station s has finished. Caller's thread. */
+static void drain_station(struct ndl_kitchen *k, struct station *s)
 {
-	if (i >= k->n_chefs)
-		return -ENOENT;
-	*out = k->chefs[i]->st;
-	out->disabled = k->chefs[i]->disabled;
+	const struct out_dumpling *o;
+	char num[NDL__JW_NUM_MAX + 8], *end = num + sizeof(num), *p;
+	size_t len;
+	bool any = false;
+
+	while ((o = ndl__ring_peek(&s->out, &len)) != NULL) {
+		const char *json = o->big ? o->big : o->json;
+
+		p = ndl__jw_u64_rev(end, k->next_seq);
+		p -= sizeof(",\"seq\":") - 1;
+		memcpy(p, ",\"seq\":", sizeof(",\"seq\":") - 1);
+		ndl_jwb_reset(&k->merge);
+		ndl_jwb_append(&k->merge, json, o->seq_at);
+		ndl_jwb_append(&k->merge, p, (size_t)(end - p));
+		ndl_jwb_append(&k->merge, json + o->seq_at, o->len - o->seq_at);
+		if (ndl_jwb_error(&k->merge)) {
+			k->chefs[o->chef]->sink_dropped++;   /* no memory to number it */
+			k->stats.dumplings_dropped++;
+		}
+		else
+			sink_dumpling(k, k->chefs[o->chef], k->merge.buf, k->merge.len,
+				      (enum ndl_driver)o->driver);
+		free(o->big);
+		ndl__ring_consume(&s->out);
+		any = true;
+	}
+	if (any)
+		signal_if_waiting(s, &s->thread_waits, &s->thread_cv);
+}
+
+/*
+ * Room for len bytes in station s's input ring; the caller's thread waits
+ * for it, sending the station's dumplings meanwhile (a station waiting for
+ * room for its output is what may hold it up).
+ */
+static void *reserve_in(struct station *s, size_t len)
+{
+	void *p;
+
+	while ((p = ndl__ring_reserve(&s->in, len)) == NULL) {
+		kick(s);
+		drain_station(s->k, s);
+		pthread_mutex_lock(&s->lock);
+		atomic_store(&s->caller_waits, true);
+		atomic_thread_fence(memory_order_seq_cst);
+		p = ndl__ring_reserve(&s->in, len);
+		if (!p && ndl__ring_used(&s->in) > s->in.size / 2 && ndl__ring_empty(&s->out))
+			pthread_cond_wait(&s->caller_cv, &s->lock);
+		atomic_store(&s->caller_waits, false);
+		pthread_mutex_unlock(&s->lock);
+		if (p)
+			break;
+	}
+	return p;
+}
+
+/* Copy the packet into every station thread's input ring. */
+static void hand_over(struct ndl_kitchen *k, const struct ndl_packet *pkt)
+{
+	size_t caplen = pkt->caplen;
+
+	for (unsigned int i = 1; i < k->n_stations; i++) {
+		struct station *s = k->stations[i];
+		size_t cap = NDL__RING_MAX_RECORD(s->in.size) - sizeof(struct in_packet);
+		struct in_packet *r;
+
+		if (s->n_chefs == 0)
+			continue;
+
+		/* no capture comes near (snaplen is 262,144 at most); an NMSG
+		 * payload could, and is cut as a capture would cut it */
+		r = reserve_in(s, sizeof(*r) + (caplen < cap ? caplen : cap));
+		r->kind = IN_PACKET;
+		r->linktype = pkt->linktype;
+		r->ts = pkt->ts;
+		r->caplen = (uint32_t)(caplen < cap ? caplen : cap);
+		r->wirelen = pkt->wirelen;
+		memcpy(r->data, pkt->data, r->caplen);
+		ndl__ring_commit(&s->in);
+		kick(s);
+	}
+}
+
+/* Station thread: put a finished dumpling in the output ring, waiting for
+ * room. */
+static void put_out(struct station *s, struct chef *c, const char *json, size_t len,
+		    size_t seq_at)
+{
+	size_t need = sizeof(struct out_dumpling) + len;
+	struct out_dumpling *o;
+	char *big = NULL;
+
+	if (need > NDL__RING_MAX_RECORD(s->out.size)) {
+		big = malloc(len);
+		if (!big) {
+			refuse(c, false);
+			return;
+		}
+		memcpy(big, json, len);
+		need = sizeof(struct out_dumpling);
+	}
+	while ((o = ndl__ring_reserve(&s->out, need)) == NULL) {
+		if (s->k->wake)
+			s->k->wake(s->k->wake_arg);
+		signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
+		pthread_mutex_lock(&s->lock);
+		atomic_store(&s->thread_waits, true);
+		atomic_thread_fence(memory_order_seq_cst);
+		o = ndl__ring_reserve(&s->out, need);
+		if (!o && !atomic_load(&s->stop))
+			pthread_cond_wait(&s->thread_cv, &s->lock);
+		atomic_store(&s->thread_waits, false);
+		pthread_mutex_unlock(&s->lock);
+		if (o)
+			break;
+		if (atomic_load(&s->stop)) {
+			free(big);
+			return;
+		}
+	}
+	o->chef = (uint32_t)c->index;
+	o->driver = (uint32_t)s->open_driver;
+	o->seq_at = (uint32_t)seq_at;
+	o->len = (uint32_t)len;
+	o->big = big;
+	if (!big)
+		memcpy(o->json, json, len);
+	ndl__ring_commit(&s->out);
+}
+
+static void *station_thread(void *arg)
+{
+	struct station *s = arg;
+	const void *rec;
+	size_t len;
+
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		rec = ndl__ring_peek(&s->in, &len);
+		if (!rec) {
+			/* all done: what waits to be sent goes now */
+			if (!ndl__ring_empty(&s->out) && s->k->wake)
+				s->k->wake(s->k->wake_arg);
+			pthread_mutex_lock(&s->lock);
+			atomic_store(&s->thread_waits, true);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (ndl__ring_empty(&s->in) && !atomic_load(&s->stop))
+				pthread_cond_wait(&s->thread_cv, &s->lock);
+			atomic_store(&s->thread_waits, false);
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		switch (*(const uint32_t *)rec) {
+		case IN_PACKET: {
+			const struct in_packet *p = rec;
+
+			if (p->ts > s->clock)
+				s->clock = p->ts;
+			ndl__decode(&s->pkt, p->linktype, p->data, p->caplen, p->wirelen, p->ts);
+			dispatch(s, sample(s), TIME_EVERY);
+			break;
+		}
+		case IN_CLOCK:
+			s->clock = ((const struct in_clock *)rec)->t;
+			break;
+		case IN_INTERVAL:
+			run_intervals(s);
+			break;
+		}
+		ndl__ring_consume(&s->in);
+		/* a caller waiting for room goes on once half the ring is free,
+		 * not after every record */
+		if (ndl__ring_used(&s->in) <= s->in.size / 2)
+			signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
+	}
+	return NULL;
+}
+
+/* Make s a station with a thread of its own, its chefs set. Returns 0 or
+ * a negative errno. */
+static int station_start(struct station *s)
+{
+	sigset_t all, old;
+	char name[16];
+	int r;
+
+	r = ndl__ring_init(&s->in, IN_RING_BYTES);
+	if (r == 0)
+		r = ndl__ring_init(&s->out, OUT_RING_BYTES);
+	if (r < 0) {
+		ndl__ring_destroy(&s->in);
+		return r;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->thread_cv, NULL);
+	pthread_cond_init(&s->caller_cv, NULL);
+	s->threaded = true;
+	s->clock = s->k->stations[0]->clock;
+	/* signals are the loop's and the capture thread's business */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&s->thread, NULL, station_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		s->threaded = false;
+		ndl__ring_destroy(&s->in);
+		ndl__ring_destroy(&s->out);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->thread_cv);
+		pthread_cond_destroy(&s->caller_cv);
+		return r;
+	}
+	snprintf(name, sizeof(name), "nd-chefs-%u", s->index);
+	pthread_setname_np(s->thread, name);
 	return 0;
 }
 
-void ndl__kitchen_foreach_chef_counter(const struct ndl_kitchen *k,
+static void station_stop(struct station *s)
+{
+	if (!s->threaded || s->joined)
+		return;
+	atomic_store(&s->stop, true);
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_signal(&s->thread_cv);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->joined = true;
+}
+
+/*
+ * Place the chefs on the stations by the time each took since the last
+ * placement (see above); the caller's thread, with every station thread
+ * idle (after ndl__kitchen_sync). The times start again from zero.
+ */
+static void assign(struct ndl_kitchen *k)
+{
+	uint64_t load[MAX_STATIONS] = { 0 };
+	struct station *s0 = k->stations[0];
+	unsigned int n = k->n_stations;
+	bool placed[k->n_chefs ? k->n_chefs : 1];
+	unsigned int station_of[k->n_chefs ? k->n_chefs : 1];
+
+	memset(placed, 0, sizeof(placed));
+	memset(station_of, 0, sizeof(station_of));
+	load[0] = k->overhead_ns;
+	/* a module with a chef that must stay on the loop keeps them all there */
+	for (size_t i = 0; i < k->n_chefs; i++) {
+		if (ndl__chef_flags(k->chefs[i]->d) & NDL_CHEF_F_ANY_THREAD)
+			continue;
+		for (size_t j = 0; j < k->n_chefs; j++)
+			if (k->chefs[j]->m == k->chefs[i]->m)
+				placed[j] = true;    /* on station 0 */
+	}
+	for (size_t i = 0; i < k->n_chefs; i++)
+		if (placed[i])
+			load[0] += k->chefs[i]->cost_ns + 1;
+
+	/* the other modules, heaviest first, each to the least loaded station
+	 * (ties: the lowest; the +1 spreads chefs nobody timed one by one) */
+	for (;;) {
+		uint64_t best_cost = 0;
+		size_t best = SIZE_MAX;
+		unsigned int to = 0;
+
+		for (size_t i = 0; i < k->n_chefs; i++) {
+			uint64_t cost = 0;
+
+			if (placed[i])
+				continue;
+			for (size_t j = 0; j < k->n_chefs; j++)
+				if (!placed[j] && k->chefs[j]->m == k->chefs[i]->m)
+					cost += k->chefs[j]->cost_ns + 1;
+			if (best == SIZE_MAX || cost > best_cost) {
+				best = i;
+				best_cost = cost;
+			}
+		}
+		if (best == SIZE_MAX)
+			break;
+		for (unsigned int t = 1; t < n; t++)
+			if (load[t] < load[to])
+				to = t;
+		load[to] += best_cost;
+		for (size_t j = k->n_chefs; j-- > 0;) {
+			if (!placed[j] && k->chefs[j]->m == k->chefs[best]->m) {
+				placed[j] = true;
+				station_of[j] = to;
+			}
+		}
+	}
+
+	for (unsigned int t = 0; t < n; t++) {
+		struct station *s = k->stations[t];
+
+		s->n_chefs = 0;
+		for (size_t j = 0; j < k->n_chefs; j++) {
+			if (station_of[j] == t) {
+				k->chefs[j]->s = s;
+				s->chefs[s->n_chefs++] = k->chefs[j];
+			}
+		}
+		/* a station that had no chefs was handed no packets: its clock */
+		s->clock = s0->clock;
+	}
+	for (size_t j = 0; j < k->n_chefs; j++)
+		k->chefs[j]->cost_ns = 0;
+	k->overhead_ns = 0;
+}
+
+/*
+ * Start the station threads, up to k->want_stations stations in all, and
+ * place the chefs. Once, at the end of the calibration.
+ */
+static void spread(struct ndl_kitchen *k)
+{
+	k->spread = true;      /* decided once, whatever comes of it */
+	while (k->n_stations < k->want_stations) {
+		struct station *s = station_new(k, k->n_stations);
+
+		if (s)
+			s->chefs = calloc(k->n_chefs ? k->n_chefs : 1, sizeof(*s->chefs));
+		if (!s || !s->chefs || station_start(s) < 0) {
+			klog(k, NDL_LOG_WARN, "cannot start chef thread %u; %u will do",
+			     k->n_stations, k->n_stations);
+			station_free(s);
+			break;
+		}
+		k->stations[k->n_stations++] = s;
+	}
+	if (k->n_stations > 1)
+		assign(k);
+	k->next_balance = BALANCE_FIRST;
+}
+
+/* Place the chefs again by their times since the last placement: the cost
+ * of a chef changes as its tables fill and as traffic changes. */
+static void rebalance(struct ndl_kitchen *k)
+{
+	ndl__kitchen_sync(k);
+	assign(k);
+	if (k->next_balance < BALANCE_MAX)
+		k->next_balance *= 2;
+	k->since_balance = 0;
+}
+
+void ndl__kitchen_set_threads(struct ndl_kitchen *k, unsigned int n, uint64_t calibrate)
+{
+	if (k->spread)
+		return;
+	k->want_stations = n < 1 ? 1 : n > MAX_STATIONS ? MAX_STATIONS : n;
+	k->calibrate = calibrate;
+}
+
+unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k)
+{
+	return k->n_stations;
+}
+
+int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i)
+{
+	return i < k->n_chefs ? (int)k->chefs[i]->s->index : -ENOENT;
+}
+
+void ndl__kitchen_set_wake(struct ndl_kitchen *k, void (*wake)(void *arg), void *arg)
+{
+	k->wake = wake;
+	k->wake_arg = arg;
+}
+
+void ndl__kitchen_flush(struct ndl_kitchen *k)
+{
+	ndl_time_ns t0;
+
+	if (k->halted || k->n_stations < 2)
+		return;
+	t0 = mono_ns();
+	for (unsigned int i = 1; i < k->n_stations; i++) {
+		kick(k->stations[i]);
+		drain_station(k, k->stations[i]);
+	}
+	k->overhead_ns += (uint64_t)(mono_ns() - t0);
+}
+
+/* Add what station thread s counted to the kitchen's counts (s idle). */
+static void fold_counts(struct ndl_kitchen *k, struct station *s)
+{
+	for (size_t e = 0; e < NDL_DNS_ERROR_COUNT; e++)
+		k->stats.dns_errors[e] += s->dns_errors[e];
+	for (size_t e = 0; e < NDL_HTTP_ERROR_COUNT; e++)
+		k->stats.http_errors[e] += s->http_errors[e];
+	for (size_t e = 0; e < NDL_TLS_ERROR_COUNT; e++)
+		k->stats.tls_errors[e] += s->tls_errors[e];
+	k->stats.dumplings_dropped += s->dumplings_dropped;
+	memset(s->dns_errors, 0, sizeof(s->dns_errors));
+	memset(s->http_errors, 0, sizeof(s->http_errors));
+	memset(s->tls_errors, 0, sizeof(s->tls_errors));
+	s->dumplings_dropped = 0;
+}
+
+void ndl__kitchen_halt(struct ndl_kitchen *k)
+{
+	if (!k)
+		return;
+	for (unsigned int i = 1; i < k->n_stations; i++) {
+		station_stop(k->stations[i]);
+		if (!k->halted)
+			fold_counts(k, k->stations[i]);
+	}
+	k->halted = true;
+	k->wake = NULL;
+}
+
+void ndl__kitchen_sync(struct ndl_kitchen *k)
+{
+	if (k->halted)
+		return;
+	for (unsigned int i = 1; i < k->n_stations; i++) {
+		struct station *s = k->stations[i];
+
+		kick(s);
+		for (;;) {
+			drain_station(k, s);
+			/* input consumed means handled: its dumplings are out */
+			if (ndl__ring_empty(&s->in)) {
+				drain_station(k, s);
+				break;
+			}
+			pthread_mutex_lock(&s->lock);
+			atomic_store(&s->caller_waits, true);
+			atomic_thread_fence(memory_order_seq_cst);
+			if (!ndl__ring_empty(&s->in) && ndl__ring_empty(&s->out))
+				pthread_cond_wait(&s->caller_cv, &s->lock);
+			atomic_store(&s->caller_waits, false);
+			pthread_mutex_unlock(&s->lock);
+		}
+		fold_counts(k, s);
+	}
+}
+
+const struct ndl_kitchen_stats *ndl__kitchen_stats(struct ndl_kitchen *k)
+{
+	ndl__kitchen_sync(k);
+	return &k->stats;
+}
+
+int ndl__kitchen_chef_stats(struct ndl_kitchen *k, size_t i,
+			    struct ndl_kitchen_chef_stats *out)
+{
+	const struct chef *c;
+
+	if (i >= k->n_chefs)
+		return -ENOENT;
+	ndl__kitchen_sync(k);
+	c = k->chefs[i];
+	out->dumplings = c->sunk;
+	out->dropped = c->sink_dropped + c->refused;
+	out->malformed = c->malformed;
+	out->disabled = c->disabled;
+	return 0;
+}
+
+void ndl__kitchen_foreach_chef_counter(struct ndl_kitchen *k,
 		void (*f)(void *arg, const char *chef, const char *counter, uint64_t value),
 		void *arg)
 {
+	ndl__kitchen_sync(k);
 	for (size_t i = 0; i < k->n_chefs; i++) {
 		const struct chef *c = k->chefs[i];
 		for (size_t j = 0; j < c->n_counters; j++)
@@ -811,8 +1575,12 @@ void ndl__kitchen_free(struct ndl_kitchen *k)
 {
 	if (!k)
 		return;
+	/* the threads first; the chefs' fini then runs here, like their init */
+	ndl__kitchen_halt(k);
 	for (size_t i = k->n_chefs; i-- > 0;) {
 		struct chef *c = k->chefs[i];
+
+		c->s = k->stations[0];
 		if (c->init_ran)
 			c->d->fini(&c->ctx);
 		chef_free(c);
@@ -823,7 +1591,9 @@ void ndl__kitchen_free(struct ndl_kitchen *k)
 		free(k->settings[i].key);
 		free(k->settings[i].value);
 	}
-	ndl_jwb_free(&k->jwb);
+	for (unsigned int i = 0; i < k->n_stations; i++)
+		station_free(k->stations[i]);
+	ndl_jwb_free(&k->merge);
 	free(k->name);
 	free(k);
 }

@@ -5,8 +5,10 @@
  * decoding once per packet, and dispatch to chefs.
  *
  * Capture (libpcap on libuv) and the hub connection live in other files and
- * drive this core; tests drive it directly. Everything here runs on one
- * thread.
+ * drive this core; tests drive it directly. Every function here is called
+ * on one thread, the caller's; with ndl__kitchen_set_threads, chefs may
+ * also run on threads the kitchen starts (kitchen.c, "Stations"), but the
+ * sink is only ever called on the caller's thread.
  */
 #ifndef NDL_KITCHEN_H
 #define NDL_KITCHEN_H
@@ -159,7 +161,8 @@ void ndl__kitchen_set_clock(struct ndl_kitchen *k, ndl_time_ns t);
 /* Run every chef's on_interval. */
 void ndl__kitchen_interval(struct ndl_kitchen *k);
 
-const struct ndl_kitchen_stats *ndl__kitchen_stats(const struct ndl_kitchen *k);
+/* The kitchen's counts (after ndl__kitchen_sync, so that they are whole). */
+const struct ndl_kitchen_stats *ndl__kitchen_stats(struct ndl_kitchen *k);
 
 /* What the kitchen counted for one chef. */
 struct ndl_kitchen_chef_stats {
@@ -169,19 +172,60 @@ struct ndl_kitchen_chef_stats {
 	bool disabled;               /* disabled after repeated failures */
 };
 
-/* The i-th chef's counts into *out. Returns 0 or -ENOENT. */
-int ndl__kitchen_chef_stats(const struct ndl_kitchen *k, size_t i,
+/* The i-th chef's counts into *out (after ndl__kitchen_sync). Returns 0 or
+ * -ENOENT. */
+int ndl__kitchen_chef_stats(struct ndl_kitchen *k, size_t i,
 			    struct ndl_kitchen_chef_stats *out);
 
 /*
  * Call f for every counter a chef reported through host->count:
  * chef name, counter name, value.
  */
-void ndl__kitchen_foreach_chef_counter(const struct ndl_kitchen *k,
+void ndl__kitchen_foreach_chef_counter(struct ndl_kitchen *k,
 		void (*f)(void *arg, const char *chef, const char *counter, uint64_t value),
 		void *arg);
 
-/* Run every chef's fini and free the kitchen. NULL is a no-op. */
+/*
+ * Chef threads. Run the chefs on n threads at most, the caller's included
+ * (1, the default: all on the caller's). The first calibrate packets run
+ * every chef on the caller's thread, timed; then the chefs are spread,
+ * heaviest first, chefs of one module together, and chefs without
+ * NDL_CHEF_F_ANY_THREAD on the caller's thread. Each other thread gets a
+ * copy of every packet, decodes it and runs its chefs; its dumplings are
+ * numbered and sent on the caller's thread by ndl__kitchen_flush (or when
+ * the caller waits for room to hand packets over). Before the first
+ * packet; no effect afterwards.
+ */
+void ndl__kitchen_set_threads(struct ndl_kitchen *k, unsigned int n, uint64_t calibrate);
+/* Most threads; packets timed before spreading, as nd-sniff does. */
+#define NDL_KITCHEN_MAX_THREADS 16
+#define NDL_KITCHEN_CALIBRATE 4096
+/* Threads the chefs run on now, the caller's included (1 until spread). */
+unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k);
+/* The thread the i-th chef runs on: 0 the caller's, 1 and up the kitchen's;
+ * -ENOENT for no such chef. */
+int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i);
+/*
+ * wake(arg) is called from a chef thread when dumplings wait to be sent
+ * and the thread has nothing else to do (or no room for more): the
+ * caller's loop should call ndl__kitchen_flush soon. Must be safe to call
+ * from any thread (e.g. uv_async_send).
+ */
+void ndl__kitchen_set_wake(struct ndl_kitchen *k, void (*wake)(void *arg), void *arg);
+/* Send the dumplings the chef threads have made so far, and nudge them to
+ * go on with what they were handed. Never waits. */
+void ndl__kitchen_flush(struct ndl_kitchen *k);
+/* Wait until the chef threads have handled everything handed to them, and
+ * send what they made. */
+void ndl__kitchen_sync(struct ndl_kitchen *k);
+/* Stop the chef threads now: what they were handed and did not handle, and
+ * what they made and was not sent, is left (a stop without flushing).
+ * Nothing is handed to them afterwards; flush and sync do nothing. NULL is
+ * a no-op. */
+void ndl__kitchen_halt(struct ndl_kitchen *k);
+
+/* Stop the chef threads, run every chef's fini (on the caller's thread)
+ * and free the kitchen. NULL is a no-op. */
 void ndl__kitchen_free(struct ndl_kitchen *k);
 
 /* Log sink for chef log lines and kitchen warnings (default: stderr). */

@@ -5,8 +5,10 @@
  *
  * Command-line compatible with netdumplings 0.5.1's nd-sniff; see --help.
  */
+#define _GNU_SOURCE   /* sched_getaffinity */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -64,6 +66,7 @@ struct args {
 	size_t n_options;
 	bool list;
 	double poke;
+	int chef_threads;         /* 0: one per CPU */
 	const char *read_file;
 	const char *nmsg_file;    /* --nmsg FILE|- */
 	const char *nmsg_listen;  /* --nmsg-listen ADDR/PORT */
@@ -107,6 +110,8 @@ struct app {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t stop_timer;
 	uv_timer_t drain_timer;  /* bounds the wait for the outbox at the end */
+	uv_async_t kitchen_wake; /* a chef thread has dumplings to send */
+	bool kitchen_wake_init;
 	bool stopping;           /* a stop is under way */
 	bool stop_graceful;
 	int exit_code;
@@ -229,7 +234,13 @@ static void print_help(void)
 "  -p, --poke-interval SECONDS\n"
 "                          run the chefs' interval handlers this often\n"
 "                          (default %.1f); in a replay, in capture time\n"
-"\n", NDL_KITCHEN_DEFAULT_POKE);
+"      --chef-threads N|auto\n"
+"                          run the chefs on up to N threads, the main one\n"
+"                          included (auto, the default: one per CPU; 1: all\n"
+"                          on the main thread). After the first %d packets\n"
+"                          the chefs are spread by the time each took; a\n"
+"                          chef's packets stay in order\n"
+"\n", NDL_KITCHEN_DEFAULT_POKE, NDL_KITCHEN_CALIBRATE);
 	printf(
 "Where dumplings go:\n"
 "  -n, --kitchen-name NAME name of this kitchen (default %s)\n"
@@ -427,6 +438,7 @@ enum long_only {
 	OPT_NMSG,
 	OPT_NMSG_LISTEN,
 	OPT_NMSG_FILTER,
+	OPT_CHEF_THREADS,
 };
 
 /* Every option; a configuration file's keys are these long names. */
@@ -440,6 +452,7 @@ static const struct option longs[] = {
 	{ "chef-path", required_argument, NULL, OPT_CHEF_PATH },
 	{ "chef-list", no_argument, NULL, 'l' },
 	{ "poke-interval", required_argument, NULL, 'p' },
+	{ "chef-threads", required_argument, NULL, OPT_CHEF_THREADS },
 	{ "read", required_argument, NULL, 'r' },
 	{ "realtime", no_argument, NULL, OPT_REALTIME },
 	{ "nmsg", required_argument, NULL, OPT_NMSG },
@@ -622,6 +635,10 @@ static void parse_args(struct args *a, int argc, char **argv)
 			break;
 		case 'o': add_to(a->options, &a->n_options, MAX_LIST, "-o", optarg); break;
 		case OPT_SNAPLEN: a->snaplen = (int)parse_int("--snaplen", optarg, 64, 262144); break;
+		case OPT_CHEF_THREADS:
+			a->chef_threads = strcmp(optarg, "auto") == 0 ? 0 :
+				(int)parse_int("--chef-threads", optarg, 1, NDL_KITCHEN_MAX_THREADS);
+			break;
 		case OPT_BUFFER_SIZE:
 			a->buffer_size = (int)parse_int("--buffer-size", optarg, 0, INT_MAX);
 			break;
@@ -936,6 +953,10 @@ static void finish(struct app *app)
 	if (app->finished)
 		return;
 	app->finished = true;
+	/* nothing more from the chef threads: they stop, and stop waking us */
+	ndl__kitchen_halt(app->k);
+	if (app->kitchen_wake_init && !uv_is_closing((uv_handle_t *)&app->kitchen_wake))
+		uv_close((uv_handle_t *)&app->kitchen_wake, NULL);
 	if (!uv_is_closing((uv_handle_t *)&app->sigint))
 		uv_close((uv_handle_t *)&app->sigint, NULL);
 	if (!uv_is_closing((uv_handle_t *)&app->sigterm))
@@ -990,6 +1011,8 @@ static void on_stop_timer(uv_timer_t *t)
 			ndl__kitchen_interval(app->k);
 		}
 	}
+	if (app->stop_graceful)
+		ndl__kitchen_sync(app->k);   /* what the chef threads still had */
 	if (app->a.to_stdout || !app->hub) {
 		fflush(stdout);
 		finish(app);
@@ -1045,12 +1068,10 @@ static bool should_pause(void *arg)
 	return app->hub && ndl__hub_client_above_high_water(app->hub);
 }
 
-/* Every captured packet has been handed over: standard output, written in
- * large blocks when it is not a terminal, need not hold dumplings back. */
-static void on_caught_up(void *arg)
+/* Standard output, written in large blocks when it is not a terminal,
+ * need not hold dumplings back once the kitchen has caught up. */
+static void flush_stdout(struct app *app)
 {
-	struct app *app = arg;
-
 	if (app->a.to_stdout && app->stdout_written != app->stdout_flushed) {
 		app->stdout_flushed = app->stdout_written;
 		if (fflush(stdout) == EOF && !app->stdout_failed) {
@@ -1059,6 +1080,32 @@ static void on_caught_up(void *arg)
 			request_stop(app, EXIT_FAIL, false);
 		}
 	}
+}
+
+/* Every captured packet has been handed over. */
+static void on_caught_up(void *arg)
+{
+	struct app *app = arg;
+
+	ndl__kitchen_flush(app->k);
+	flush_stdout(app);
+}
+
+/* From a chef thread, through the async handle: dumplings to send. */
+static void wake_kitchen(void *arg)
+{
+	struct app *app = arg;
+
+	uv_async_send(&app->kitchen_wake);
+}
+
+static void on_kitchen_wake(uv_async_t *h)
+{
+	struct app *app = h->data;
+
+	ndl__kitchen_flush(app->k);
+	if (!app->cap || !ndl__capture_busy(app->cap))
+		flush_stdout(app);
 }
 
 static void on_capture_end(void *arg, int status)
@@ -1459,6 +1506,12 @@ static void print_effective(const struct app *app)
 			 ndl__kitchen_chef(app->k, i)->name);
 		print_setting("chef", name);
 	}
+	if (a->chef_threads) {
+		snprintf(num, sizeof(num), "%d", a->chef_threads);
+		print_setting("chef-threads", num);
+	} else {
+		print_setting("chef-threads", "auto");
+	}
 	for (size_t i = 0; i < a->n_options; i++)
 		print_setting("option", a->options[i]);
 	snprintf(num, sizeof(num), "%g", a->poke);
@@ -1626,6 +1679,18 @@ free_catalog:
 
 /* ------------------------------------------------------------------------ */
 
+/* CPUs this process may run on (its affinity mask), at least 1. */
+static unsigned int cpus_available(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned int)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned int)n : 1;
+}
+
 static void close_leftover(uv_handle_t *h, void *arg)
 {
 	(void)arg;
@@ -1740,6 +1805,12 @@ int main(int argc, char **argv)
 		say(NDL_LOG_ERROR, "cannot start the event loop: %s", uv_strerror(r));
 		goto free_kitchen;
 	}
+	uv_async_init(&app.loop, &app.kitchen_wake, on_kitchen_wake);
+	app.kitchen_wake.data = &app;
+	app.kitchen_wake_init = true;
+	ndl__kitchen_set_wake(app.k, wake_kitchen, &app);
+	ndl__kitchen_set_threads(app.k, app.a.chef_threads ? (unsigned int)app.a.chef_threads :
+				 cpus_available(), NDL_KITCHEN_CALIBRATE);
 	memset(&ccfg, 0, sizeof(ccfg));
 	if (app.a.n_ifaces == 0) {
 		ccfg.ifaces[0] = "any";
@@ -1859,11 +1930,15 @@ int main(int argc, char **argv)
 	}
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	status = app.exit_code;
+	ndl__kitchen_halt(app.k);
 
 	if (verbosity >= 0)
 		log_stats(&app);
 
 close_loop:
+	ndl__kitchen_halt(app.k);
+	if (app.kitchen_wake_init && !uv_is_closing((uv_handle_t *)&app.kitchen_wake))
+		uv_close((uv_handle_t *)&app.kitchen_wake, NULL);
 	ndl__capture_close(app.cap);
 	app.cap = NULL;
 	ndl__nmsg_input_close(app.nmsg);

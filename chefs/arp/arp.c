@@ -196,6 +196,7 @@ static const struct ndl_chef_descriptor arp_chef = {
 	.on_packet = arp_packet,
 	.on_interval = NULL,
 	.fini = arp_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

@@ -305,6 +305,7 @@ static const struct ndl_chef_descriptor dnslookup_chef = {
 	.on_packet = dnslookup_packet,
 	.on_interval = dnslookup_interval,
 	.fini = dnslookup_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

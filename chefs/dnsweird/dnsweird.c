@@ -481,6 +481,7 @@ static const struct ndl_chef_descriptor dnsweird_chef = {
 	.on_packet = dnsweird_packet,
 	.on_interval = dnsweird_interval,
 	.fini = dnsweird_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

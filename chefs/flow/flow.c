@@ -714,6 +714,7 @@ static const struct ndl_chef_descriptor flow_chef = {
 	.on_packet = flow_packet,
 	.on_interval = flow_interval,
 	.fini = flow_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

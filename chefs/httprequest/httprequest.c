@@ -587,6 +587,7 @@ static const struct ndl_chef_descriptor httprequest_chef = {
 	.on_packet = httprequest_packet,
 	.on_interval = NULL,
 	.fini = httprequest_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

@@ -161,7 +161,7 @@ static const struct ndl_chef_descriptor ipconn_chef = {
 	.on_packet = ipconn_packet,
 	.on_interval = NULL,
 	.fini = ipconn_fini,
-	.flags = NDL_CHEF_F_OPT_IN,
+	.flags = NDL_CHEF_F_OPT_IN | NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

@@ -917,6 +917,7 @@ static const struct ndl_chef_descriptor netwatch_chef = {
 	.init = netwatch_init,
 	.on_packet = netwatch_packet,
 	.fini = netwatch_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

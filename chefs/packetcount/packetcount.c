@@ -197,6 +197,7 @@ static const struct ndl_chef_descriptor packetcount_chef = {
 	.on_packet = packetcount_packet,
 	.on_interval = packetcount_interval,
 	.fini = packetcount_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

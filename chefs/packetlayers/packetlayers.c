@@ -559,7 +559,7 @@ static const struct ndl_chef_descriptor packetlayers_chef = {
 	.on_packet = packetlayers_packet,
 	.on_interval = NULL,
 	.fini = packetlayers_fini,
-	.flags = NDL_CHEF_F_OPT_IN,
+	.flags = NDL_CHEF_F_OPT_IN | NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

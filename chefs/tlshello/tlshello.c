@@ -339,6 +339,7 @@ static const struct ndl_chef_descriptor tlshello_chef = {
 	.on_packet = tlshello_packet,
 	.on_interval = NULL,
 	.fini = tlshello_fini,
+	.flags = NDL_CHEF_F_ANY_THREAD,
 };
 
 /*

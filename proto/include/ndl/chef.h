@@ -19,9 +19,14 @@
  *   with the version that added it.
  *
  * Lifetime and threads
- *   All callbacks of one chef instance run on the kitchen's loop thread, one
- *   at a time. init runs once before any packet; fini runs once at the end,
- *   also when init failed part way. Packet bytes and every pointer reachable
+ *   The callbacks of one chef instance never run at the same time, and each
+ *   one sees everything the previous ones did. They all run on the
+ *   kitchen's loop thread, unless the chef sets NDL_CHEF_F_ANY_THREAD:
+ *   then its packet and interval handlers may run on a thread the kitchen
+ *   starts for some of its chefs (always the same thread, once moved
+ *   there), beside other chefs on other threads. Chefs of one module always
+ *   share a thread. init runs once before any packet; fini runs once at
+ *   the end, also when init failed part way; both on the loop thread. Packet bytes and every pointer reachable
  *   from a struct ndl_packet or struct ndl_dns are borrowed for the duration
  *   of the callback only: copy what you keep.
  *
@@ -509,6 +514,9 @@ struct ndl_host {
 	 * Finish the dumpling begun with emit_begin and hand it on.
 	 * Returns 0, or a negative errno when it was dropped (and counted):
 	 * -EINVAL for a malformed payload, -ENOBUFS when the outbox is full.
+	 * On a thread of its own (NDL_CHEF_F_ANY_THREAD) the outbox is only
+	 * reached later: 0 then means the dumpling was whole and handed on, and
+	 * a drop at the outbox is counted without being returned.
 	 */
 	int (*emit_end)(struct ndl_chef_ctx *ctx, struct ndl_jw *w);  /* 1.0 */
 
@@ -584,6 +592,15 @@ struct ndl_chef_descriptor {
  * For chefs that emit a dumpling for (nearly) every packet.
  */
 #define NDL_CHEF_F_OPT_IN 0x1u
+/*
+ * NDL_CHEF_F_ANY_THREAD: the chef's handlers may run on a thread other
+ * than the loop's (see "Lifetime and threads" above), so a kitchen may
+ * run it beside other chefs on another CPU. Set it when the chef keeps
+ * its state in ctx->state (or in globals only its own module's chefs
+ * touch) and calls nothing that must run on one particular thread.
+ * Kitchens that predate the flag ignore it, which is always safe.
+ */
+#define NDL_CHEF_F_ANY_THREAD 0x2u
 
 /* The entry point every chef defines: NDL_CHEF_EXPORT const struct ... */
 typedef const struct ndl_chef_descriptor *(*ndl_chef_entry_fn)(void);

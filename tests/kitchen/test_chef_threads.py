@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""Chefs spread over threads (--chef-threads): every built-in chef makes
+exactly the dumplings, in exactly the order, it makes on the main thread;
+the kitchen numbers them (metadata.seq) 1, 2, 3... in the order it sends
+them, and counts the same.
+
+The capture is made of the committed loopback captures (DNS, HTTP, TLS and
+the demo), repeated with timestamps moved on, so that it is long enough for
+the chefs to be timed, spread and placed again while it is read."""
+
+import collections
+import hashlib
+import json
+import os
+import struct
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kitchentest as kt  # noqa: E402
+
+ROOT = os.environ.get("NDL_SOURCE_ROOT",
+                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+CAPTURES = [os.path.join(ROOT, "tests", "captures", n)
+            for n in ("dns-lo.pcap", "http-lo.pcap", "tls-lo.pcap", "demo.pcap")]
+# The kitchen times the first 4,096 packets, places the chefs, then places
+# them again after 65,536 more: this crosses both.
+PACKETS = 90000
+
+
+def read_pcap(path):
+    """(seconds, microseconds, frame) of a little-endian microsecond pcap."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack_from("<I", data, 0)
+    kt.check(magic == 0xa1b2c3d4, f"{path}: a little-endian microsecond pcap")
+    at = 24
+    while at + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack_from("<IIII", data, at)
+        out.append((sec, usec, data[at + 16:at + 16 + incl]))
+        at += 16 + incl
+    return out
+
+
+def long_capture(path):
+    frames = [p for c in CAPTURES for p in read_pcap(c)]
+    kt.check(len(frames) > 50, f"the captures hold {len(frames)} packets")
+    packets, t = [], kt.T0 * 1000000
+    while len(packets) < PACKETS:
+        for _, _, frame in frames:
+            t += 997     # 1 ms apart or so: many poke intervals pass
+            packets.append((t // 1000000, t % 1000000, frame))
+    kt.write_pcap(path, packets[:PACKETS])
+
+
+def per_chef(out):
+    """chef -> (count, digest of its dumplings in order, seq removed); and
+    the seq numbers in output order."""
+    seqs, streams = [], collections.defaultdict(hashlib.sha256)
+    counts = collections.Counter()
+    for line in out.splitlines():
+        d = json.loads(line)
+        m = d["metadata"]
+        seqs.append(m.pop("seq"))
+        counts[m["chef"]] += 1
+        streams[m["chef"]].update(json.dumps(d, sort_keys=True).encode() + b"\n")
+    return {c: (counts[c], streams[c].hexdigest()) for c in counts}, seqs
+
+
+def chef_lines(err):
+    return sorted(l for l in err.splitlines() if l.startswith("nd-sniff: chef "))
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="nd-sniff-threads-") as tmp:
+        pcap = os.path.join(tmp, "long.pcap")
+        long_capture(pcap)
+        base = ["--stdout", "-r", pcap, "-f", "", "-p", "0.5"]
+        rc1, out1, err1 = kt.run(*base, "--chef-threads", "1", timeout=120)
+        kt.check(rc1 == 0, f"one thread: exit {rc1}: {err1[-500:]}")
+        ref, seqs1 = per_chef(out1)
+        kt.check(len(ref) >= 6, f"the built-in chefs all made dumplings: {sorted(ref)}")
+        kt.check(seqs1 == list(range(1, len(seqs1) + 1)), "one thread: seq 1, 2, 3...")
+        for n in ("2", "4"):
+            rc, out, err = kt.run(*base, "--chef-threads", n, timeout=120)
+            kt.check(rc == 0, f"{n} threads: exit {rc}: {err[-500:]}")
+            got, seqs = per_chef(out)
+            for chef in sorted(set(ref) | set(got)):
+                kt.check(got.get(chef) == ref.get(chef),
+                         f"{n} threads: {chef} made {got.get(chef, (0,))[0]} dumplings, "
+                         f"{ref.get(chef, (0,))[0]} on one thread, or not the same ones")
+            kt.check(seqs == list(range(1, len(seqs) + 1)),
+                     f"{n} threads: seq numbers 1, 2, 3... in the order sent")
+            kt.check(chef_lines(err) == chef_lines(err1),
+                     f"{n} threads: the same counts per chef:\n{chef_lines(err)}\n"
+                     f"{chef_lines(err1)}")
+        # the setting is shown, and a bad one refused
+        rc, out, _ = kt.run("--stdout", "-r", pcap, "--chef-threads", "3", "--test-config")
+        kt.check("chef-threads = 3" in out, "--test-config shows chef-threads")
+        rc, _, err = kt.run("--stdout", "-r", pcap, "--chef-threads", "0")
+        kt.check(rc == 2 and "--chef-threads" in err, f"--chef-threads 0 refused: {rc} {err}")
+    kt.finish()
+
+
+if __name__ == "__main__":
+    main()
