@@ -49,9 +49,6 @@
 /* Each station thread's rings: packets in, dumplings out. */
 #define IN_RING_BYTES (2u * 1024u * 1024u)
 #define OUT_RING_BYTES (2u * 1024u * 1024u)
-/* What the loop's station costs besides its chefs, as a share of all
- * chef time: handing packets over and sending every station's dumplings. */
-#define LOOP_OVERHEAD_PERCENT 15
 
 struct option_setting {
 	char *chef;        /* owned */
@@ -81,7 +78,7 @@ struct chef {
 	unsigned int consecutive_errors;
 	uint64_t refused;                     /* malformed, or emitted while disabled */
 	uint64_t malformed;
-	uint64_t cost_ns;                     /* on_packet time while calibrating */
+	uint64_t cost_ns;                     /* on_packet time since last placed (sampled) */
 	/* Counted on the caller's thread, where the sink is: */
 	uint64_t sunk;                        /* accepted by the sink */
 	uint64_t sink_dropped;                /* refused by it */

@@ -200,7 +200,8 @@ void ndl__kitchen_set_threads(struct ndl_kitchen *k, unsigned int n, uint64_t ca
 /* Most threads; packets timed before spreading, as nd-sniff does. */
 #define NDL_KITCHEN_MAX_THREADS 16
 #define NDL_KITCHEN_CALIBRATE 4096
-/* Threads the chefs run on now, the caller's included (1 until spread). */
+/* Threads started for the chefs, the caller's included (1 until the
+ * chefs are spread; some may have no chef at a given time). */
 unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k);
 /* The thread the i-th chef runs on: 0 the caller's, 1 and up the kitchen's;
  * -ENOENT for no such chef. */
@@ -228,7 +229,8 @@ void ndl__kitchen_halt(struct ndl_kitchen *k);
  * and free the kitchen. NULL is a no-op. */
 void ndl__kitchen_free(struct ndl_kitchen *k);
 
-/* Log sink for chef log lines and kitchen warnings (default: stderr). */
+/* Log sink for chef log lines and kitchen warnings (default: stderr).
+ * With chef threads, log is also called from them: it must be thread-safe. */
 void ndl__kitchen_set_log(struct ndl_kitchen *k,
 			  void (*log)(void *arg, enum ndl_log_level level, const char *line),
 			  void *arg);

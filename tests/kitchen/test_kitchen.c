@@ -183,12 +183,13 @@ START_TEST(catalog_scan)
 	int r = ndl__chef_catalog_scan(&cat, fixture_dir, count_warning, &w);
 
 	/* fx_dup sorts before fx_good, so the dup module wins the name */
-	ck_assert_int_eq(r, 4);
-	ck_assert_uint_eq(cat.n, 4);
+	ck_assert_int_eq(r, 5);
+	ck_assert_uint_eq(cat.n, 5);
 	ck_assert_str_eq(cat.modules[0]->module, "fx_dup");
 	ck_assert_str_eq(cat.modules[1]->module, "fx_emit");
 	ck_assert_str_eq(cat.modules[2]->module, "fx_emit2");
-	ck_assert_str_eq(cat.modules[3]->module, "fx_old_minor");
+	ck_assert_str_eq(cat.modules[3]->module, "fx_emit_thread");
+	ck_assert_str_eq(cat.modules[4]->module, "fx_old_minor");
 	/* 11 broken fixtures + the second GoodChef */
 	ck_assert_int_eq(w.n, 12);
 	ck_assert(w.dup_seen);
@@ -836,6 +837,130 @@ START_TEST(options_for_absent_chef)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* Chef threads                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* A sink that checks metadata.seq goes 1, 2, 3 in the order it is called,
+ * and counts dumplings per chef. */
+struct seq_log {
+	uint64_t last_seq;
+	bool in_order;
+	int emit, thread, intervals;
+};
+
+static int seq_write(void *arg, const char *json, size_t len, enum ndl_driver driver)
+{
+	struct seq_log *l = arg;
+	char buf[1024];
+	const char *p;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, json);
+	p = strstr(buf, "\"seq\":");
+	if (!p || strtoull(p + 6, NULL, 10) != l->last_seq + 1)
+		l->in_order = false;
+	l->last_seq++;
+	if (strstr(buf, "\"chef\":\"ThreadChef\""))
+		l->thread++;
+	else if (strstr(buf, "\"chef\":\"EmitChef\""))
+		l->emit++;
+	if (driver == NDL_DRIVER_INTERVAL)
+		l->intervals++;
+	return 0;
+}
+
+static struct ndl_kitchen *threaded_kitchen(struct seq_log *log, struct ndl_chef_module **tm,
+					    const char *thread_mode)
+{
+	struct ndl_sink s = { seq_write, log };
+	struct ndl_kitchen *k = ndl__kitchen_new("test_kitchen", s);
+	char err[512] = "", opt[64];
+
+	ck_assert_ptr_nonnull(k);
+	ndl__kitchen_set_log(k, log_capture, &logs);
+	ck_assert_int_eq(ndl__chef_module_open(fx("emit_thread"), tm, err, sizeof(err)), 0);
+	snprintf(opt, sizeof(opt), "ThreadChef.mode=%s", thread_mode);
+	ck_assert_int_eq(ndl__kitchen_set_option(k, opt, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, emit_module, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_add_chef(k, *tm, err, sizeof(err)), 0);
+	ck_assert_int_eq(ndl__kitchen_start(k, err, sizeof(err)), 0);
+	/* no timing: spread at the first packet */
+	ndl__kitchen_set_threads(k, 3, 0);
+	ck_assert_uint_eq(ndl__kitchen_threads(k), 1);
+	return k;
+}
+
+START_TEST(core_threads)
+{
+	struct seq_log log = { .in_order = true };
+	struct ndl_chef_module *tm = NULL;
+	struct ndl_kitchen *k = threaded_kitchen(&log, &tm, "good");
+	struct ndl_kitchen_chef_stats cs;
+	const struct ndl_kitchen_stats *st;
+
+	for (int i = 0; i < 5000; i++) {
+		ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame),
+				    TS0 + i * 1000000LL);
+		if (i % 1000 == 999)
+			ndl__kitchen_interval(k);
+	}
+	/* the thread's chef is on a thread of its own; EmitChef (no flag) not */
+	ck_assert_uint_eq(ndl__kitchen_threads(k), 3);
+	ck_assert_int_eq(ndl__kitchen_chef_thread(k, 0), 0);
+	ck_assert_int_eq(ndl__kitchen_chef_thread(k, 1), 1);
+	ck_assert_int_eq(ndl__kitchen_chef_thread(k, 2), -ENOENT);
+	st = ndl__kitchen_stats(k);   /* waits for the thread */
+	ck_assert_int_eq(log.emit, 5005);
+	ck_assert_int_eq(log.thread, 5005);
+	ck_assert_int_eq(log.intervals, 10);
+	ck_assert_msg(log.in_order, "seq out of order");
+	ck_assert_uint_eq(st->dumplings, 10010);
+	ck_assert_uint_eq(st->dumplings_dropped, 0);
+	ck_assert_uint_eq(st->packets, 5000);
+	ck_assert_uint_eq(st->dns_errors[0], 0);
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 1, &cs), 0);
+	ck_assert_uint_eq(cs.dumplings, 5005);
+	ck_assert_uint_eq(chef_counter(k, "ThreadChef", "packets"), 5000);
+	ck_assert_uint_eq(chef_counter(k, "ThreadChef", "dns_same"), 5000);
+	ck_assert_uint_eq(chef_counter(k, "ThreadChef", "emit_ok"), 5005);
+	ndl__kitchen_free(k);
+	ndl__chef_module_close(tm);
+}
+END_TEST
+
+START_TEST(core_threads_malformed)
+{
+	struct seq_log log = { .in_order = true };
+	struct ndl_chef_module *tm = NULL;
+	struct ndl_kitchen *k = threaded_kitchen(&log, &tm, "malformed");
+	struct ndl_kitchen_chef_stats cs;
+	const struct ndl_kitchen_stats *st;
+
+	for (int i = 0; i < 300; i++)
+		ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	st = ndl__kitchen_stats(k);
+	/* counted on the thread, added to the kitchen's counts; disabled
+	 * after 100 in a row, the chef is no longer called */
+	ck_assert_uint_eq(st->dumplings_dropped, 100);
+	ck_assert_uint_eq(st->dumplings, 300);
+	ck_assert_int_eq(ndl__kitchen_chef_stats(k, 1, &cs), 0);
+	ck_assert_uint_eq(cs.malformed, 100);
+	ck_assert(cs.disabled);
+	ck_assert_uint_eq(cs.dropped, 100);
+	ck_assert_uint_eq(chef_counter(k, "ThreadChef", "packets"), 100);
+	ck_assert_msg(log.in_order, "seq out of order");
+	/* halted: nothing more reaches the thread, and counts stay */
+	ndl__kitchen_halt(k);
+	ndl__kitchen_packet(k, 1, dns_frame, sizeof(dns_frame), sizeof(dns_frame), TS0);
+	ndl__kitchen_sync(k);
+	ck_assert_uint_eq(ndl__kitchen_stats(k)->dumplings_dropped, 100);
+	ck_assert_uint_eq(ndl__kitchen_stats(k)->dumplings, 301);
+	ndl__kitchen_free(k);
+	ndl__chef_module_close(tm);
+}
+END_TEST
+
 static Suite *kitchen_suite(void)
 {
 	Suite *s = suite_create("kitchen");
@@ -865,6 +990,8 @@ static Suite *kitchen_suite(void)
 	tcase_add_test(t, core_tls_shared);
 	tcase_add_test(t, core_host_table);
 	tcase_add_test(t, core_old_minor_chef);
+	tcase_add_test(t, core_threads);
+	tcase_add_test(t, core_threads_malformed);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("options");
