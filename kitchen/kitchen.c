@@ -45,7 +45,12 @@
  * to the most; a station times one packet in TIME_EVERY (a power of two). */
 #define BALANCE_FIRST 65536u
 #define BALANCE_MAX (1u << 21)
-#define TIME_EVERY 16u
+#define TIME_EVERY 64u
+/* A sleeping station thread is woken at least every KICK_EVERY packets
+ * handed over (a power of two), and by ndl__kitchen_flush; a waiting caller
+ * is looked for at least every KICK_EVERY records a station thread takes,
+ * and when it runs out of records. */
+#define KICK_EVERY 64u
 /* Each station thread's rings: packets in, dumplings out. */
 #define IN_RING_BYTES (2u * 1024u * 1024u)
 #define OUT_RING_BYTES (2u * 1024u * 1024u)
@@ -79,9 +84,6 @@ struct chef {
 	uint64_t refused;                     /* malformed, or emitted while disabled */
 	uint64_t malformed;
 	uint64_t cost_ns;                     /* on_packet time since last placed (sampled) */
-	/* Counted on the caller's thread, where the sink is: */
-	uint64_t sunk;                        /* accepted by the sink */
-	uint64_t sink_dropped;                /* refused by it */
 	struct chef_counter counters[MAX_CHEF_COUNTERS];
 	size_t n_counters;
 	uint64_t other_counter;
@@ -90,6 +92,11 @@ struct chef {
 	ndl_time_ns log_window_start;
 	unsigned int log_lines;
 	uint64_t log_suppressed;
+	/* Counted on the caller's thread, where the sink is, on a cache line
+	 * of their own: the chef's thread reads the fields above all along. */
+	_Alignas(64) uint64_t sunk;           /* accepted by the sink */
+	uint64_t sink_dropped;                /* refused by it */
+	char sink_line[64 - 2 * sizeof(uint64_t)];
 };
 
 /* What a station thread is handed, in its input ring. */
@@ -132,10 +139,15 @@ struct out_dumpling {
 struct station {
 	struct ndl_kitchen *k;
 	unsigned int index;
+	/* copies of the kitchen's, so that a station thread reads nothing on
+	 * the cache lines the caller's thread writes for every dumpling */
+	const char *kitchen_name;
+	bool live_clock;
 	struct chef **chefs;                  /* its chefs, in the order added */
 	size_t n_chefs;
 	ndl_time_ns clock;                    /* replay clock, as this station knows it */
 	uint64_t n_packets;                   /* dispatched, for sampling */
+	uint64_t taken;                       /* records taken (thread) */
 
 	/* per packet; the flags together, since every packet resets them */
 	struct ndl_packet pkt;
@@ -171,10 +183,14 @@ struct station {
 	pthread_mutex_t lock;
 	pthread_cond_t thread_cv;             /* the thread waits: input, or room out */
 	pthread_cond_t caller_cv;             /* the caller waits: room in, or output */
-	atomic_bool thread_waits;
+	bool joined;                          /* the thread has ended */
+	/* written by either side now and then, read by the other often */
+	_Alignas(64) atomic_bool thread_waits;
 	atomic_bool caller_waits;
 	atomic_bool stop;
-	bool joined;                          /* the thread has ended */
+	/* the caller's alone, on a line of its own */
+	_Alignas(64) uint64_t handed;         /* records handed over */
+	char handed_line[64 - sizeof(uint64_t)];
 };
 
 struct ndl_kitchen {
@@ -200,6 +216,7 @@ struct ndl_kitchen {
 	uint64_t overhead_ns;                 /* the caller's time handing over and sending */
 	bool spread;                          /* the chefs are spread over the stations */
 	bool halted;                          /* the station threads are stopped */
+	bool spread_logged;                   /* a placement was logged */
 	struct ndl_jwb merge;                 /* a station thread's dumpling, numbered */
 	void (*wake)(void *arg);              /* from a station thread: output waits */
 	void *wake_arg;
@@ -314,7 +331,7 @@ static void refuse(struct chef *c, bool malformed)
 
 static ndl_time_ns station_now(const struct station *s)
 {
-	return s->k->live_clock ? wall_ns() : s->clock;
+	return s->live_clock ? wall_ns() : s->clock;
 }
 
 static struct ndl_jw *host_emit_begin(struct ndl_chef_ctx *ctx, enum ndl_driver driver)
@@ -341,7 +358,7 @@ static struct ndl_jw *host_emit_begin(struct ndl_chef_ctx *ctx, enum ndl_driver 
 	/* The number is taken only once the dumpling is whole (emit_end), so a
 	 * malformed one leaves no gap; one lost later does (docs/protocol.md 4).
 	 * A station thread's dumplings are numbered as they are sent. */
-	ndl_envelope_begin_seq(&s->jwb, c->d->name, s->k->name, t, driver,
+	ndl_envelope_begin_seq(&s->jwb, c->d->name, s->kitchen_name, t, driver,
 			       s->threaded ? 0 : s->k->next_seq);
 	s->open = c;
 	s->open_driver = driver;
@@ -574,12 +591,17 @@ static void forget_parses(struct station *s)
 
 static struct station *station_new(struct ndl_kitchen *k, unsigned int index)
 {
-	struct station *s = calloc(1, sizeof(*s));
+	/* aligned for the members kept on cache lines of their own */
+	size_t size = (sizeof(struct station) + 63) / 64 * 64;
+	struct station *s = aligned_alloc(_Alignof(struct station), size);
 
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof(*s));
 	s->k = k;
 	s->index = index;
+	s->kitchen_name = k->name;
+	s->live_clock = k->live_clock;
 	if (index == 0) {
 		s->dns_errs = k->stats.dns_errors;
 		s->http_errs = k->stats.http_errors;
@@ -821,7 +843,9 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 		k->stations[0]->chefs = on0;
 		k->cap_chefs = cap;
 	}
-	c = calloc(1, sizeof(*c));
+	c = aligned_alloc(_Alignof(struct chef), (sizeof(*c) + 63) / 64 * 64);
+	if (c)
+		memset(c, 0, sizeof(*c));
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -910,6 +934,8 @@ const char *ndl__kitchen_chef_module(const struct ndl_kitchen *k, size_t i)
 void ndl__kitchen_set_live_clock(struct ndl_kitchen *k, bool live)
 {
 	k->live_clock = live;
+	for (unsigned int i = 0; i < k->n_stations; i++)
+		k->stations[i]->live_clock = live;
 }
 
 void ndl__kitchen_set_clock(struct ndl_kitchen *k, ndl_time_ns t)
@@ -1173,7 +1199,9 @@ static void hand_over(struct ndl_kitchen *k, const struct ndl_packet *pkt)
 		r->wirelen = pkt->wirelen;
 		memcpy(r->data, pkt->data, r->caplen);
 		ndl__ring_commit(&s->in);
-		kick(s);
+		/* the fence of a kick costs; ndl__kitchen_flush kicks too */
+		if ((++s->handed & (KICK_EVERY - 1)) == 0)
+			kick(s);
 	}
 }
 
@@ -1233,9 +1261,11 @@ static void *station_thread(void *arg)
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		rec = ndl__ring_peek(&s->in, &len);
 		if (!rec) {
-			/* all done: what waits to be sent goes now */
+			/* all done: what waits to be sent goes now, and a caller
+			 * waiting for room (or for this) goes on */
 			if (!ndl__ring_empty(&s->out) && s->k->wake)
 				s->k->wake(s->k->wake_arg);
+			signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
 			pthread_mutex_lock(&s->lock);
 			atomic_store(&s->thread_waits, true);
 			atomic_thread_fence(memory_order_seq_cst);
@@ -1265,7 +1295,8 @@ static void *station_thread(void *arg)
 		ndl__ring_consume(&s->in);
 		/* a caller waiting for room goes on once half the ring is free,
 		 * not after every record */
-		if (ndl__ring_used(&s->in) <= s->in.size / 2)
+		if ((++s->taken & (KICK_EVERY - 1)) == 0 &&
+		    ndl__ring_used(&s->in) <= s->in.size / 2)
 			signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
 	}
 	return NULL;
@@ -1322,6 +1353,31 @@ static void station_stop(struct station *s)
 	s->joined = true;
 }
 
+/* Say where the chefs run now, and each thread's share of the time
+ * measured, e.g. "chefs on threads: 0 (41%): ARPChef FlowChef; 1 (59%): ...". */
+static void log_placement(struct ndl_kitchen *k, const uint64_t load[])
+{
+	char line[1024];
+	size_t used = 0;
+	uint64_t total = 0;
+
+	for (unsigned int t = 0; t < k->n_stations; t++)
+		total += load[t];
+	used += (size_t)snprintf(line, sizeof(line), "chefs on threads:");
+	for (unsigned int t = 0; t < k->n_stations && used < sizeof(line); t++) {
+		const struct station *s = k->stations[t];
+
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s %u (%u%%):",
+					 t ? ";" : "", t,
+					 total ? (unsigned int)(load[t] * 100 / total) : 0);
+		for (size_t i = 0; i < s->n_chefs && used < sizeof(line); i++)
+			used += (size_t)snprintf(line + used, sizeof(line) - used, " %s",
+						 s->chefs[i]->d->name);
+	}
+	k->spread_logged = true;
+	klog(k, NDL_LOG_INFO, "%s", line);
+}
+
 /*
  * Place the chefs on the stations by the time each took since the last
  * placement (see above); the caller's thread, with every station thread
@@ -1332,7 +1388,7 @@ static void assign(struct ndl_kitchen *k)
 	uint64_t load[MAX_STATIONS] = { 0 };
 	struct station *s0 = k->stations[0];
 	unsigned int n = k->n_stations;
-	bool placed[k->n_chefs ? k->n_chefs : 1];
+	bool placed[k->n_chefs ? k->n_chefs : 1], moved = !k->spread_logged;
 	unsigned int station_of[k->n_chefs ? k->n_chefs : 1];
 
 	memset(placed, 0, sizeof(placed));
@@ -1384,6 +1440,8 @@ static void assign(struct ndl_kitchen *k)
 		}
 	}
 
+	for (size_t j = 0; j < k->n_chefs; j++)
+		moved |= k->chefs[j]->s != k->stations[station_of[j]];
 	for (unsigned int t = 0; t < n; t++) {
 		struct station *s = k->stations[t];
 
@@ -1397,6 +1455,8 @@ static void assign(struct ndl_kitchen *k)
 		/* a station that had no chefs was handed no packets: its clock */
 		s->clock = s0->clock;
 	}
+	if (moved)
+		log_placement(k, load);
 	for (size_t j = 0; j < k->n_chefs; j++)
 		k->chefs[j]->cost_ns = 0;
 	k->overhead_ns = 0;
@@ -1408,7 +1468,20 @@ static void assign(struct ndl_kitchen *k)
  */
 static void spread(struct ndl_kitchen *k)
 {
+	unsigned int groups = 0;
+
 	k->spread = true;      /* decided once, whatever comes of it */
+	/* no more threads than groups of chefs that may move (chefs of one
+	 * module are a group), and the caller's */
+	for (size_t i = 0; i < k->n_chefs; i++) {
+		bool first = ndl__chef_flags(k->chefs[i]->d) & NDL_CHEF_F_ANY_THREAD;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = k->chefs[j]->m != k->chefs[i]->m;
+		groups += first;
+	}
+	if (k->want_stations > groups + 1)
+		k->want_stations = groups + 1;
 	while (k->n_stations < k->want_stations) {
 		struct station *s = station_new(k, k->n_stations);
 

@@ -187,7 +187,8 @@ void ndl__kitchen_foreach_chef_counter(struct ndl_kitchen *k,
 
 /*
  * Chef threads. Run the chefs on n threads at most, the caller's included
- * (1, the default: all on the caller's). The first calibrate packets run
+ * (1, the default: all on the caller's), and no more than one per module
+ * whose chefs may move, plus the caller's. The first calibrate packets run
  * every chef on the caller's thread, timed; then the chefs are spread,
  * heaviest first, chefs of one module together, and chefs without
  * NDL_CHEF_F_ANY_THREAD on the caller's thread. Each other thread gets a

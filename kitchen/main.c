@@ -237,9 +237,10 @@ static void print_help(void)
 "      --chef-threads N|auto\n"
 "                          run the chefs on up to N threads, the main one\n"
 "                          included (auto, the default: one per CPU; 1: all\n"
-"                          on the main thread). After the first %d packets\n"
-"                          the chefs are spread by the time each took; a\n"
-"                          chef's packets stay in order\n"
+"                          on the main thread; never more than one per chef\n"
+"                          module, plus the main one). After the first %d\n"
+"                          packets the chefs are spread by the time each\n"
+"                          took; a chef's packets stay in order\n"
 "\n", NDL_KITCHEN_DEFAULT_POKE, NDL_KITCHEN_CALIBRATE);
 	printf(
 "Where dumplings go:\n"

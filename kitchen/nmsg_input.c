@@ -311,6 +311,8 @@ static bool feed(struct ndl__nmsg_input *in, const uint8_t *data, size_t len)
 {
 	int r = ndl__nmsg_reader_feed(in->reader, data, len);
 
+	/* the chef threads' dumplings, once per chunk read */
+	ndl__kitchen_flush(in->k);
 	if (r == -EBADMSG) {
 		finish_stream(in);
 		return false;

@@ -83,7 +83,10 @@ def main():
         kt.check(len(ref) >= 6, f"the built-in chefs all made dumplings: {sorted(ref)}")
         kt.check(seqs1 == list(range(1, len(seqs1) + 1)), "one thread: seq 1, 2, 3...")
         for n in ("2", "4"):
-            rc, out, err = kt.run(*base, "--chef-threads", n, timeout=120)
+            rc, out, err = kt.run(*base, "--chef-threads", n, "-v", timeout=120)
+            placed = [l for l in err.splitlines() if "chefs on threads: 0 (" in l]
+            kt.check(len(placed) >= 1 and "; 1 (" in placed[0],
+                     f"{n} threads: -v says where the chefs run: {placed}")
             kt.check(rc == 0, f"{n} threads: exit {rc}: {err[-500:]}")
             got, seqs = per_chef(out)
             for chef in sorted(set(ref) | set(got)):
