@@ -51,6 +51,11 @@
  * is looked for at least every KICK_EVERY records a station thread takes,
  * and when it runs out of records. */
 #define KICK_EVERY 64u
+/* Until measured: what a chef thread costs per packet, on the caller's
+ * thread (copying the packet, sending the dumplings) and on its own
+ * (decoding the copy), in ns. */
+#define HAND_NS_GUESS 80u
+#define THREAD_NS_GUESS 60u
 /* Each station thread's rings: packets in, dumplings out. */
 #define IN_RING_BYTES (2u * 1024u * 1024u)
 #define OUT_RING_BYTES (2u * 1024u * 1024u)
@@ -214,6 +219,7 @@ struct ndl_kitchen {
 	uint64_t since_balance;               /* packets since the chefs were placed */
 	uint64_t next_balance;                /* ... after which they are placed again */
 	uint64_t overhead_ns;                 /* the caller's time handing over and sending */
+	uint64_t window;                      /* packets timed since the chefs were placed */
 	bool spread;                          /* the chefs are spread over the stations */
 	bool halted;                          /* the station threads are stopped */
 	bool spread_logged;                   /* a placement was logged */
@@ -1022,14 +1028,16 @@ static void take_packet(struct ndl_kitchen *k)
 	if (!k->spread && k->want_stations > 1) {
 		if (k->calibrate > 0) {
 			k->calibrate--;
+			k->window++;
 			if (s0->n_chefs)
 				dispatch(s0, true, 1);
 			return;
 		}
 		spread(k);
-	} else if (k->spread && k->n_stations > 1 && !k->halted &&
-		   ++k->since_balance >= k->next_balance) {
-		rebalance(k);
+	} else if (k->spread && k->n_stations > 1 && !k->halted) {
+		if (++k->since_balance >= k->next_balance)
+			rebalance(k);
+		k->window++;
 	}
 	if (k->n_stations > 1 && !k->halted) {
 		if (sample(s0)) {
@@ -1080,10 +1088,13 @@ void ndl__kitchen_interval(struct ndl_kitchen *k)
  * With ndl__kitchen_set_threads(k, n), the first packets run every chef on
  * the caller's thread and time each; then the chefs are spread over n
  * stations, the heaviest first to the least loaded (the caller's station
- * starts with a share for handing packets over and sending). Chefs of one
- * module stay together, and chefs that do not say NDL_CHEF_F_ANY_THREAD
- * stay on the caller's station, so a chef's callbacks still never overlap,
- * and chefs that share a module's globals never run at once.
+ * starts with the time it spent handing packets over and sending). Chefs
+ * of one module stay together, and chefs that do not say
+ * NDL_CHEF_F_ANY_THREAD stay on the caller's station, so a chef's
+ * callbacks still never overlap, and chefs that share a module's globals
+ * never run at once. Every station keeps timing one packet in TIME_EVERY,
+ * and the chefs are placed again, with every station idle, after
+ * BALANCE_FIRST packets, then twice as many each time up to BALANCE_MAX.
  *
  * Each station thread gets every packet (its bytes, copied into its input
  * ring; it decodes them itself), the replay clock's steps and the poke, in
@@ -1096,9 +1107,11 @@ void ndl__kitchen_interval(struct ndl_kitchen *k)
  * callback.
  *
  * Waiting: a side that is about to sleep sets its *_waits flag, then looks
- * again under the station's lock; the other side, after each change to a
- * ring, looks at the flag (a full fence in between on both sides) and
- * signals under the lock. So a wakeup is never lost.
+ * again under the station's lock; the other side looks at the flag after
+ * changing a ring (a full fence in between on both sides) and signals under
+ * the lock, so a wakeup is never lost. To spare the fence, the caller looks
+ * every KICK_EVERY packets and whenever it flushes, the thread every
+ * KICK_EVERY records and whenever it runs out of them.
  */
 
 static void signal_if_waiting(struct station *s, atomic_bool *flag, pthread_cond_t *cv)
@@ -1138,10 +1151,10 @@ static void drain_station(struct ndl_kitchen *k, struct station *s)
 		if (ndl_jwb_error(&k->merge)) {
 			k->chefs[o->chef]->sink_dropped++;   /* no memory to number it */
 			k->stats.dumplings_dropped++;
-		}
-		else
+		} else {
 			sink_dumpling(k, k->chefs[o->chef], k->merge.buf, k->merge.len,
 				      (enum ndl_driver)o->driver);
+		}
 		free(o->big);
 		ndl__ring_consume(&s->out);
 		any = true;
@@ -1367,6 +1380,8 @@ static void log_placement(struct ndl_kitchen *k, const uint64_t load[])
 	for (unsigned int t = 0; t < k->n_stations && used < sizeof(line); t++) {
 		const struct station *s = k->stations[t];
 
+		if (t && !s->n_chefs)
+			continue;
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s %u (%u%%):",
 					 t ? ";" : "", t,
 					 total ? (unsigned int)(load[t] * 100 / total) : 0);
@@ -1385,17 +1400,29 @@ static void log_placement(struct ndl_kitchen *k, const uint64_t load[])
  */
 static void assign(struct ndl_kitchen *k)
 {
-	uint64_t load[MAX_STATIONS] = { 0 };
+	uint64_t load[MAX_STATIONS] = { 0 }, single = 0, worst = 0;
+	uint64_t hand = 0, thread = 0;
 	struct station *s0 = k->stations[0];
-	unsigned int n = k->n_stations;
+	unsigned int n = k->n_stations, used_before = 0;
 	bool placed[k->n_chefs ? k->n_chefs : 1], moved = !k->spread_logged;
+	bool used[MAX_STATIONS] = { true };
 	unsigned int station_of[k->n_chefs ? k->n_chefs : 1];
 
 	memset(placed, 0, sizeof(placed));
 	memset(station_of, 0, sizeof(station_of));
-	load[0] = k->overhead_ns;
+	for (unsigned int t = 1; t < n; t++)
+		used_before += k->stations[t]->n_chefs > 0;
+	if (k->window) {
+		/* what a thread in use costs over the window: the caller's time
+		 * handing packets over and sending (measured, when threads were
+		 * in use), and the thread's own decoding */
+		hand = used_before && k->overhead_ns ? k->overhead_ns / used_before :
+			HAND_NS_GUESS * k->window;
+		thread = THREAD_NS_GUESS * k->window;
+	}
 	/* a module with a chef that must stay on the loop keeps them all there */
 	for (size_t i = 0; i < k->n_chefs; i++) {
+		single += k->chefs[i]->cost_ns + 1;
 		if (ndl__chef_flags(k->chefs[i]->d) & NDL_CHEF_F_ANY_THREAD)
 			continue;
 		for (size_t j = 0; j < k->n_chefs; j++)
@@ -1406,10 +1433,11 @@ static void assign(struct ndl_kitchen *k)
 		if (placed[i])
 			load[0] += k->chefs[i]->cost_ns + 1;
 
-	/* the other modules, heaviest first, each to the least loaded station
-	 * (ties: the lowest; the +1 spreads chefs nobody timed one by one) */
+	/* the other modules, heaviest first, each where the busiest station
+	 * ends up least busy (ties: the lowest; the +1 spreads chefs nobody
+	 * timed one by one) */
 	for (;;) {
-		uint64_t best_cost = 0;
+		uint64_t best_cost = 0, best_max = UINT64_MAX;
 		size_t best = SIZE_MAX;
 		unsigned int to = 0;
 
@@ -1428,15 +1456,54 @@ static void assign(struct ndl_kitchen *k)
 		}
 		if (best == SIZE_MAX)
 			break;
-		for (unsigned int t = 1; t < n; t++)
-			if (load[t] < load[to])
+		for (unsigned int t = 0; t < n; t++) {
+			uint64_t l0 = load[0] + (used[t] ? 0 : hand);
+			uint64_t lt = (t ? load[t] : l0) + best_cost + (used[t] ? 0 : thread);
+			uint64_t most = l0 > lt ? l0 : lt;
+
+			for (unsigned int u = 1; u < n; u++)
+				if (u != t && load[u] > most)
+					most = load[u];
+			if (most < best_max) {
+				best_max = most;
 				to = t;
+			}
+		}
+		if (!used[to]) {
+			used[to] = true;
+			load[0] += hand;
+			load[to] += thread;
+		}
 		load[to] += best_cost;
 		for (size_t j = k->n_chefs; j-- > 0;) {
 			if (!placed[j] && k->chefs[j]->m == k->chefs[best]->m) {
 				placed[j] = true;
 				station_of[j] = to;
 			}
+		}
+	}
+	/* threads that would save less than a tenth are not worth their copies */
+	for (unsigned int t = 0; t < n; t++)
+		worst = load[t] > worst ? load[t] : worst;
+	if (k->window && worst * 10 > single * 9) {
+		memset(station_of, 0, sizeof(station_of));
+		memset(load, 0, sizeof(load));
+		load[0] = worst = single;
+	}
+	/* and moving chefs (which waits for every thread) must gain a twentieth */
+	if (k->window && k->spread_logged) {
+		uint64_t now[MAX_STATIONS] = { 0 }, now_worst = 0;
+
+		for (size_t j = 0; j < k->n_chefs; j++)
+			now[k->chefs[j]->s->index] += k->chefs[j]->cost_ns + 1;
+		now[0] += used_before ? hand * used_before : 0;
+		for (unsigned int t = 1; t < n; t++)
+			now[t] += k->stations[t]->n_chefs ? thread : 0;
+		for (unsigned int t = 0; t < n; t++)
+			now_worst = now[t] > now_worst ? now[t] : now_worst;
+		if (worst * 20 > now_worst * 19) {
+			for (size_t j = 0; j < k->n_chefs; j++)
+				station_of[j] = k->chefs[j]->s->index;
 		}
 	}
 
@@ -1460,6 +1527,7 @@ static void assign(struct ndl_kitchen *k)
 	for (size_t j = 0; j < k->n_chefs; j++)
 		k->chefs[j]->cost_ns = 0;
 	k->overhead_ns = 0;
+	k->window = 0;
 }
 
 /*
