@@ -4,6 +4,7 @@
  * structure errors, limits, string escaping and UTF-8 repair (checked
  * against jansson and an independent decoder), shortest round-trip reals.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <float.h>
 #include <jansson.h>
@@ -230,6 +231,85 @@ START_TEST(test_hex_mac_ip)
 	ndl_jw_end_array(J);
 	ck_doc("[\"0001abcdefff7f\",\"\",\"aa:bb:cc:0d:ee:f0\",\"192.0.2.1\",\"2001:db8::1\","
 	       "\"::ffff:10.0.0.1\",null,null,null]");
+}
+END_TEST
+
+/* One IPv6 address through the writer against glibc's inet_ntop; false
+ * (with the two texts) when they differ. */
+static bool ipv6_matches(const uint8_t a[16], char *got, char *want, size_t len)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	ndl_jwb_reset(&W);
+	ndl_jw_ip(J, 6, a);
+	ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a, text, sizeof(text)));
+	snprintf(want, len, "\"%s\"", text);
+	snprintf(got, len, "%s", W.buf);
+	return strcmp(got, want) == 0;
+}
+
+/*
+ * The writer formats IPv6 itself: the same text as inet_ntop for every
+ * pattern of zero and non-zero groups (each non-zero group from a set
+ * covering 1 to 4 hex digits), the IPv4-embedded forms and their near
+ * misses, and random addresses.
+ */
+START_TEST(test_ipv6_like_inet_ntop)
+{
+	static const unsigned int values[] = { 0x1, 0xa, 0x10, 0xff, 0x100, 0xabc, 0x1000,
+					       0xffff, 0xfffe, 0x0db8 };
+	char got[64], want[64];
+	uint8_t a[16];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int checked = 0;
+
+	for (unsigned int mask = 0; mask < 256; mask++) {
+		for (unsigned int v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			for (int g = 0; g < 8; g++) {
+				unsigned int w = (mask >> g) & 1 ?
+					values[(v + (unsigned int)g) % 10] : 0;
+
+				a[2 * g] = (uint8_t)(w >> 8);
+				a[2 * g + 1] = (uint8_t)w;
+			}
+			ck_assert_msg(ipv6_matches(a, got, want, sizeof(want)),
+				      "%s, inet_ntop says %s", got, want);
+			checked++;
+		}
+	}
+	/* ::a.b.c.d, ::ffff:a.b.c.d and the ones just beside them */
+	for (unsigned int k = 0; k < 6; k++) {
+		static const unsigned int g5[] = { 0, 0xffff, 0xfffe, 0, 0xffff, 1 };
+		static const unsigned int g4[] = { 0, 0, 0, 1, 1, 0 };
+
+		memset(a, 0, sizeof(a));
+		a[8] = (uint8_t)(g4[k] >> 8);
+		a[9] = (uint8_t)g4[k];
+		a[10] = (uint8_t)(g5[k] >> 8);
+		a[11] = (uint8_t)g5[k];
+		for (unsigned int tail = 0; tail < 4; tail++) {
+			a[12] = (uint8_t)(tail & 1 ? 192 : 0);
+			a[13] = (uint8_t)(tail & 2 ? 168 : 0);
+			a[14] = 0;
+			a[15] = (uint8_t)tail;
+			ck_assert_msg(ipv6_matches(a, got, want, sizeof(want)),
+				      "%s, inet_ntop says %s", got, want);
+			checked++;
+		}
+	}
+	for (int i = 0; i < 100000; i++) {
+		for (int b = 0; b < 16; b++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* zero bytes often, so that zero groups and runs come up */
+			a[b] = (x & 3) == 0 ? (uint8_t)(x >> 8) : 0;
+		}
+		ck_assert_msg(ipv6_matches(a, got, want, sizeof(want)),
+			      "%s, inet_ntop says %s", got, want);
+		checked++;
+	}
+	ck_assert_uint_gt(checked, 100000);
 }
 END_TEST
 
@@ -1145,6 +1225,7 @@ static Suite *jsonw_suite(void)
 	tc = tcase_create("scalars");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ops_table);
+	tcase_add_test(tc, test_ipv6_like_inet_ntop);
 	tcase_add_test(tc, test_int64);
 	tcase_add_test(tc, test_uint64);
 	tcase_add_test(tc, test_literals);
