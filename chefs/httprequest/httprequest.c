@@ -404,8 +404,16 @@ static void emit_request(struct ndl_chef_ctx *ctx, const struct ndl_packet *pkt,
 	write_str_or_null(w, "user_agent", h->user_agent);
 	write_str_or_null(w, "referer", h->referer);
 	ndl_jw_key(w, "http_version");
-	snprintf(version, sizeof(version), "%u.%u", h->version_major, h->version_minor);
-	ndl_jw_string(w, version);
+	if (h->version_major < 10 && h->version_minor < 10) {
+		/* "1.1": every request there is, without printf */
+		version[0] = (char)('0' + h->version_major);
+		version[1] = '.';
+		version[2] = (char)('0' + h->version_minor);
+		ndl_jw_string_n(w, version, 3);
+	} else {
+		snprintf(version, sizeof(version), "%u.%u", h->version_major, h->version_minor);
+		ndl_jw_string(w, version);
+	}
 	ndl_jw_end_object(w);
 	ctx->host->emit_end(ctx, w);
 }
