@@ -12,9 +12,14 @@ import collections
 import hashlib
 import json
 import os
+import re
+import signal
 import struct
+import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitchentest as kt  # noqa: E402
@@ -72,6 +77,59 @@ def chef_lines(err):
     return sorted(l for l in err.splitlines() if l.startswith("nd-sniff: chef "))
 
 
+def stop_from_a_pipe(pcap):
+    """A replay from a pipe that stays open: the chef threads' dumplings
+    reach standard output while the kitchen waits for more (the threads wake
+    the loop), and SIGTERM loses none of them: every dumpling counted is
+    written, numbered 1, 2, 3..."""
+    with open(pcap, "rb") as f:
+        data = f.read()
+    # the header and about 40,000 packets: the chefs are spread by then
+    cut, at, n = 24, 24, 0
+    while at + 16 <= len(data) and n < 40000:
+        incl, = struct.unpack_from("<I", data, at + 8)
+        at += 16 + incl
+        n += 1
+    cut = at
+    p = subprocess.Popen([kt.SNIFF, "--stdout", "-r", "-", "-f", "", "-p", "0.5",
+                          "--chef-threads", "2", "-v"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    chunks, errs = [], []
+    reader = threading.Thread(target=lambda: chunks.append(p.stdout.read()))
+    err_reader = threading.Thread(target=lambda: errs.append(p.stderr.read()))
+    reader.start()
+    err_reader.start()
+    try:
+        p.stdin.write(data[:cut])
+        p.stdin.flush()
+        time.sleep(2)       # the pipe stays open: the kitchen has caught up
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdin.close()
+    reader.join()
+    err_reader.join()
+    out, err = chunks[0].decode(), errs[0].decode()
+    kt.check(rc == 0, f"pipe: SIGTERM, exit {rc}: {err[-500:]}")
+    kt.check("chefs on threads: 0 (" in err and "; 1 (" in err,
+             f"pipe: the chefs were spread: {err[-800:]}")
+    got, seqs = per_chef(out)
+    m = re.search(r"(\d+) packets \(\d+ bytes\), (\d+) dumplings written", err)
+    kt.check(m and int(m.group(1)) == n, f"pipe: all {n} packets handed over: {m and m.group(0)}")
+    kt.check(m and int(m.group(2)) == len(seqs),
+             f"pipe: {len(seqs)} dumplings on standard output, "
+             f"{m and m.group(2)} counted written")
+    kt.check(seqs == list(range(1, len(seqs) + 1)), "pipe: seq numbers 1, 2, 3...")
+    for line in err.splitlines():
+        c = re.match(r"nd-sniff: chef (\w+): (\d+) dumplings, (\d+) dropped", line)
+        if c:
+            kt.check(got.get(c.group(1), (0,))[0] == int(c.group(2)) and c.group(3) == "0",
+                     f"pipe: {c.group(1)} wrote {got.get(c.group(1), (0,))[0]}: {line}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="nd-sniff-threads-") as tmp:
         pcap = os.path.join(tmp, "long.pcap")
@@ -103,6 +161,7 @@ def main():
         kt.check("chef-threads = 3" in out, "--test-config shows chef-threads")
         rc, _, err = kt.run("--stdout", "-r", pcap, "--chef-threads", "0")
         kt.check(rc == 2 and "--chef-threads" in err, f"--chef-threads 0 refused: {rc} {err}")
+        stop_from_a_pipe(pcap)
     kt.finish()
 
 
