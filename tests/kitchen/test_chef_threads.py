@@ -95,14 +95,23 @@ def stop_from_a_pipe(pcap):
                           "--chef-threads", "2", "-v"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     chunks, errs = [], []
-    reader = threading.Thread(target=lambda: chunks.append(p.stdout.read()))
+
+    def read_out():
+        while True:
+            b = os.read(p.stdout.fileno(), 1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+
+    reader = threading.Thread(target=read_out)
     err_reader = threading.Thread(target=lambda: errs.append(p.stderr.read()))
     reader.start()
     err_reader.start()
     try:
         p.stdin.write(data[:cut])
         p.stdin.flush()
-        time.sleep(2)       # the pipe stays open: the kitchen has caught up
+        time.sleep(3)       # the pipe stays open: the kitchen has caught up
+        before = b"".join(chunks).decode()
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=30)
     finally:
@@ -112,7 +121,12 @@ def stop_from_a_pipe(pcap):
         p.stdin.close()
     reader.join()
     err_reader.join()
-    out, err = chunks[0].decode(), errs[0].decode()
+    out, err = b"".join(chunks).decode(), errs[0].decode()
+    from_packets = [l for l in out.splitlines() if '"driver":"packet"' in l]
+    kt.check(before.count('"driver":"packet"') == len(from_packets) > 0,
+             f"pipe: every packet's dumplings were out before SIGTERM: "
+             f"{before.count(chr(34) + 'driver' + chr(34) + ':' + chr(34) + 'packet')} "
+             f"of {len(from_packets)}")
     kt.check(rc == 0, f"pipe: SIGTERM, exit {rc}: {err[-500:]}")
     kt.check("chefs on threads: 0 (" in err and "; 1 (" in err,
              f"pipe: the chefs were spread: {err[-800:]}")
