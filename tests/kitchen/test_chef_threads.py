@@ -110,7 +110,13 @@ def stop_from_a_pipe(pcap):
     try:
         p.stdin.write(data[:cut])
         p.stdin.flush()
-        time.sleep(3)       # the pipe stays open: the kitchen has caught up
+        # the pipe stays open; wait until the output has been still for 2 s
+        still, seen, deadline = 0, -1, time.monotonic() + 60
+        while still < 4 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            size = sum(len(c) for c in chunks)
+            still = still + 1 if size == seen else 0
+            seen = size
         before = b"".join(chunks).decode()
         p.send_signal(signal.SIGTERM)
         rc = p.wait(timeout=30)
