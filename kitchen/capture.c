@@ -106,6 +106,7 @@ struct ndl__capture {
 	uv_timer_t pace;           /* realtime: waits for the held packet */
 	bool pace_init;
 	bool paused;
+	bool kitchen_wait;         /* the chef threads had no room: until they wake us */
 	bool ended;
 	bool have_first;
 	ndl_time_ns first_ts;      /* realtime: capture time of the first packet */
@@ -737,6 +738,13 @@ static bool consume(struct ndl__capture *c, size_t limit)
 			uv_idle_stop(&c->idle);
 			return false;
 		}
+		/* chef threads with full queues: wait for their wake, rather
+		 * than in the kitchen (a stop's drain hands everything over) */
+		if (!c->draining && !ndl__kitchen_ready(c->k)) {
+			c->kitchen_wait = true;
+			uv_idle_stop(&c->idle);
+			return false;
+		}
 		if (!c->cur) {
 			char why[sizeof(c->q.why)];
 			int status;
@@ -803,7 +811,7 @@ static void on_wake(uv_async_t *h)
 {
 	struct ndl__capture *c = h->data;
 
-	if (c->closing || c->ended || c->paused || c->held)
+	if (c->closing || c->ended || c->paused || c->held || c->kitchen_wait)
 		return;
 	uv_idle_start(&c->idle, on_idle);
 }
@@ -885,6 +893,15 @@ void ndl__capture_resume(struct ndl__capture *c)
 		return;
 	c->paused = false;
 	if (!c->held || !uv_is_active((uv_handle_t *)&c->pace))
+		uv_idle_start(&c->idle, on_idle);
+}
+
+void ndl__capture_kitchen_ready(struct ndl__capture *c)
+{
+	if (!c || !c->kitchen_wait || c->closing || c->ended)
+		return;
+	c->kitchen_wait = false;
+	if (!c->paused && !c->held)
 		uv_idle_start(&c->idle, on_idle);
 }
 

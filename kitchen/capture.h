@@ -108,6 +108,10 @@ struct ndl__capture_stats {
 	bool replay_done;
 };
 
+/* The kitchen's chef threads have room again (after ndl__kitchen_ready
+ * said no and they called the kitchen's wake): go on handing packets over. */
+void ndl__capture_kitchen_ready(struct ndl__capture *c);
+
 /* True while packets wait to be handed to the kitchen (the loop is busy
  * with them); false once it has caught up. */
 bool ndl__capture_busy(const struct ndl__capture *c);

@@ -192,6 +192,7 @@ struct station {
 	/* written by either side now and then, read by the other often */
 	_Alignas(64) atomic_bool thread_waits;
 	atomic_bool caller_waits;
+	atomic_bool loop_waits;               /* the caller's loop waits for room in */
 	atomic_bool stop;
 	/* the caller's alone, on a line of its own */
 	_Alignas(64) uint64_t handed;         /* records handed over */
@@ -222,10 +223,13 @@ struct ndl_kitchen {
 	uint64_t window;                      /* packets timed since the chefs were placed */
 	bool spread;                          /* the chefs are spread over the stations */
 	bool halted;                          /* the station threads are stopped */
+	bool balance_due;                     /* place the chefs again once the threads are dry */
 	bool spread_logged;                   /* a placement was logged */
 	struct ndl_jwb merge;                 /* a station thread's dumpling, numbered */
 	void (*wake)(void *arg);              /* from a station thread: output waits */
 	void *wake_arg;
+	bool (*hold)(void *arg);              /* true: the sink wants no more now */
+	void *hold_arg;
 
 	void (*log)(void *arg, enum ndl_log_level level, const char *line);
 	void *log_arg;
@@ -1035,8 +1039,13 @@ static void take_packet(struct ndl_kitchen *k)
 		}
 		spread(k);
 	} else if (k->spread && k->n_stations > 1 && !k->halted) {
-		if (++k->since_balance >= k->next_balance)
+		/* with a sink that must not be flooded, the chefs move once the
+		 * threads have run dry (ndl__kitchen_ready sees to it), not by
+		 * forcing what they hold into the sink */
+		if (++k->since_balance >= k->next_balance && !k->hold)
 			rebalance(k);
+		else if (k->since_balance >= k->next_balance)
+			k->balance_due = true;
 		k->window++;
 	}
 	if (k->n_stations > 1 && !k->halted) {
@@ -1124,21 +1133,34 @@ static void signal_if_waiting(struct station *s, atomic_bool *flag, pthread_cond
 	}
 }
 
+/* Station thread: room came back in its input ring; if the caller's loop
+ * stopped handing packets over for want of it (ndl__kitchen_ready), wake
+ * it once. */
+static void wake_loop_if_waiting(struct station *s)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&s->loop_waits, memory_order_relaxed) &&
+	    atomic_exchange(&s->loop_waits, false) && s->k->wake)
+		s->k->wake(s->k->wake_arg);
+}
+
 /* Caller: the station thread may have input; wake it if it sleeps. */
 static void kick(struct station *s)
 {
 	signal_if_waiting(s, &s->thread_waits, &s->thread_cv);
 }
 
-/* Send every dumpling station s has finished. Caller's thread. */
-static void drain_station(struct ndl_kitchen *k, struct station *s)
+/* Send the dumplings station s has finished, all of them when force, else
+ * while the sink does not ask to hold them back. Caller's thread. */
+static void drain_station(struct ndl_kitchen *k, struct station *s, bool force)
 {
 	const struct out_dumpling *o;
 	char num[NDL__JW_NUM_MAX + 8], *end = num + sizeof(num), *p;
 	size_t len;
 	bool any = false;
 
-	while ((o = ndl__ring_peek(&s->out, &len)) != NULL) {
+	while ((force || !k->hold || !k->hold(k->hold_arg)) &&
+	       (o = ndl__ring_peek(&s->out, &len)) != NULL) {
 		const char *json = o->big ? o->big : o->json;
 
 		p = ndl__jw_u64_rev(end, k->next_seq);
@@ -1174,7 +1196,7 @@ static void *reserve_in(struct station *s, size_t len)
 
 	while ((p = ndl__ring_reserve(&s->in, len)) == NULL) {
 		kick(s);
-		drain_station(s->k, s);
+		drain_station(s->k, s, true);   /* held back, it would hold us */
 		pthread_mutex_lock(&s->lock);
 		atomic_store(&s->caller_waits, true);
 		atomic_thread_fence(memory_order_seq_cst);
@@ -1279,6 +1301,7 @@ static void *station_thread(void *arg)
 			if (!ndl__ring_empty(&s->out) && s->k->wake)
 				s->k->wake(s->k->wake_arg);
 			signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
+			wake_loop_if_waiting(s);
 			pthread_mutex_lock(&s->lock);
 			atomic_store(&s->thread_waits, true);
 			atomic_thread_fence(memory_order_seq_cst);
@@ -1309,8 +1332,10 @@ static void *station_thread(void *arg)
 		/* a caller waiting for room goes on once half the ring is free,
 		 * not after every record */
 		if ((++s->taken & (KICK_EVERY - 1)) == 0 &&
-		    ndl__ring_used(&s->in) <= s->in.size / 2)
+		    ndl__ring_used(&s->in) <= s->in.size / 2) {
 			signal_if_waiting(s, &s->caller_waits, &s->caller_cv);
+			wake_loop_if_waiting(s);
+		}
 	}
 	return NULL;
 }
@@ -1573,6 +1598,7 @@ static void spread(struct ndl_kitchen *k)
 static void rebalance(struct ndl_kitchen *k)
 {
 	ndl__kitchen_sync(k);
+	k->balance_due = false;
 	assign(k);
 	if (k->next_balance < BALANCE_MAX)
 		k->next_balance *= 2;
@@ -1603,6 +1629,57 @@ void ndl__kitchen_set_wake(struct ndl_kitchen *k, void (*wake)(void *arg), void 
 	k->wake_arg = arg;
 }
 
+bool ndl__kitchen_ready(struct ndl_kitchen *k)
+{
+	if (k->balance_due && !k->halted) {
+		ndl__kitchen_flush(k);
+		if (!ndl__kitchen_idle(k)) {
+			/* wake the loop once the threads are dry, and look again */
+			for (unsigned int i = 1; i < k->n_stations; i++) {
+				atomic_store(&k->stations[i]->loop_waits, true);
+				kick(k->stations[i]);
+			}
+			atomic_thread_fence(memory_order_seq_cst);
+			ndl__kitchen_flush(k);
+			if (!ndl__kitchen_idle(k))
+				return false;
+		}
+		rebalance(k);
+	}
+	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
+		struct station *s = k->stations[i];
+
+		if (!s->n_chefs || ndl__ring_room(&s->in, s->in.size / 2))
+			continue;
+		/* full: ask the thread to wake the loop, then look once more */
+		atomic_store(&s->loop_waits, true);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (ndl__ring_used(&s->in) > s->in.size / 2) {
+			kick(s);
+			return false;
+		}
+		atomic_store(&s->loop_waits, false);
+	}
+	return true;
+}
+
+bool ndl__kitchen_idle(struct ndl_kitchen *k)
+{
+	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
+		struct station *s = k->stations[i];
+
+		if (!ndl__ring_empty(&s->in) || !ndl__ring_empty(&s->out))
+			return false;
+	}
+	return true;
+}
+
+void ndl__kitchen_set_hold(struct ndl_kitchen *k, bool (*hold)(void *arg), void *arg)
+{
+	k->hold = hold;
+	k->hold_arg = arg;
+}
+
 void ndl__kitchen_flush(struct ndl_kitchen *k)
 {
 	ndl_time_ns t0;
@@ -1612,7 +1689,7 @@ void ndl__kitchen_flush(struct ndl_kitchen *k)
 	t0 = mono_ns();
 	for (unsigned int i = 1; i < k->n_stations; i++) {
 		kick(k->stations[i]);
-		drain_station(k, k->stations[i]);
+		drain_station(k, k->stations[i], false);
 	}
 	k->overhead_ns += (uint64_t)(mono_ns() - t0);
 }
@@ -1655,10 +1732,10 @@ void ndl__kitchen_sync(struct ndl_kitchen *k)
 
 		kick(s);
 		for (;;) {
-			drain_station(k, s);
+			drain_station(k, s, true);
 			/* input consumed means handled: its dumplings are out */
 			if (ndl__ring_empty(&s->in)) {
-				drain_station(k, s);
+				drain_station(k, s, true);
 				break;
 			}
 			pthread_mutex_lock(&s->lock);

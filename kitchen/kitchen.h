@@ -214,9 +214,26 @@ int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i);
  * from any thread (e.g. uv_async_send).
  */
 void ndl__kitchen_set_wake(struct ndl_kitchen *k, void (*wake)(void *arg), void *arg);
-/* Send the dumplings the chef threads have made so far, and nudge them to
- * go on with what they were handed. Never waits. */
+/* Send the dumplings the chef threads have made so far (while hold, when
+ * set, says nothing), and nudge them to go on with what they were handed.
+ * Never waits. */
 void ndl__kitchen_flush(struct ndl_kitchen *k);
+/*
+ * True when every chef thread has room for more packets. False asks the
+ * threads to call wake once they have; a loop that does not want to wait
+ * hands no packet over until then (ndl__kitchen_packet would wait).
+ */
+bool ndl__kitchen_ready(struct ndl_kitchen *k);
+/* True when the chef threads have nothing in hand and nothing unsent. */
+bool ndl__kitchen_idle(struct ndl_kitchen *k);
+/*
+ * hold(arg), when set, is asked before each dumpling ndl__kitchen_flush
+ * sends; true keeps the rest in the threads' queues (which then fill, and
+ * stop the threads) until a later flush: for a sink that must not drop,
+ * such as a replay's outbox. Waiting for room and ndl__kitchen_sync send
+ * regardless.
+ */
+void ndl__kitchen_set_hold(struct ndl_kitchen *k, bool (*hold)(void *arg), void *arg);
 /* Wait until the chef threads have handled everything handed to them, and
  * send what they made. */
 void ndl__kitchen_sync(struct ndl_kitchen *k);

@@ -112,6 +112,7 @@ struct app {
 	uv_timer_t drain_timer;  /* bounds the wait for the outbox at the end */
 	uv_async_t kitchen_wake; /* a chef thread has dumplings to send */
 	bool kitchen_wake_init;
+	bool lossless_hub;       /* a replay to a hub: the outbox must not overflow */
 	bool stopping;           /* a stop is under way */
 	bool stop_graceful;
 	int exit_code;
@@ -1012,6 +1013,15 @@ static void on_stop_timer(uv_timer_t *t)
 			ndl__kitchen_interval(app->k);
 		}
 	}
+	if (app->stop_graceful && app->lossless_hub) {
+		/* a replay's outbox never overflows: the chef threads' last
+		 * dumplings go as fast as the hub takes them */
+		ndl__kitchen_flush(app->k);
+		if (!ndl__kitchen_idle(app->k)) {
+			uv_timer_start(&app->stop_timer, on_stop_timer, 10, 0);
+			return;
+		}
+	}
 	if (app->stop_graceful)
 		ndl__kitchen_sync(app->k);   /* what the chef threads still had */
 	if (app->a.to_stdout || !app->hub) {
@@ -1105,6 +1115,8 @@ static void on_kitchen_wake(uv_async_t *h)
 	struct app *app = h->data;
 
 	ndl__kitchen_flush(app->k);
+	ndl__capture_kitchen_ready(app->cap);
+	ndl__nmsg_input_resume(app->nmsg);
 	if (!app->cap || !ndl__capture_busy(app->cap))
 		flush_stdout(app);
 }
@@ -1149,6 +1161,7 @@ static void on_hub_drain(void *arg)
 {
 	struct app *app = arg;
 
+	ndl__kitchen_flush(app->k);      /* what the chef threads held back */
 	ndl__capture_resume(app->cap);
 	ndl__nmsg_input_resume(app->nmsg);
 }
@@ -1897,6 +1910,11 @@ int main(int argc, char **argv)
 			hcfg.outbox_bytes = app.a.outbox_bytes;
 			hcfg.verbose = app.a.verbosity > 0;
 			hcfg.lossless = app.a.read_file != NULL || app.a.nmsg_file != NULL;
+			if (hcfg.lossless) {
+				/* the chef threads' dumplings wait too */
+				app.lossless_hub = true;
+				ndl__kitchen_set_hold(app.k, should_pause, &app);
+			}
 			hcfg.reconnect = !app.a.no_reconnect;
 			hcfg.reconnect_max_ms = (uint64_t)llround(app.a.reconnect_max * 1000.0);
 			hcfg.tls = app.a.hub_tls;

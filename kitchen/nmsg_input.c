@@ -325,9 +325,12 @@ static bool feed(struct ndl__nmsg_input *in, const uint8_t *data, size_t len)
 	return true;
 }
 
+/* The outbox is full, or the chef threads have no room: read no further
+ * until resumed (by the hub's drain or the kitchen's wake). */
 static bool want_pause(struct ndl__nmsg_input *in)
 {
-	return in->cb.should_pause && in->cb.should_pause(in->cb.arg);
+	return (in->cb.should_pause && in->cb.should_pause(in->cb.arg)) ||
+	       !ndl__kitchen_ready(in->k);
 }
 
 static void on_idle(uv_idle_t *h)

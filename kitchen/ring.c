@@ -41,10 +41,19 @@ void ndl__ring_destroy(struct ndl__ring *r)
 	memset(r, 0, sizeof(*r));
 }
 
+bool ndl__ring_room(struct ndl__ring *r, size_t bytes)
+{
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	if (r->size - (tail - r->head_seen) >= bytes)
+		return true;
+	r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+	return r->size - (tail - r->head_seen) >= bytes;
+}
+
 void *ndl__ring_reserve(struct ndl__ring *r, size_t len)
 {
 	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 	size_t need = HDR + ALIGN8(len), at = tail & (r->size - 1);
 	size_t to_end = r->size - at;
 	uint64_t hdr = len;
@@ -53,12 +62,12 @@ void *ndl__ring_reserve(struct ndl__ring *r, size_t len)
 		return NULL;
 	/* the record does not fit before the end: pad there, start at 0 */
 	if (to_end < need) {
-		if (r->size - (tail - head) < to_end + need)
+		if (!ndl__ring_room(r, to_end + need))
 			return NULL;
 		memcpy(r->buf + at, &(uint64_t){ PAD_MARK }, HDR);
 		tail += to_end;
 		at = 0;
-	} else if (r->size - (tail - head) < need) {
+	} else if (!ndl__ring_room(r, need)) {
 		return NULL;
 	}
 	memcpy(r->buf + at, &hdr, HDR);
@@ -77,11 +86,13 @@ void ndl__ring_commit(struct ndl__ring *r)
 const void *ndl__ring_peek(struct ndl__ring *r, size_t *len)
 {
 	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
 	uint64_t hdr;
 
-	if (head == tail)
-		return NULL;
+	if (head == r->tail_seen) {
+		r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (head == r->tail_seen)
+			return NULL;
+	}
 	memcpy(&hdr, r->buf + (head & (r->size - 1)), HDR);
 	if (hdr == PAD_MARK) {
 		/* skip to the front; the record after the pad is committed too */

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* head and tail are read by the other side only when what it saw last is
+ * not enough, so that their cache lines do not move for every record. */
 struct ndl__ring {
 	uint8_t *buf;                /* size bytes, mapped */
 	size_t size;                 /* a power of two */
@@ -28,6 +30,9 @@ struct ndl__ring {
 	/* the producer's own */
 	_Alignas(64) size_t reserved_at;    /* tail where the reserved record starts */
 	size_t reserved_len;
+	size_t head_seen;                   /* head when last read: room at least */
+	/* the consumer's own */
+	_Alignas(64) size_t tail_seen;      /* tail when last read: records at least */
 };
 
 /* Largest payload one record may carry in a ring of size bytes. */
@@ -49,6 +54,8 @@ void ndl__ring_destroy(struct ndl__ring *r);
 void *ndl__ring_reserve(struct ndl__ring *r, size_t len);
 /* Make the reserved record visible to the consumer (release). */
 void ndl__ring_commit(struct ndl__ring *r);
+/* True when at least bytes bytes are free. */
+bool ndl__ring_room(struct ndl__ring *r, size_t bytes);
 
 /* ---- consumer ---------------------------------------------------------- */
 

@@ -150,6 +150,26 @@ def stop_from_a_pipe(pcap):
                      f"pipe: {c.group(1)} wrote {got.get(c.group(1), (0,))[0]}: {line}")
 
 
+def to_a_hub_with_a_small_outbox(pcap, ref):
+    """A replay never drops: with an outbox of 16 dumplings, the chef
+    threads' dumplings wait in their queues (and the threads wait, and the
+    replay waits) rather than overflow it, also while the chefs are moved
+    between threads."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+    import ndltest  # noqa: E402
+    total = sum(count for count, _ in ref.values())
+    with ndltest.Procs() as procs:
+        _, in_port, _ = procs.hub_any_port()
+        rc, _, err = kt.run("-r", pcap, "-f", "", "-p", "0.5", "-h", f"127.0.0.1:{in_port}",
+                            "--chef-threads", "2", "--outbox-max", "16", "-v", timeout=180)
+        kt.check(rc == 0, f"small outbox: exit {rc}: {err[-500:]}")
+        kt.check("chefs on threads: 0 (" in err and "; 1 (" in err,
+                 f"small outbox: the chefs were spread: {err[-800:]}")
+        kt.check(f"{total} dumplings sent, 0 dropped" in err,
+                 f"small outbox: all {total} sent, none dropped: "
+                 f"{[l for l in err.splitlines() if 'dumplings sent' in l]}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="nd-sniff-threads-") as tmp:
         pcap = os.path.join(tmp, "long.pcap")
@@ -182,6 +202,7 @@ def main():
         rc, _, err = kt.run("--stdout", "-r", pcap, "--chef-threads", "0")
         kt.check(rc == 2 and "--chef-threads" in err, f"--chef-threads 0 refused: {rc} {err}")
         stop_from_a_pipe(pcap)
+        to_a_hub_with_a_small_outbox(pcap, ref)
     kt.finish()
 
 
