@@ -196,7 +196,8 @@ struct station {
 	atomic_bool stop;
 	/* the caller's alone, on a line of its own */
 	_Alignas(64) uint64_t handed;         /* records handed over */
-	char handed_line[64 - sizeof(uint64_t)];
+	uint64_t kicked;                      /* handed at the last kick */
+	char handed_line[64 - 2 * sizeof(uint64_t)];
 };
 
 struct ndl_kitchen {
@@ -952,7 +953,11 @@ void ndl__kitchen_set_clock(struct ndl_kitchen *k, ndl_time_ns t)
 {
 	k->stations[0]->clock = t;
 	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
-		struct in_clock *r = reserve_in(k->stations[i], sizeof(*r));
+		struct in_clock *r;
+
+		if (!k->stations[i]->n_chefs)
+			continue;      /* its clock is set when it gets chefs */
+		r = reserve_in(k->stations[i], sizeof(*r));
 
 		r->kind = IN_CLOCK;
 		r->t = t;
@@ -1079,8 +1084,11 @@ void ndl__kitchen_decoded(struct ndl_kitchen *k, const struct ndl_packet *pkt)
 void ndl__kitchen_interval(struct ndl_kitchen *k)
 {
 	for (unsigned int i = 1; i < k->n_stations && !k->halted; i++) {
-		struct in_clock *r = reserve_in(k->stations[i], sizeof(*r));
+		struct in_clock *r;
 
+		if (!k->stations[i]->n_chefs)
+			continue;
+		r = reserve_in(k->stations[i], sizeof(*r));
 		r->kind = IN_INTERVAL;
 		r->t = 0;
 		ndl__ring_commit(&k->stations[i]->in);
@@ -1235,8 +1243,10 @@ static void hand_over(struct ndl_kitchen *k, const struct ndl_packet *pkt)
 		memcpy(r->data, pkt->data, r->caplen);
 		ndl__ring_commit(&s->in);
 		/* the fence of a kick costs; ndl__kitchen_flush kicks too */
-		if ((++s->handed & (KICK_EVERY - 1)) == 0)
+		if ((++s->handed & (KICK_EVERY - 1)) == 0) {
+			s->kicked = s->handed;
 			kick(s);
+		}
 	}
 }
 
@@ -1688,8 +1698,15 @@ void ndl__kitchen_flush(struct ndl_kitchen *k)
 		return;
 	t0 = mono_ns();
 	for (unsigned int i = 1; i < k->n_stations; i++) {
-		kick(k->stations[i]);
-		drain_station(k, k->stations[i], false);
+		struct station *s = k->stations[i];
+
+		/* only a thread handed something since: waking one for nothing
+		 * costs both sides a context switch */
+		if (s->handed != s->kicked) {
+			s->kicked = s->handed;
+			kick(s);
+		}
+		drain_station(k, s, false);
 	}
 	k->overhead_ns += (uint64_t)(mono_ns() - t0);
 }
