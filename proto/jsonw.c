@@ -10,7 +10,6 @@
  * Unicode standard recommends, chapter 3.9) becomes U+FFFD. Once the buffer
  * has grown to fit the documents written, no call allocates.
  */
-#include <arpa/inet.h>
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <ndl/names.h>
 #include "jsonw.h"
 
 /* Frame bits, one byte per level. */
@@ -681,76 +681,9 @@ static void op_mac(struct ndl_jw *jw, const uint8_t mac[6])
 	put_bytes(jwb(jw), tmp, (size_t)(o - tmp));
 }
 
-/* Dotted decimal of a[0..4) at o; returns the end. */
-static char *put_ipv4(char *o, const uint8_t *a)
-{
-	for (int i = 0; i < 4; i++) {
-		unsigned b = a[i];
-
-		if (i)
-			*o++ = '.';
-		if (b >= 100)
-			*o++ = (char)('0' + b / 100);
-		if (b >= 10)
-			*o++ = (char)('0' + b / 10 % 10);
-		*o++ = (char)('0' + b % 10);
-	}
-	return o;
-}
-
-/*
- * The RFC 5952 text of a[0..16) at o (at most INET6_ADDRSTRLEN - 1 bytes),
- * byte for byte what glibc's inet_ntop writes (it calls sprintf for every
- * group, which showed in profiles): groups in lower-case hex without
- * leading zeros; the first longest run of two or more zero groups as "::"
- * (4.2); the last 32 bits in dotted decimal (5) when the "::" run is the
- * first six groups exactly (::a.b.c.d, RFC 4291 2.5.5.1) or the first five
- * before ffff (::ffff:a.b.c.d, 2.5.5.2). Returns the end.
- */
-static char *put_ipv6(char *o, const uint8_t *a)
-{
-	unsigned int group[8];
-	int best = -1, best_len = 0, run = 0;
-
-	for (int i = 0; i < 8; i++) {
-		group[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
-		run = group[i] == 0 ? run + 1 : 0;
-		if (run > best_len) {
-			best_len = run;
-			best = i - run + 1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		unsigned int g = group[i];
-
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				*o++ = ':';
-			continue;
-		}
-		if (i)
-			*o++ = ':';
-		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 5 && group[5] == 0xffff)))
-			return put_ipv4(o, a + 12);
-		if (g >= 0x1000)
-			*o++ = hex_digit[g >> 12];
-		if (g >= 0x100)
-			*o++ = hex_digit[(g >> 8) & 0xf];
-		if (g >= 0x10)
-			*o++ = hex_digit[(g >> 4) & 0xf];
-		*o++ = hex_digit[g & 0xf];
-	}
-	if (best >= 0 && best + best_len == 8)
-		*o++ = ':';
-	return o;
-}
-
 static void op_ip(struct ndl_jw *jw, int version, const uint8_t *addr)
 {
-	char tmp[INET6_ADDRSTRLEN + 2], *o = tmp;
+	char tmp[NDL_IPV6_TEXT_MAX + 2], *o = tmp;
 	size_t n;
 
 	if (!addr || (version != 4 && version != 6)) {
@@ -760,9 +693,9 @@ static void op_ip(struct ndl_jw *jw, int version, const uint8_t *addr)
 	*o++ = '"';
 	if (version == 4) {
 		/* without printf: the hot case of packet chefs */
-		o = put_ipv4(o, addr);
+		o = ndl_ipv4_text(o, addr);
 	} else {
-		o = put_ipv6(o, addr);
+		o = ndl_ipv6_text(o, addr);   /* inet_ntop's text, without its sprintf */
 	}
 	*o++ = '"';
 	n = (size_t)(o - tmp);

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <ndl/chef.h>
+#include <ndl/names.h>
 
 #include "dnsnames.h"
 #include "lrumap.h"
@@ -632,69 +633,13 @@ static void put_uint(struct text *t, unsigned int v)
 	put_bytes(t, digits + i, sizeof(digits) - i);
 }
 
-static void put_ipv4(struct text *t, const uint8_t ip[4])
+/* The address as the JSON "ip" field has it (ndl/names.h). */
+static void put_ip(struct text *t, int version, const uint8_t *ip)
 {
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			put_bytes(t, ".", 1);
-		put_uint(t, ip[i]);
-	}
-}
+	char buf[NDL_IPV6_TEXT_MAX];
+	char *end = version == 4 ? ndl_ipv4_text(buf, ip) : ndl_ipv6_text(buf, ip);
 
-/* One 16-bit group in lower-case hex without leading zeros (RFC 5952 4.1, 4.3). */
-static void put_hex16(struct text *t, unsigned int v)
-{
-	static const char hex[16] = "0123456789abcdef";
-	char digits[4];
-	size_t i = sizeof(digits);
-
-	do {
-		digits[--i] = hex[v & 0xf];
-		v >>= 4;
-	} while (v);
-	put_bytes(t, digits + i, sizeof(digits) - i);
-}
-
-/*
- * RFC 5952 text, exactly as glibc's inet_ntop writes it (the JSON "ip"
- * field comes from inet_ntop, and the summary must match it): the first
- * longest run of two or more zero groups becomes "::" (4.2.1-4.2.3), and
- * an address whose first 96 bits are zero, or ::ffff:0:0/96 (RFC 4291
- * 2.5.5), ends in dotted-quad IPv4 (5).
- */
-static void put_ipv6(struct text *t, const uint8_t ip[16])
-{
-	unsigned int group[8];
-	int best = -1, best_len = 0, run = 0;
-
-	for (int i = 0; i < 8; i++) {
-		group[i] = (unsigned int)ip[2 * i] << 8 | ip[2 * i + 1];
-		run = group[i] == 0 ? run + 1 : 0;
-		if (run > best_len) {
-			best_len = run;
-			best = i - run + 1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-
-	for (int i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				put_bytes(t, ":", 1);
-			continue;
-		}
-		if (i)
-			put_bytes(t, ":", 1);
-		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 5 && group[5] == 0xffff))) {
-			put_ipv4(t, ip + 12);
-			return;
-		}
-		put_hex16(t, group[i]);
-	}
-	if (best >= 0 && best + best_len == 8)
-		put_bytes(t, ":", 1);
+	put_bytes(t, buf, (size_t)(end - buf));
 }
 
 /* Append "ip[:port](name or tag)", the IPv6 address in brackets with a port. */
@@ -704,10 +649,7 @@ static void summarise_endpoint(struct text *t, const struct endpoint *e)
 
 	if (brackets)
 		put_bytes(t, "[", 1);
-	if (e->version == 4)
-		put_ipv4(t, e->ip);
-	else
-		put_ipv6(t, e->ip);
+	put_ip(t, e->version, e->ip);
 	if (brackets)
 		put_bytes(t, "]", 1);
 	if (e->has_port) {

@@ -4,6 +4,7 @@
  * own name, and the names the kitchen's stats, golden files and dumplings
  * hold are the exact strings.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,38 @@ START_TEST(test_written_names_cut)
 }
 END_TEST
 
+/* Addresses as inet_ntop writes them, at most the ..._TEXT_MAX bytes; the
+ * JSON writer's test compares many more IPv6 addresses through op_ip. */
+START_TEST(test_ip_text)
+{
+	static const uint8_t v4[][4] = { {0, 0, 0, 0}, {255, 255, 255, 255}, {10, 0, 100, 9} };
+	static const uint8_t v6[][16] = {
+		{0}, {[15] = 1}, {[10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1},
+		{[12] = 1, [13] = 2, [14] = 3, [15] = 4}, {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		 0xff, 0xff},
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 255, 255, 255, 255},
+		{0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1},
+	};
+	char want[INET6_ADDRSTRLEN], got[NDL_IPV6_TEXT_MAX + 1], *end;
+
+	for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, v4[i], want, sizeof(want)));
+		end = ndl_ipv4_text(got, v4[i]);
+		ck_assert_int_le(end - got, NDL_IPV4_TEXT_MAX);
+		*end = '\0';
+		ck_assert_str_eq(got, want);
+	}
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, v6[i], want, sizeof(want)));
+		end = ndl_ipv6_text(got, v6[i]);
+		ck_assert_int_le(end - got, NDL_IPV6_TEXT_MAX);
+		*end = '\0';
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 START_TEST(test_dns_type_mnemonic)
 {
 	/* the static mnemonic is the written name, for every type that has
@@ -174,6 +207,7 @@ static Suite *names_suite(void)
 	tcase_add_loop_test(tc, test_written_names, 0, (int)(sizeof(written) / sizeof(written[0])));
 	tcase_add_test(tc, test_written_names_cut);
 	tcase_add_test(tc, test_dns_rcode_name);
+	tcase_add_test(tc, test_ip_text);
 	tcase_add_test(tc, test_dns_type_mnemonic);
 	suite_add_tcase(s, tc);
 	return s;

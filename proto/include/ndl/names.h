@@ -15,6 +15,7 @@
  *                   for the extended ones)
  *   TLS versions    "SSL 3.0" to "TLS 1.3" (RFC 8446 B.1 and predecessors),
  *                   else "0x%04x"
+ *   IP addresses    dotted decimal, and RFC 5952 text as inet_ntop writes it
  *
  * Every function is pure and thread-safe; a returned string is static or
  * the caller's buffer.
@@ -191,6 +192,81 @@ static inline const char *ndl_tls_version_name(uint16_t version, char *buf, size
 	else
 		snprintf(buf, len, "0x%04x", (unsigned int)version);
 	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IP addresses                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Most bytes ndl_ipv4_text and ndl_ipv6_text write (no NUL is written). */
+#define NDL_IPV4_TEXT_MAX 15
+#define NDL_IPV6_TEXT_MAX 45
+
+/* The dotted decimal of a[0..4) at out; returns the end. */
+static inline char *ndl_ipv4_text(char *out, const uint8_t *a)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned int b = a[i];
+
+		if (i)
+			*out++ = '.';
+		if (b >= 100)
+			*out++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*out++ = (char)('0' + b / 10 % 10);
+		*out++ = (char)('0' + b % 10);
+	}
+	return out;
+}
+
+/*
+ * The RFC 5952 text of a[0..16) at out, byte for byte what glibc's
+ * inet_ntop writes (without its sprintf per group): groups in lower-case
+ * hex without leading zeros; the first longest run of two or more zero
+ * groups as "::" (4.2); the last 32 bits in dotted decimal (5) when that
+ * run is exactly the first six groups (::a.b.c.d, RFC 4291 2.5.5.1) or the
+ * first five before ffff (::ffff:a.b.c.d, 2.5.5.2). Returns the end.
+ */
+static inline char *ndl_ipv6_text(char *out, const uint8_t *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int group[8];
+	int best = -1, best_len = 0, run = 0;
+
+	for (int i = 0; i < 8; i++) {
+		group[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		run = group[i] == 0 ? run + 1 : 0;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		unsigned int g = group[i];
+
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*out++ = ':';
+			continue;
+		}
+		if (i)
+			*out++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && group[5] == 0xffff)))
+			return ndl_ipv4_text(out, a + 12);
+		if (g >= 0x1000)
+			*out++ = hex[g >> 12];
+		if (g >= 0x100)
+			*out++ = hex[(g >> 8) & 0xf];
+		if (g >= 0x10)
+			*out++ = hex[(g >> 4) & 0xf];
+		*out++ = hex[g & 0xf];
+	}
+	if (best >= 0 && best + best_len == 8)
+		*out++ = ':';
+	return out;
 }
 
 #ifdef __cplusplus
