@@ -66,8 +66,11 @@ def drop_notice(dropped, total):
 
 
 def lines_of(proc):
+    """The JSON lines a running process has written so far: only whole ones
+    (the last may still be on its way), split at newlines only."""
+    text = proc.read_stdout()
     out = []
-    for line in proc.read_stdout().splitlines():
+    for line in text[:text.rfind("\n") + 1].split("\n"):
         if line.strip():
             out.append(json.loads(line))
     return out
