@@ -155,10 +155,8 @@ def to_a_hub_with_a_small_outbox(pcap, ref):
     threads' dumplings wait in their queues (and the threads wait, and the
     replay waits) rather than overflow it, also while the chefs are moved
     between threads."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-    import ndltest  # noqa: E402
     total = sum(count for count, _ in ref.values())
-    with ndltest.Procs() as procs:
+    with kt.ndltest.Procs() as procs:
         _, in_port, _ = procs.hub_any_port()
         rc, _, err = kt.run("-r", pcap, "-f", "", "-p", "0.5", "-h", f"127.0.0.1:{in_port}",
                             "--chef-threads", "2", "--outbox-max", "16", "-v", timeout=180)
