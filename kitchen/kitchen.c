@@ -641,12 +641,12 @@ static void station_free(struct station *s)
 			free(o->big);
 			ndl__ring_consume(&s->out);
 		}
-		ndl__ring_destroy(&s->in);
-		ndl__ring_destroy(&s->out);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->thread_cv);
 		pthread_cond_destroy(&s->caller_cv);
 	}
+	ndl__ring_destroy(&s->in);     /* safe on a ring never mapped */
+	ndl__ring_destroy(&s->out);
 	ndl_jwb_free(&s->jwb);
 	free(s->chefs);
 	free(s);
@@ -1358,13 +1358,12 @@ static int station_start(struct station *s)
 	char name[16];
 	int r;
 
+	/* on failure, station_free undoes what was done */
 	r = ndl__ring_init(&s->in, IN_RING_BYTES);
 	if (r == 0)
 		r = ndl__ring_init(&s->out, OUT_RING_BYTES);
-	if (r < 0) {
-		ndl__ring_destroy(&s->in);
+	if (r < 0)
 		return r;
-	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->thread_cv, NULL);
 	pthread_cond_init(&s->caller_cv, NULL);
@@ -1376,12 +1375,7 @@ static int station_start(struct station *s)
 	r = -pthread_create(&s->thread, NULL, station_thread, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0) {
-		s->threaded = false;
-		ndl__ring_destroy(&s->in);
-		ndl__ring_destroy(&s->out);
-		pthread_mutex_destroy(&s->lock);
-		pthread_cond_destroy(&s->thread_cv);
-		pthread_cond_destroy(&s->caller_cv);
+		s->joined = true;      /* no thread to stop */
 		return r;
 	}
 	snprintf(name, sizeof(name), "nd-chefs-%u", s->index);
