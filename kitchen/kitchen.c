@@ -149,8 +149,10 @@ struct station {
 	const char *kitchen_name;
 	bool live_clock;
 	struct chef **chefs;                  /* its chefs, in the order added */
-	size_t n_chefs;
-	ndl_time_ns clock;                    /* replay clock, as this station knows it */
+	size_t n_chefs;                       /* read by the caller for every packet */
+	/* the station's own from here on (a thread writes these for every
+	 * packet: not on the line above) */
+	_Alignas(64) ndl_time_ns clock;       /* replay clock, as this station knows it */
 	uint64_t n_packets;                   /* dispatched, for sampling */
 	uint64_t taken;                       /* records taken (thread) */
 
