@@ -23,10 +23,12 @@
  * ja3_hash are null: a fingerprint of part of a hello would match nothing.
  * Those hellos are counted under "incomplete_hellos".
  *
- * MD5 comes from OpenSSL's libcrypto (EVP interface), fetched once at
- * init: an implicit fetch per hello (EVP_md5() with EVP_Digest) takes the
- * provider store's lock every time. Apart from that digest the chef keeps
- * no state between packets, and it emits no interval dumplings.
+ * MD5 comes from OpenSSL's libcrypto (EVP interface), fetched at the
+ * first hello and kept: an implicit fetch per hello (EVP_md5() with
+ * EVP_Digest) takes the provider store's lock every time, and a fetch at
+ * init would load OpenSSL's providers into kitchens that never see TLS.
+ * Apart from that digest the chef keeps no state between packets, and it
+ * emits no interval dumplings.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +48,7 @@
 /* The chef's context, in ctx->state (zeroed by the kitchen). */
 struct tlshello_ctx {
 	bool server_hello;           /* option server_hello */
+	bool md5_tried;              /* md5 and md5_ctx were asked for */
 	EVP_MD *md5;                 /* owned; NULL when no provider offers MD5 */
 	EVP_MD_CTX *md5_ctx;         /* owned; reused for every hello */
 };
@@ -163,12 +166,22 @@ static size_t ja3_string(const struct ndl_tls_hello *h, char *out, size_t cap)
 }
 
 /* MD5 (RFC 1321) of s[0..len) as 32 lowercase hex digits. Returns 0 or -EIO. */
-static int md5_hex(struct tlshello_ctx *c, const char *s, size_t len, char out[33])
+static int md5_hex(struct ndl_chef_ctx *ctx, const char *s, size_t len, char out[33])
 {
 	static const char digits[] = "0123456789abcdef";
+	struct tlshello_ctx *c = ctx->state;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
+	if (!c->md5_tried) {
+		c->md5_tried = true;
+		c->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+		c->md5_ctx = EVP_MD_CTX_new();
+		if (!c->md5 || !c->md5_ctx)
+			ctx->host->log(ctx, NDL_LOG_WARN,
+				       "no MD5 from libcrypto (a FIPS-only provider?): ja3 and "
+				       "ja3_hash will be null, counted under md5_failures");
+	}
 	if (!c->md5 || !c->md5_ctx || EVP_DigestInit_ex2(c->md5_ctx, c->md5, NULL) != 1 ||
 	    EVP_DigestUpdate(c->md5_ctx, s, len) != 1 ||
 	    EVP_DigestFinal_ex(c->md5_ctx, md, &mdlen) != 1 || mdlen != 16)
@@ -196,7 +209,7 @@ static void emit_client_hello(struct ndl_chef_ctx *ctx, const struct ndl_packet 
 
 	if (whole) {
 		ja3_len = ja3_string(h, ja3, sizeof(ja3));
-		if (md5_hex(ctx->state, ja3, ja3_len, hash) < 0) {
+		if (md5_hex(ctx, ja3, ja3_len, hash) < 0) {
 			ctx->host->count(ctx, "md5_failures", 1);
 			whole = false;
 		}
@@ -289,12 +302,6 @@ static int tlshello_init(struct ndl_chef_ctx *ctx)
 	struct tlshello_ctx *c = ctx->state;
 
 	c->server_hello = ctx->host->config_bool(ctx, "server_hello");
-	c->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-	c->md5_ctx = EVP_MD_CTX_new();
-	if (!c->md5 || !c->md5_ctx)
-		ctx->host->log(ctx, NDL_LOG_WARN,
-			       "no MD5 from libcrypto (a FIPS-only provider?): ja3 and ja3_hash "
-			       "will be null, counted under md5_failures");
 	return 0;
 }
 
@@ -323,6 +330,7 @@ static void tlshello_fini(struct ndl_chef_ctx *ctx)
 	EVP_MD_free(c->md5);
 	c->md5_ctx = NULL;
 	c->md5 = NULL;
+	c->md5_tried = false;
 }
 
 /* ------------------------------------------------------------------------ */
