@@ -160,6 +160,23 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
         res["kitchen " + label] = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu,
                                    "walls": walls, "maxrss_kb": r.maxrss_kb,
                                    "dumplings": int(m.group(3))}
+    # Each chef of the all-chefs set alone: a chef thread runs one chef's
+    # packets in order, so the slowest of them bounds the set on any
+    # number of CPUs.
+    alone = {}
+    for chef in default_chefs(paths):
+        step(f"offline: nd-sniff, {chef} alone")
+        r, walls = best_of(a.repeat, kitchen_argv(paths, [chef], big, ["--stdout"]))
+        got = kitchen_packets(r.stderr)
+        if got != n:
+            raise RuntimeError(f"nd-sniff ({chef}) read {got} packets of {n}")
+        alone[chef] = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu, "walls": walls,
+                       "maxrss_kb": r.maxrss_kb,
+                       "dumplings": int(STATS_RE.search(r.stderr).group(3))}
+    if alone:
+        slowest = max(alone, key=lambda c: alone[c]["wall_s"])
+        res["kitchen slowest chef alone"] = dict(alone[slowest], chef=slowest)
+        res["chefs alone"] = {c: round(n / v["wall_s"]) for c, v in alone.items()}
     if not a.skip_hub_path:
         for label, chefs in CHEF_SETS[1:]:
             step(f"offline: nd-sniff -> nd-hub (no eaters), {label}")
@@ -175,9 +192,18 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
                                    "walls": walls, "maxrss_kb": r.maxrss_kb,
                                    "dumplings": int(m.group(3)) if m else None,
                                    "hub_rss_kb_after": hub_rss}
-    for v in res.values():
-        v["pps"] = v["packets"] / v["wall_s"]
+    for k, v in res.items():
+        if k != "chefs alone":
+            v["pps"] = v["packets"] / v["wall_s"]
     return res
+
+
+def default_chefs(paths):
+    """The chefs a kitchen runs without -c (the all-chefs set), by name."""
+    out = subprocess.run([paths["nd-sniff"], "-l"] + KITCHEN_ARGS, capture_output=True,
+                         text=True, check=True).stdout
+    return [line.split()[0] for line in out.splitlines()
+            if line and not line[0].isspace() and "(opt-in" not in line]
 
 
 # -------------------------------------------------------------------------
@@ -551,6 +577,7 @@ def rows_and_goals(res):
              ("kitchen PacketCountChef", "nd-sniff PacketCountChef"),
              ("kitchen DNSLookupChef", "nd-sniff DNSLookupChef"),
              ("kitchen all built-in chefs", "nd-sniff all built-in chefs"),
+             ("kitchen slowest chef alone", "nd-sniff slowest chef alone"),
              ("hub DNSLookupChef", "nd-sniff DNSLookupChef -> nd-hub"),
              ("hub all built-in chefs", "nd-sniff all built-in chefs -> nd-hub")]
     for key, label in names:
@@ -567,6 +594,9 @@ def rows_and_goals(res):
         notes = [f"peak RSS {r['maxrss_kb'] / 1024:.1f} MB"]
         if r.get("dumplings") is not None:
             notes.append(f"{r['dumplings'] / r['wall_s']:,.0f} dumplings/s")
+        if r.get("chef"):
+            notes.insert(0, f"{r['chef']}: all chefs together go no faster, "
+                                "whatever the CPUs")
         if key == "tshark" and r.get("slice"):
             notes.append(f"first {r['packets']:,} packets of the same stream")
         rows.append({"part": "kitchen", "scenario": scen, "program": label,
