@@ -150,29 +150,22 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
                          "dns_messages": tshark_summ["layers"]["DNS"]}
     else:
         step("tshark is not installed (Debian: tshark): left out")
-    for label, chefs in CHEF_SETS:
+    def to_stdout(label, chefs):
         step(f"offline: nd-sniff, {label}")
         r, walls = best_of(a.repeat, kitchen_argv(paths, chefs, big, ["--stdout"]))
         got = kitchen_packets(r.stderr)
         if got != n:
             raise RuntimeError(f"nd-sniff ({label}) read {got} packets of {n}")
-        m = STATS_RE.search(r.stderr)
-        res["kitchen " + label] = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu,
-                                   "walls": walls, "maxrss_kb": r.maxrss_kb,
-                                   "dumplings": int(m.group(3))}
+        return {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu, "walls": walls,
+                "maxrss_kb": r.maxrss_kb,
+                "dumplings": int(STATS_RE.search(r.stderr).group(3))}
+
+    for label, chefs in CHEF_SETS:
+        res["kitchen " + label] = to_stdout(label, chefs)
     # Each chef of the all-chefs set alone: a chef thread runs one chef's
     # packets in order, so the slowest of them bounds the set on any
     # number of CPUs.
-    alone = {}
-    for chef in default_chefs(paths):
-        step(f"offline: nd-sniff, {chef} alone")
-        r, walls = best_of(a.repeat, kitchen_argv(paths, [chef], big, ["--stdout"]))
-        got = kitchen_packets(r.stderr)
-        if got != n:
-            raise RuntimeError(f"nd-sniff ({chef}) read {got} packets of {n}")
-        alone[chef] = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu, "walls": walls,
-                       "maxrss_kb": r.maxrss_kb,
-                       "dumplings": int(STATS_RE.search(r.stderr).group(3))}
+    alone = {chef: to_stdout(f"{chef} alone", [chef]) for chef in default_chefs(paths)}
     if alone:
         slowest = max(alone, key=lambda c: alone[c]["wall_s"])
         res["kitchen slowest chef alone"] = dict(alone[slowest], chef=slowest)
