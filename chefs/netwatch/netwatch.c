@@ -45,7 +45,8 @@
 #define NS_PER_S 1000000000LL
 
 /* Conversation key: version, protocol, then the lower and the higher
- * endpoint (16 address bytes, 2 port bytes), so both directions match. */
+ * endpoint (4 or 16 address bytes, 2 port bytes), so both directions
+ * match; at most: */
 #define CONV_KEY_LEN (2 + 2 * 18)
 /* Name key: version, 16 address bytes. */
 #define NAME_KEY_LEN 17
@@ -425,6 +426,22 @@ static const char *chain_start(const struct ndl_dns *dns, const char *owner)
 	return owner;
 }
 
+/*
+ * False when pkt's payload, if DNS, is a query: its header's QR bit (RFC
+ * 1035 4.1.1) is clear, at the start of a UDP payload or after the two
+ * length bytes over TCP (RFC 1035 4.2.2). Queries teach no names, and they
+ * are half of DNS: their parse is skipped (unless another chef on the
+ * same thread asks for it anyway). A payload too short to tell is parsed.
+ */
+static bool may_be_response(const struct ndl_packet *pkt)
+{
+	uint32_t flags_at = (pkt->layers & NDL_LAYER_TCP) ? 4 : 2;
+
+	if (!pkt->payload_len)
+		return false;
+	return pkt->payload_len <= flags_at || (pkt->payload[flags_at] & 0x80);
+}
+
 /* Learn from the A and AAAA answers of a DNS response. */
 static void learn_from_dns(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c,
 			   const struct ndl_dns *dns, bool mdns)
@@ -458,41 +475,44 @@ static void learn_from_dns(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c,
 /* Conversations                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* memcmp's order of two endpoints; a loop, as a libc call per packet showed. */
-static int endpoint_order(const uint8_t a[18], const uint8_t b[18])
+/* memcmp's order of two endpoints of n bytes; a loop, as a libc call per
+ * packet showed. */
+static int endpoint_order(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	for (int i = 0; i < 18; i++)
+	for (size_t i = 0; i < n; i++)
 		if (a[i] != b[i])
 			return a[i] < b[i] ? -1 : 1;
 	return 0;
 }
 
-/* Address then port (zero without ports); an IPv4 address zero-padded. */
-static void put_endpoint(uint8_t out[18], const uint8_t ip[16], int version, bool ports,
+/* Address (alen bytes) then port (zero without ports) at out. */
+static void put_endpoint(uint8_t *out, const uint8_t ip[16], size_t alen, bool ports,
 			 uint16_t port)
 {
-	memcpy(out, ip, 16);
-	if (version == 4)
-		memset(out + 4, 0, 12);
-	out[16] = ports ? (uint8_t)(port >> 8) : 0;
-	out[17] = ports ? (uint8_t)port : 0;
+	memcpy(out, ip, alen);
+	out[alen] = ports ? (uint8_t)(port >> 8) : 0;
+	out[alen + 1] = ports ? (uint8_t)port : 0;
 }
 
-static void conv_key(uint8_t key[CONV_KEY_LEN], const struct ndl_packet *pkt, bool ports)
+/* pkt's conversation key; returns its length (14 bytes for IPv4, 38 for
+ * IPv6: the shorter key is the cheaper hash). */
+static size_t conv_key(uint8_t key[CONV_KEY_LEN], const struct ndl_packet *pkt, bool ports)
 {
+	size_t alen = pkt->ip_version == 4 ? 4 : 16, elen = alen + 2;
 	uint8_t a[18], b[18];
 
-	put_endpoint(a, pkt->src_ip, pkt->ip_version, ports, pkt->sport);
-	put_endpoint(b, pkt->dst_ip, pkt->ip_version, ports, pkt->dport);
+	put_endpoint(a, pkt->src_ip, alen, ports, pkt->sport);
+	put_endpoint(b, pkt->dst_ip, alen, ports, pkt->dport);
 	key[0] = pkt->ip_version;
 	key[1] = pkt->ip_proto;
-	if (endpoint_order(a, b) <= 0) {
-		memcpy(key + 2, a, 18);
-		memcpy(key + 20, b, 18);
+	if (endpoint_order(a, b, elen) <= 0) {
+		memcpy(key + 2, a, elen);
+		memcpy(key + 2 + elen, b, elen);
 	} else {
-		memcpy(key + 2, b, 18);
-		memcpy(key + 20, a, 18);
+		memcpy(key + 2, b, elen);
+		memcpy(key + 2 + elen, a, elen);
 	}
+	return 2 + 2 * elen;
 }
 
 /* Forget conversations idle for longer than the idle option at time now. */
@@ -515,15 +535,14 @@ static bool is_new_conversation(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c
 				const struct ndl_packet *pkt, bool ports)
 {
 	uint8_t key[CONV_KEY_LEN];
-	uint64_t hash;
+	size_t klen = conv_key(key, pkt, ports);
+	uint64_t hash = lru_hash(&c->convs, key, klen);
 	struct lru_node *n;
 	struct conv *cv;
 
-	conv_key(key, pkt, ports);
-	hash = lru_hash(&c->convs, key, sizeof(key));
 	lru_map_prefetch(&c->convs, hash);   /* loads while expire() looks */
 	expire(ctx, c, pkt->ts);
-	n = lru_map_find(&c->convs, key, sizeof(key), hash);
+	n = lru_map_find(&c->convs, key, klen, hash);
 	if (n) {
 		bool idle;
 
@@ -546,10 +565,10 @@ static bool is_new_conversation(struct ndl_chef_ctx *ctx, struct netwatch_ctx *c
 		ctx->host->count(ctx, "alloc_failures", 1);
 		return true;           /* report it; it may be reported again */
 	}
-	memcpy(cv->key, key, sizeof(key));
+	memcpy(cv->key, key, klen);
 	cv->last = pkt->ts;
 	cv->node.key = cv->key;
-	cv->node.keylen = sizeof(key);
+	cv->node.keylen = klen;
 	cv->node.hash = hash;
 	lru_map_insert(&c->convs, &cv->node);
 	return true;
@@ -739,7 +758,7 @@ static void netwatch_packet(struct ndl_chef_ctx *ctx, const struct ndl_packet *p
 	if ((pkt->ip_version != 4 && pkt->ip_version != 6))
 		return;
 
-	if ((pkt->layers & (NDL_LAYER_UDP | NDL_LAYER_TCP)) && pkt->payload_len) {
+	if ((pkt->layers & (NDL_LAYER_UDP | NDL_LAYER_TCP)) && may_be_response(pkt)) {
 		const struct ndl_dns *dns = ctx->host->dns(ctx, pkt);
 
 		if (dns)

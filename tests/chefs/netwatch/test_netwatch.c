@@ -236,6 +236,46 @@ START_TEST(name_learned_from_dns_answer)
 }
 END_TEST
 
+/* A DNS message asking qname over TCP from src to dst: flags, an[], and
+ * the two length bytes before it (RFC 1035 4.2.2). */
+static void feed_dns_tcp(struct h_end src, struct h_end dst, uint16_t flags, const char *qname,
+			 const struct h_rr *an, size_t nan, ndl_time_ns ts)
+{
+	const struct h_q q = { .name = qname, .qtype = 1 };
+	struct hframe m, f;
+	uint8_t framed[2 + sizeof(m.b)];
+
+	/* id 0x4242: its top bit is clear where a UDP header has the QR bit */
+	h_dns(&m, 0x4242, flags, &q, 1, an, nan);
+	framed[0] = (uint8_t)(m.len >> 8);
+	framed[1] = (uint8_t)m.len;
+	memcpy(framed + 2, m.b, m.len);
+	h_tcp_frame(&f, &src, &dst, 0x18, framed, m.len + 2);
+	h_feed(&f, ts);
+}
+
+/* The chef looks past the length bytes for the QR bit, and learns from
+ * the response. */
+START_TEST(name_learned_from_dns_over_tcp)
+{
+	static const uint8_t addr[4] = { 198, 51, 100, 80 };
+	const struct h_rr an = { .name = "big.example", .type = 1, .ttl = 60,
+				  .rdata = addr, .rdlen = 4 };
+	struct h_end resolver = v4(10, 0, 0, 53, 53), client = v4(10, 0, 0, 9, 5001);
+
+	harness_start(chef_so, NULL);
+	feed_dns_tcp(client, resolver, 0x0100, "big.example", NULL, 0, T1);
+	ck_assert_uint_eq(harness_counter("names_learned"), 0);
+	feed_dns_tcp(resolver, client, 0x8180, "big.example", &an, 1, T1 + 1000);
+	ck_assert_uint_eq(harness_counter("names_learned"), 1);
+	feed_tcp(v4(10, 0, 0, 9, 51002), v4(198, 51, 100, 80, 443), T2);
+	ck_assert_uint_eq(H.n, 2);
+	ck_assert_ptr_nonnull(strstr(H.dumplings[1],
+		"\"dst\":{\"ip\":\"198.51.100.80\",\"port\":443,\"name\":\"big.example\","));
+	harness_stop();
+}
+END_TEST
+
 START_TEST(queries_and_failures_teach_nothing)
 {
 	static const uint8_t addr[4] = { 192, 0, 2, 44 };
@@ -516,6 +556,7 @@ static Suite *netwatch_suite(void)
 	tcase_add_test(tc, ipv6_summary_matches_inet_ntop);
 	tcase_add_test(tc, a_conversation_is_reported_once);
 	tcase_add_test(tc, name_learned_from_dns_answer);
+	tcase_add_test(tc, name_learned_from_dns_over_tcp);
 	tcase_add_test(tc, queries_and_failures_teach_nothing);
 	tcase_add_test(tc, names_are_bounded);
 	tcase_add_test(tc, conversations_are_bounded);
