@@ -46,7 +46,7 @@
 
 /* Conversation key: version, protocol, then the lower and the higher
  * endpoint (4 or 16 address bytes, 2 port bytes), so both directions
- * match; at most: */
+ * match. The longest, an IPv6 key: */
 #define CONV_KEY_LEN (2 + 2 * 18)
 /* Name key: version, 16 address bytes. */
 #define NAME_KEY_LEN 17
