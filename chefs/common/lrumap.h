@@ -11,10 +11,16 @@
  * LRU_ENTRY. The map never allocates or frees entries; it only owns its
  * bucket array. A chef whose entries are all one size can take them from
  * a struct lru_pool (below), so that evicting the oldest entry and
- * inserting a new one reuses memory instead of a free and a malloc. Entries are chained per bucket and linked in one list from
- * the least to the most recently used, so lookup, touch, insert and evicting
- * the oldest are all O(1) (amortised for the bucket array, which doubles
- * while the map grows, up to the power of two at or above the cap).
+ * inserting a new one reuses memory instead of a free and a malloc.
+ *
+ * Entries are chained per bucket and linked in one list from the least to
+ * the most recently used, so lookup, touch, insert and evicting the oldest
+ * are all O(1) (amortised for the bucket array, which doubles while the
+ * map grows, up to the power of two at or above the cap). Each entry also
+ * knows what points at it in its chain (the bucket, or the entry before
+ * it), so removing one reads nothing of the others: the oldest entry is
+ * usually last in its chain, since new entries go first, and walking the
+ * chain to it would read every other entry there from memory.
  *
  * Keys usually come off the network, so they are hashed with SipHash-1-3
  * under a random key: nobody outside can choose keys that share a chain.
@@ -48,6 +54,8 @@ struct lru_node {
 	size_t keylen;
 	struct lru_node *lru_prev;   /* towards the least recently used */
 	struct lru_node *lru_next;   /* towards the most recently used */
+	struct lru_node **chain_ref; /* what points at this node: its bucket,
+				      * or the chain field of the node before */
 };
 
 struct lru_map {
@@ -219,9 +227,14 @@ static inline void lru_map_grow(struct lru_map *m)
 		struct lru_node *n = m->buckets[i], *next;
 
 		for (; n; n = next) {
+			struct lru_node **head = &b[n->hash & (nb - 1)];
+
 			next = n->chain;
-			n->chain = b[n->hash & (nb - 1)];
-			b[n->hash & (nb - 1)] = n;
+			n->chain = *head;
+			if (*head)
+				(*head)->chain_ref = &n->chain;
+			*head = n;
+			n->chain_ref = head;
 		}
 	}
 	free(m->buckets);
@@ -242,7 +255,10 @@ static inline void lru_map_insert(struct lru_map *m, struct lru_node *n)
 		lru_map_grow(m);
 	i = n->hash & (m->nbuckets - 1);
 	n->chain = m->buckets[i];
+	if (n->chain)
+		n->chain->chain_ref = &n->chain;
 	m->buckets[i] = n;
+	n->chain_ref = &m->buckets[i];
 	lru_list_append(m, n);
 	m->n++;
 }
@@ -250,17 +266,16 @@ static inline void lru_map_insert(struct lru_map *m, struct lru_node *n)
 /* Unlink n from m; the entry stays the caller's. */
 static inline void lru_map_remove(struct lru_map *m, struct lru_node *n)
 {
-	struct lru_node **pp = &m->buckets[n->hash & (m->nbuckets - 1)];
-
 	/* Evicting or expiring the oldest: the next oldest is looked at soon. */
 	if (m->list.lru_next == n)
 		__builtin_prefetch(n->lru_next);
 
-	while (*pp != n)
-		pp = &(*pp)->chain;
-	*pp = n->chain;
+	*n->chain_ref = n->chain;
+	if (n->chain)
+		n->chain->chain_ref = n->chain_ref;
 	lru_list_unlink(n);
 	n->chain = n->lru_prev = n->lru_next = NULL;
+	n->chain_ref = NULL;
 	m->n--;
 }
 

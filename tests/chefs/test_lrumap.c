@@ -5,6 +5,7 @@
  * least-recently-used order, removal from long chains, the hash, and the
  * entry pool.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,55 @@ START_TEST(remove_from_a_shared_chain)
 		else
 			ck_assert_ptr_eq(n, &it[i].node);
 	}
+	/* the head and the tail of the chain, then one put back */
+	lru_map_remove(&m, &it[3].node);
+	lru_map_remove(&m, &it[0].node);
+	ck_assert_ptr_eq(m.buckets[0], &it[1].node);
+	ck_assert_ptr_null(m.buckets[0]->chain);
+	lru_map_insert(&m, &it[3].node);
+	ck_assert_ptr_eq(m.buckets[0], &it[3].node);
+	lru_map_remove(&m, &it[1].node);
+	ck_assert_ptr_eq(m.buckets[0], &it[3].node);
+	ck_assert_ptr_null(m.buckets[0]->chain);
+	lru_map_remove(&m, &it[3].node);
+	ck_assert_ptr_null(m.buckets[0]);
+	ck_assert_uint_eq(m.n, 0);
 	lru_map_fini(&m);
+}
+END_TEST
+
+/* Entries unlinked in an order that has nothing to do with their chains,
+ * before and after the bucket array grew under them. */
+START_TEST(remove_anywhere_across_growth)
+{
+	struct lru_map m;
+	const uint32_t n = 3000;
+
+	items = calloc(n, sizeof(*items));
+	ck_assert_ptr_nonnull(items);
+	ck_assert_int_eq(lru_map_init(&m, n), 0);
+	for (uint32_t i = 0; i < n / 2; i++)
+		insert(&m, &items[i], i);
+	for (uint32_t i = 0; i < n / 2; i += 3)   /* a third, while still small */
+		lru_map_remove(&m, &items[(i * 7u) % (n / 2)].node);
+	for (uint32_t i = n / 2; i < n; i++)
+		insert(&m, &items[i], i);
+	for (uint32_t i = 1; i < n; i += 2) {     /* every odd one left, after growth */
+		if (items[i].node.lru_next)
+			lru_map_remove(&m, &items[i].node);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		bool linked = items[i].node.lru_next != NULL;
+
+		ck_assert_ptr_eq(find(&m, i), (linked ? &items[i] : NULL));
+	}
+	while (lru_map_oldest(&m))
+		lru_map_remove(&m, lru_map_oldest(&m));
+	ck_assert_uint_eq(m.n, 0);
+	for (size_t b = 0; b < m.nbuckets; b++)
+		ck_assert_ptr_null(m.buckets[b]);
+	lru_map_fini(&m);
+	free(items);
 }
 END_TEST
 
@@ -218,6 +267,7 @@ int main(void)
 	tcase_add_test(tc, finds_everything_across_growth);
 	tcase_add_test(tc, oldest_follows_use);
 	tcase_add_test(tc, remove_from_a_shared_chain);
+	tcase_add_test(tc, remove_anywhere_across_growth);
 	tcase_add_test(tc, hash_depends_on_every_byte_and_length);
 	tcase_add_test(tc, fini_on_zeroed_map);
 	tcase_add_test(tc, pool_is_bounded_and_reuses);
