@@ -16,11 +16,15 @@
  * Entries are chained per bucket and linked in one list from the least to
  * the most recently used, so lookup, touch, insert and evicting the oldest
  * are all O(1) (amortised for the bucket array, which doubles while the
- * map grows, up to the power of two at or above the cap). Each entry also
- * knows what points at it in its chain (the bucket, or the entry before
- * it), so removing one reads nothing of the others: the oldest entry is
- * usually last in its chain, since new entries go first, and walking the
- * chain to it would read every other entry there from memory.
+ * map grows so that it keeps at least two buckets per entry, up to the
+ * power of two at or above twice the cap). With that, three buckets in
+ * five or more are empty, and most lookups of a key not in the map - the
+ * first packet of every new conversation - end at the bucket without
+ * reading an entry from memory. Each entry also knows what points at it in
+ * its chain (the bucket, or the entry before it), so removing one reads
+ * nothing of the others: the oldest entry is usually last in its chain,
+ * since new entries go first, and walking the chain to it would read every
+ * other entry there from memory.
  *
  * Keys usually come off the network, so they are hashed with SipHash-1-3
  * under a random key: nobody outside can choose keys that share a chain.
@@ -61,7 +65,7 @@ struct lru_node {
 struct lru_map {
 	struct lru_node **buckets;   /* owned; NULL before init */
 	size_t nbuckets;             /* a power of two */
-	size_t max_buckets;          /* the power of two at or above cap */
+	size_t max_buckets;          /* the power of two at or above 2 * cap */
 	size_t n;                    /* entries linked */
 	size_t cap;                  /* most entries the user keeps */
 	struct lru_node list;        /* sentinel: list.lru_next is the oldest */
@@ -135,7 +139,7 @@ static inline int lru_map_init(struct lru_map *m, size_t cap)
 	m->list.lru_prev = m->list.lru_next = &m->list;
 	m->cap = cap ? cap : 1;
 	m->max_buckets = LRU_MIN_BUCKETS;
-	while (m->max_buckets < m->cap && m->max_buckets <= SIZE_MAX / 4)
+	while (m->max_buckets / 2 < m->cap && m->max_buckets <= SIZE_MAX / 4)
 		m->max_buckets *= 2;
 	m->nbuckets = LRU_MIN_BUCKETS;
 
@@ -251,7 +255,7 @@ static inline void lru_map_insert(struct lru_map *m, struct lru_node *n)
 {
 	size_t i;
 
-	if (m->n >= m->nbuckets && m->nbuckets < m->max_buckets)
+	if (m->n >= m->nbuckets / 2 && m->nbuckets < m->max_buckets)
 		lru_map_grow(m);
 	i = n->hash & (m->nbuckets - 1);
 	n->chain = m->buckets[i];
