@@ -29,6 +29,7 @@
  * when it comes back.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -490,34 +491,58 @@ static int endpoint_order(const uint8_t *a, const uint8_t *b, size_t n)
 	return 0;
 }
 
-/* Address (alen bytes) then port (zero without ports) at out. */
-static void put_endpoint(uint8_t *out, const uint8_t ip[16], size_t alen, bool ports,
-			 uint16_t port)
+/* Address (alen bytes) then port, most significant byte first, at out;
+ * returns the end. */
+static uint8_t *put_endpoint(uint8_t *out, const uint8_t *ip, size_t alen, uint16_t port)
 {
 	memcpy(out, ip, alen);
-	out[alen] = ports ? (uint8_t)(port >> 8) : 0;
-	out[alen + 1] = ports ? (uint8_t)port : 0;
+	out[alen] = (uint8_t)(port >> 8);
+	out[alen + 1] = (uint8_t)port;
+	return out + alen + 2;
 }
 
-/* pkt's conversation key; returns its length (14 bytes for IPv4, 38 for
- * IPv6: the shorter key is the cheaper hash). */
+/*
+ * pkt's conversation key; returns its length: 14 bytes for IPv4, 38 for
+ * IPv6 (the shorter key is the cheaper hash). Ports are zero without
+ * ports. The endpoint that sorts first (address, then port) goes first.
+ * An IPv4 key is put together in two words and stored a word at a time,
+ * so that the hash, which reads it a word at a time right away, finds each
+ * word in one store instead of waiting for many small ones to reach the
+ * cache.
+ */
 static size_t conv_key(uint8_t key[CONV_KEY_LEN], const struct ndl_packet *pkt, bool ports)
 {
-	size_t alen = pkt->ip_version == 4 ? 4 : 16, elen = alen + 2;
-	uint8_t a[18], b[18];
+	size_t alen = pkt->ip_version == 4 ? 4 : 16;
+	uint16_t sport = ports ? pkt->sport : 0, dport = ports ? pkt->dport : 0;
+	int order = endpoint_order(pkt->src_ip, pkt->dst_ip, alen);
+	bool src_first = order < 0 || (order == 0 && sport <= dport);
+	const uint8_t *ip_lo = src_first ? pkt->src_ip : pkt->dst_ip;
+	const uint8_t *ip_hi = src_first ? pkt->dst_ip : pkt->src_ip;
+	uint16_t port_lo = src_first ? sport : dport, port_hi = src_first ? dport : sport;
+	uint8_t *o = key;
 
-	put_endpoint(a, pkt->src_ip, alen, ports, pkt->sport);
-	put_endpoint(b, pkt->dst_ip, alen, ports, pkt->dport);
-	key[0] = pkt->ip_version;
-	key[1] = pkt->ip_proto;
-	if (endpoint_order(a, b, elen) <= 0) {
-		memcpy(key + 2, a, elen);
-		memcpy(key + 2 + elen, b, elen);
-	} else {
-		memcpy(key + 2, b, elen);
-		memcpy(key + 2 + elen, a, elen);
+	if (alen == 4) {
+		/* bytes 0-7: version, protocol, the first address, its port;
+		 * bytes 8-13: the second address, its port (as lru_load_le
+		 * reads them: byte i of a word is bits 8i to 8i+7) */
+		uint64_t w0, w1;
+
+		w0 = (uint64_t)pkt->ip_version | (uint64_t)pkt->ip_proto << 8 |
+		     lru_load_le(ip_lo, 4) << 16 | (uint64_t)(port_lo >> 8) << 48 |
+		     (uint64_t)(port_lo & 0xff) << 56;
+		w1 = lru_load_le(ip_hi, 4) | (uint64_t)(port_hi >> 8) << 32 |
+		     (uint64_t)(port_hi & 0xff) << 40;
+		w0 = htole64(w0);   /* little-endian bytes, whatever the host */
+		w1 = htole64(w1);
+		memcpy(key, &w0, 8);
+		memcpy(key + 8, &w1, 6);
+		return 14;
 	}
-	return 2 + 2 * elen;
+	*o++ = pkt->ip_version;
+	*o++ = pkt->ip_proto;
+	o = put_endpoint(o, ip_lo, alen, port_lo);
+	o = put_endpoint(o, ip_hi, alen, port_hi);
+	return (size_t)(o - key);
 }
 
 /* Forget conversations idle for longer than the idle option at time now. */
