@@ -424,15 +424,12 @@ static void finish(uv_timer_t *t);
 static void schedule_finish(struct ndl_eater *e, uint64_t delay_ms);
 
 /*
- * May this end be retried? Not when the caller closed, not while lws still
- * holds the connection, and not when the hub said the eater itself is wrong
- * (RFC 6455 section 7.4.1: 1003, 1007-1010; ours: 4104) or the eater
- * refused a message.
+ * Is the end recorded one a reconnecting eater retries? Not when the hub
+ * said the eater itself is wrong (RFC 6455 section 7.4.1: 1003, 1007-1010;
+ * ours: 4104) or the eater refused a message.
  */
-static int may_retry(const struct ndl_eater *e)
+static int end_is_retryable(const struct ndl_eater *e)
 {
-	if (!e->reconnect || e->close_requested || !e->conn_gone)
-		return 0;
 	switch (e->end_code) {
 	case 1003: case 1007: case 1008: case 1009: case 1010:
 	case NDL_EATER_CLOSE_UNAUTHORIZED:
@@ -448,6 +445,13 @@ static int may_retry(const struct ndl_eater *e)
 	default:
 		return 1;
 	}
+}
+
+/* May this end be retried? Not when the caller closed, and not while lws
+ * still holds the connection. */
+static int may_retry(const struct ndl_eater *e)
+{
+	return e->reconnect && !e->close_requested && e->conn_gone && end_is_retryable(e);
 }
 
 /* Half to all of min(min_ms * 2^(attempt-1), max_ms), at random. */
@@ -1309,8 +1313,22 @@ EXPORT int ndl_eater_close(struct ndl_eater *e, int code, const char *reason)
 	default:
 		return -EALREADY;
 	}
-	if (e->end_status || e->end_code)
-		return -EALREADY;  /* the link is already failing */
+	if (e->end_status || e->end_code) {
+		/* The link is failing, and the end is on its way (finish() is
+		 * due). Without a retry to follow, that end is the eater's. With
+		 * one, the caller's close takes its place, so that the eater ends
+		 * instead of trying again (the close callback then reports the
+		 * caller's code, as for any close it asked for). */
+		if (!e->reconnect || !end_is_retryable(e))
+			return -EALREADY;
+		e->end_status = 0;
+		e->end_code = 0;
+		e->end_reason[0] = '\0';
+		e->close_requested = 1;
+		e->close_code = code;
+		memcpy(e->close_reason, reason, n + 1);
+		return 0;
+	}
 	e->close_requested = 1;
 	e->close_code = code;
 	memcpy(e->close_reason, reason, n + 1);

@@ -4,7 +4,8 @@
  * CA file, batch, reconnect and event setters (argument and state errors),
  * token files, wss:// addresses, counters a 0.1 caller does not see, and
  * the reconnect loop: retries until closed, one close callback, a loop the
- * SDK leaves empty.
+ * SDK leaves empty, and a close taken at whatever moment of an attempt it
+ * comes.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -278,6 +279,86 @@ START_TEST(free_while_waiting)
 }
 END_TEST
 
+/*
+ * ndl_eater_close() at every turn of the loop in turn, while a reconnecting
+ * eater's attempts are refused: connecting, just failed (the end recorded,
+ * the retry not yet scheduled), waiting. Whenever it comes, the close is
+ * taken and ends the eater, with the caller's code; none is lost to a
+ * retry.
+ */
+struct close_at {
+	struct ndl_eater *e;
+	uv_check_t check;
+	uv_timer_t guard;
+	int turn, at, rc;
+	int timed_out;
+};
+
+static void close_on_turn(uv_check_t *h)
+{
+	struct close_at *c = h->data;
+
+	if (++c->turn < c->at)
+		return;
+	c->rc = ndl_eater_close(c->e, 4101, "now");
+	uv_check_stop(h);
+}
+
+static void close_at_closed(struct ndl_eater *e, const struct ndl_eater_close_info *info)
+{
+	struct close_at *c = ndl_eater_userdata(e);
+
+	count_close(e, info);
+	uv_timer_stop(&c->guard);
+	uv_close((uv_handle_t *)&c->guard, NULL);
+	uv_close((uv_handle_t *)&c->check, NULL);
+}
+
+static void give_up(uv_timer_t *t)
+{
+	struct close_at *c = t->data;
+
+	c->timed_out = 1;
+	ndl_eater_free(c->e);
+	uv_close((uv_handle_t *)&c->guard, NULL);
+	uv_close((uv_handle_t *)&c->check, NULL);
+}
+
+START_TEST(close_is_never_lost_while_retrying)
+{
+	char hub[64];
+
+	snprintf(hub, sizeof(hub), "127.0.0.1:%d", dead_port());
+	for (int at = 1; at <= 20; at++) {
+		struct close_at c = { .at = at, .rc = 1 };
+		uv_loop_t loop;
+
+		ck_assert_int_eq(uv_loop_init(&loop), 0);
+		c.e = ndl_eater_new(&loop, "x", hub);
+		ck_assert_ptr_nonnull(c.e);
+		ndl_eater_set_userdata(c.e, &c);
+		ck_assert_int_eq(ndl_eater_set_reconnect(c.e, 1, 10, 10), 0);
+		uv_check_init(&loop, &c.check);
+		c.check.data = &c;
+		uv_check_start(&c.check, close_on_turn);
+		uv_timer_init(&loop, &c.guard);
+		c.guard.data = &c;
+		uv_timer_start(&c.guard, give_up, 3000, 0);
+		closes = 0;
+		ck_assert_int_eq(ndl_eater_start(c.e, NULL, NULL, close_at_closed), 0);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		ck_assert_msg(c.rc == 0, "turn %d: ndl_eater_close returned %d", at, c.rc);
+		ck_assert_msg(!c.timed_out, "turn %d: the eater went on retrying", at);
+		ck_assert_int_eq(closes, 1);
+		ck_assert_int_eq(last_close.status, 0);
+		ck_assert_int_eq(last_close.code, 4101);
+		ck_assert_str_eq(last_close.reason, "now");
+		ndl_eater_free(c.e);
+		ck_assert_int_eq(uv_loop_close(&loop), 0);
+	}
+}
+END_TEST
+
 START_TEST(no_reconnect_by_default)
 {
 	struct ndl_eater *e;
@@ -310,6 +391,7 @@ static Suite *eater2_suite(void)
 	tcase_add_test(tc, reconnect_until_closed);
 	tcase_add_test(tc, free_while_waiting);
 	tcase_add_test(tc, no_reconnect_by_default);
+	tcase_add_test(tc, close_is_never_lost_while_retrying);
 	suite_add_tcase(s, tc);
 	return s;
 }

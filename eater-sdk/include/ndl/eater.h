@@ -356,11 +356,17 @@ int ndl_eater_start(struct ndl_eater *e, ndl_eater_connect_cb on_connect,
  * Close the connection with a WebSocket close code and reason
  * (RFC 6455 section 5.5.1); when still connecting, give up instead.
  * The close callback runs later, with status 0, code and reason.
+ * With reconnecting on (ndl_eater_set_reconnect()), this also ends the
+ * eater when it comes just as an attempt failed, before the wait for the
+ * next one: the eater does not try again.
  * @param code   1000, 1001, or 3000-4999 (e.g. 4101 cancelled, 4102 full).
  * @param reason UTF-8 text, at most 123 bytes; copied; NULL means "".
  * @return 0; -EINVAL for a NULL eater, a bad code or a too long reason;
- *         -ENOTCONN before ndl_eater_start(); -EALREADY when the
- *         connection is already ending.
+ *         -ENOTCONN before ndl_eater_start(); -EALREADY when the eater
+ *         is already ending: closed before, or its connection failing
+ *         for good (any failure without reconnecting; with it, one the
+ *         eater does not retry), and then the close callback reports
+ *         that failure.
  */
 int ndl_eater_close(struct ndl_eater *e, int code, const char *reason);
 
