@@ -1313,6 +1313,8 @@ EXPORT int ndl_eater_close(struct ndl_eater *e, int code, const char *reason)
 	default:
 		return -EALREADY;
 	}
+	if (e->close_requested)
+		return -EALREADY;  /* taken while the link was failing (below) */
 	if (e->end_status || e->end_code) {
 		/* The link is failing, and the end is on its way (finish() is
 		 * due). Without a retry to follow, that end is the eater's. With

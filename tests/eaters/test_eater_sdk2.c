@@ -301,6 +301,7 @@ static void close_on_turn(uv_check_t *h)
 	if (++c->turn < c->at)
 		return;
 	c->rc = ndl_eater_close(c->e, 4101, "now");
+	ck_assert_int_eq(ndl_eater_close(c->e, 4101, "again"), -EALREADY);
 	uv_check_stop(h);
 }
 
