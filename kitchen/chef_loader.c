@@ -207,6 +207,8 @@ int ndl__chef_module_open(const char *path, struct ndl_chef_module **out,
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto free_module;
 	}
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
 	m->path = strdup(path);
 	m->module = module_name_of(path);
 	if (!m->path || !m->module) {
@@ -262,7 +264,16 @@ int ndl__chef_catalog_add(struct ndl_chef_catalog *cat, const char *path,
 			  char *err, size_t errlen)
 {
 	struct ndl_chef_module *m, *old;
+	struct stat st;
 	int r;
+
+	/* Found again (a folder given twice): nothing new, nothing to say. */
+	if (stat(path, &st) == 0) {
+		for (size_t i = 0; i < cat->n; i++) {
+			if (cat->modules[i]->dev == st.st_dev && cat->modules[i]->ino == st.st_ino)
+				return 1;
+		}
+	}
 
 	if (cat->n >= CATALOG_MAX) {
 		snprintf(err, errlen, "%s: more than %d chefs found, ignored", path, CATALOG_MAX);
@@ -312,7 +323,7 @@ static int scan_dir(struct ndl_chef_catalog *cat, const char *dir, int depth,
 	char path[PATH_MAX];
 	char err[512];
 	struct stat st;
-	int n, added = 0;
+	int n, r, added = 0;
 
 	n = scandir(dir, &ents, NULL, alphasort);
 	if (n < 0)
@@ -327,7 +338,6 @@ static int scan_dir(struct ndl_chef_catalog *cat, const char *dir, int depth,
 		if (stat(path, &st) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int r;
 			if (depth == 0)
 				continue;
 			r = scan_dir(cat, path, depth - 1, warn, arg);
@@ -337,9 +347,10 @@ static int scan_dir(struct ndl_chef_catalog *cat, const char *dir, int depth,
 		}
 		if (!S_ISREG(st.st_mode) || !is_so_name(name))
 			continue;
-		if (ndl__chef_catalog_add(cat, path, err, sizeof(err)) == 0)
+		r = ndl__chef_catalog_add(cat, path, err, sizeof(err));
+		if (r == 0)
 			added++;
-		else if (warn)
+		else if (r < 0 && warn)
 			warn(arg, err);
 	}
 	for (int i = 0; i < n; i++)

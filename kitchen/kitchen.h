@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
 #include <ndl/chef.h>
 
 /* ------------------------------------------------------------------------ */
@@ -28,6 +30,8 @@ struct ndl_chef_module {
 	char *module;                             /* owned: file name without ".so" */
 	void *handle;                             /* dlopen handle */
 	const struct ndl_chef_descriptor *desc;   /* from the chef, validated */
+	dev_t dev;                                /* the file, to know it again */
+	ino_t ino;
 };
 
 /*
@@ -60,13 +64,17 @@ struct ndl_chef_catalog {
  * Add every "*.so" in dir and in its immediate subdirectories (the build
  * tree keeps one folder per chef) to cat, in name order. A file that is refused is
  * reported through warn (with its reason) and skipped; a chef whose name is
- * already in cat is refused as a duplicate, naming both paths.
+ * already in cat is refused as a duplicate, naming both paths. A file
+ * already in cat (the same folder given twice, or a link to a module) is
+ * skipped without a word.
  * Returns the number of chefs added, or a negative errno when dir cannot
  * be read.
  */
 int ndl__chef_catalog_scan(struct ndl_chef_catalog *cat, const char *dir,
 			   void (*warn)(void *arg, const char *msg), void *arg);
-/* Add one module file; duplicates refused with -EEXIST and a reason in err. */
+/* Add one module file: 0 when added, 1 when that very file (same device
+ * and inode) is already in cat, which is left as it was; another file with
+ * a chef name already in cat is refused with -EEXIST and a reason in err. */
 int ndl__chef_catalog_add(struct ndl_chef_catalog *cat, const char *path,
 			  char *err, size_t errlen);
 struct ndl_chef_module *ndl__chef_catalog_find(const struct ndl_chef_catalog *cat,

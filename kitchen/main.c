@@ -789,6 +789,22 @@ static void warn_cb(void *arg, const char *msg)
 	say(NDL_LOG_WARN, "%s", msg);
 }
 
+/* Whether dir is one of the first n --chef-path folders (the same folder,
+ * however named): scanning it again would only repeat its warnings. */
+static bool scanned_before(const struct args *a, size_t n, const char *dir)
+{
+	struct stat st, seen;
+
+	if (stat(dir, &st) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (stat(a->chef_paths[i], &seen) == 0 && seen.st_dev == st.st_dev &&
+		    seen.st_ino == st.st_ino)
+			return true;
+	}
+	return false;
+}
+
 static int load_catalog(const struct args *a, struct ndl_chef_catalog *cat)
 {
 	char err[1024];
@@ -802,6 +818,8 @@ static int load_catalog(const struct args *a, struct ndl_chef_catalog *cat)
 		}
 	}
 	for (size_t i = 0; i < a->n_chef_paths; i++) {
+		if (scanned_before(a, i, a->chef_paths[i]))
+			continue;
 		r = ndl__chef_catalog_scan(cat, a->chef_paths[i], warn_cb, NULL);
 		if (r < 0) {
 			say(NDL_LOG_ERROR, "cannot read chef folder %s: %s", a->chef_paths[i],
@@ -811,6 +829,9 @@ static int load_catalog(const struct args *a, struct ndl_chef_catalog *cat)
 	}
 	if (a->n_modules == 0) {
 		const char *dir = default_chef_dir();
+
+		if (scanned_before(a, a->n_chef_paths, dir))
+			return 0;
 		r = ndl__chef_catalog_scan(cat, dir, warn_cb, NULL);
 		if (r < 0 && cat->n == 0)
 			say(NDL_LOG_WARN, "cannot read the chef folder %s: %s", dir, strerror(-r));

@@ -151,6 +151,11 @@ START_TEST(catalog_duplicate)
 	ck_assert_msg(strstr(err, fx("good")) && strstr(err, fx("dup")) && strstr(err, "GoodChef"),
 		      "duplicate reason must name the chef and both paths: %s", err);
 	ck_assert_uint_eq(cat.n, 1);
+	/* the very same file again: nothing added, nothing refused */
+	err[0] = '\0';
+	ck_assert_int_eq(ndl__chef_catalog_add(&cat, fx("good"), err, sizeof(err)), 1);
+	ck_assert_str_eq(err, "");
+	ck_assert_uint_eq(cat.n, 1);
 	ck_assert_ptr_nonnull(ndl__chef_catalog_find(&cat, "GoodChef"));
 	ck_assert_ptr_null(ndl__chef_catalog_find(&cat, "EmitChef"));
 	ndl__chef_catalog_free(&cat);

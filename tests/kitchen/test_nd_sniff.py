@@ -122,6 +122,36 @@ def test_default_chef_dir():
         check(p.returncode == 1 and p.stdout == b"", f"no chef at all is an error: {err!r}")
 
 
+def listed(out, chef):
+    """How many times -l lists chef (its options' lines aside)."""
+    return sum(1 for x in out.splitlines() if x.split(" ", 1)[0] == chef)
+
+
+def test_same_chef_folder_twice():
+    # The default folder named again with --chef-path, one folder under two
+    # names, a link to a module already found: each chef is loaded once and
+    # nothing is reported, where a different file with a known chef name is.
+    rc, out, err = run("-l")
+    builtin = sum(1 for x in out.splitlines() if not x.startswith(" "))
+    check(rc == 0 and builtin > 0, f"the build tree's chefs are listed: {out!r}")
+    rc, out, err = run("-l", "--chef-path", os.path.join(ndltest.BUILD, "chefs"))
+    check(rc == 0 and sum(1 for x in out.splitlines() if not x.startswith(" ")) == builtin
+          and err == "",
+          f"--chef-path naming the default folder changes nothing: {err!r}")
+    one, two = os.path.join(tmp, "one"), os.path.join(tmp, "two")
+    os.makedirs(one)
+    os.makedirs(two)
+    shutil.copy(EMIT, one)
+    os.symlink(os.path.join(one, "fx_emit.so"), os.path.join(two, "link.so"))
+    rc, out, err = run("-l", "--chef-path", one, "--chef-path", one + "/.", "--chef-path", two,
+                       "-m", os.path.join(one, "fx_emit.so"))
+    check(rc == 0 and listed(out, "EmitChef") == 1 and err == "",
+          f"one file found four ways is one chef, quietly: {out!r} {err!r}")
+    rc, out, err = run("-l", "--chef-path", one, "-m", EMIT)
+    check(rc == 0 and listed(out, "EmitChef") == 1 and "duplicate refused" in err,
+          f"another file with the same chef is still refused: {err!r}")
+
+
 def test_stdout_replay():
     rc, out, err = run("--stdout", "-m", EMIT, "-r", PCAP, "-p", "1", "-n", "k1")
     check(rc == 0, f"--stdout -r exits 0 ({rc}: {err})")
@@ -358,6 +388,7 @@ def test_live_sigterm():
 
 
 for t in [test_help_and_version, test_chef_list, test_cli_errors, test_default_chef_dir,
+          test_same_chef_folder_twice,
           test_stdout_replay,
           test_odd_linktype, test_times_after_2038, test_parse_errors_summary, test_hub_replay, test_hub_unreachable, test_hub_comes_late, test_hub_kicks,
           test_live_sigterm]:
