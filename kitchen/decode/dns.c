@@ -181,12 +181,7 @@ static void sb_escaped(struct sbuf *b, const uint8_t *s, size_t n, bool in_name,
 	}
 }
 
-/*
- * Addresses in text without the printf machinery: dotted quad, and IPv6
- * in the RFC 5952 form (lowercase, no leading zeros, the longest run of
- * two or more zero groups - the first on a tie - as "::", and the
- * IPv4-mapped prefix ::ffff:0:0/96 with a dotted quad).
- */
+/* Decimal digits of v, without the printf machinery. */
 static void sb_dec(struct sbuf *b, unsigned int v)
 {
 	char t[10];
@@ -199,58 +194,14 @@ static void sb_dec(struct sbuf *b, unsigned int v)
 	sb_putn(b, t + k, sizeof(t) - k);
 }
 
-static void sb_ipv4(struct sbuf *b, const uint8_t a[4])
+/* An address as every other field of the kitchen writes one (ndl/names.h:
+ * what inet_ntop writes). */
+static void sb_ip(struct sbuf *b, int version, const uint8_t *a)
 {
-	for (int i = 0; i < 4; i++) {
-		if (i)
-			sb_putc(b, '.');
-		sb_dec(b, a[i]);
-	}
-}
+	char t[NDL_IPV6_TEXT_MAX];
+	char *end = version == 4 ? ndl_ipv4_text(t, a) : ndl_ipv6_text(t, a);
 
-static void sb_ipv6(struct sbuf *b, const uint8_t a[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-	unsigned int g[8];
-	int best = -1, best_len = 0, i;
-
-	if (memcmp(a, mapped, 12) == 0) {
-		sb_putn(b, "::ffff:", 7);
-		sb_ipv4(b, a + 12);
-		return;
-	}
-	for (i = 0; i < 8; i++)
-		g[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
-	for (i = 0; i < 8;) {
-		int j = i;
-
-		while (j < 8 && g[j] == 0)
-			j++;
-		if (j - i > best_len && j - i >= 2) {
-			best = i;
-			best_len = j - i;
-		}
-		i = j > i ? j : i + 1;
-	}
-	for (i = 0; i < 8; i++) {
-		char t[5];
-		size_t k = 0;
-		int shift;
-
-		if (i == best) {
-			sb_putn(b, "::", 2);
-			i += best_len - 1;
-			continue;
-		}
-		if (i > 0 && i != best + best_len)
-			t[k++] = ':';
-		for (shift = 12; shift > 0 && (g[i] >> shift) == 0; shift -= 4)
-			;
-		for (; shift >= 0; shift -= 4)
-			t[k++] = hex[g[i] >> shift & 0xf];
-		sb_putn(b, t, k);
-	}
+	sb_putn(b, t, (size_t)(end - t));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -424,11 +375,11 @@ static void render_rdata(struct ndl_dns_rr *rr, const struct ndl__rd *msg, size_
 	switch (rr->type) {
 	case T_A:
 		if (rr->rdlength == 4)
-			sb_ipv4(&out, rr->rdata);
+			sb_ip(&out, 4, rr->rdata);
 		break;
 	case T_AAAA:
 		if (rr->rdlength == 16)
-			sb_ipv6(&out, rr->rdata);
+			sb_ip(&out, 6, rr->rdata);
 		break;
 	case T_MX:
 		RD_BE16(&rd, pref, bad);

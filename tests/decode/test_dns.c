@@ -660,6 +660,7 @@ START_TEST(test_aaaa_forms)
 		{ { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1 },
 		  "2001:db8::1:0:0:1" },                      /* the first on a tie */
 		{ { [10] = 0xff, [11] = 0xff, 192, 0, 2, 33 }, "::ffff:192.0.2.33" },
+		{ { [12] = 192, 0, 2, 33 }, "::192.0.2.33" },   /* as inet_ntop */
 		{ { 0xfe, 0x80, [8] = 0x0a, 0xbc, 0, 0x0f, 0xf0, 0, 0, 0 },
 		  "fe80::abc:f:f000:0" },
 	};
@@ -670,7 +671,8 @@ START_TEST(test_aaaa_forms)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		ck_assert_str_eq(aaaa_text(cases[i].a), cases[i].text);
 
-	/* Agree with the C library where both follow RFC 5952. */
+	/* Agree with the C library, and so with the address fields of every
+	 * dumpling; about one draw in eleven falls in ::/96 (dotted). */
 	srand(5952);
 	for (i = 0; i < 2000; i++) {
 		for (int g = 0; g < 8; g++) {
@@ -681,7 +683,6 @@ START_TEST(test_aaaa_forms)
 			a[2 * g] = (uint8_t)(v >> 8);
 			a[2 * g + 1] = (uint8_t)v;
 		}
-		a[0] |= 0x20;           /* keep clear of the ::/96 special forms */
 		ck_assert_ptr_nonnull(inet_ntop(AF_INET6, a, want, sizeof(want)));
 		ck_assert_str_eq(aaaa_text(a), want);
 	}

@@ -311,7 +311,8 @@ struct ndl_dns_rr {
 	uint16_t rdlength;            /* 1.0 */
 	const uint8_t *rdata;         /* 1.0: rdlength bytes (borrowed) */
 	/*
-	 * 1.0: RDATA in presentation form for A, AAAA ("192.0.2.1"), CNAME,
+	 * 1.0: RDATA in presentation form for A, AAAA ("192.0.2.1", and
+	 * IPv6 as inet_ntop writes it, like every address field), CNAME,
 	 * NS, PTR, DNAME (a name), MX ("10 mail.example.com"), TXT (the
 	 * strings joined by spaces, unprintable bytes as \DDD); "" otherwise.
 	 */
