@@ -80,6 +80,8 @@ struct chef {
 	size_t index;                         /* in k->chefs */
 	const struct ndl_chef_module *m;
 	const struct ndl_chef_descriptor *d;
+	char *head;                           /* its envelopes' opening (owned) */
+	size_t head_len;
 	struct ndl__opt_value vals[NDL__OPT_MAX];
 	size_t n_opts;
 	bool init_ran;
@@ -144,9 +146,8 @@ struct out_dumpling {
 struct station {
 	struct ndl_kitchen *k;
 	unsigned int index;
-	/* copies of the kitchen's, so that a station thread reads nothing on
+	/* a copy of the kitchen's, so that a station thread reads nothing on
 	 * the cache lines the caller's thread writes for every dumpling */
-	const char *kitchen_name;
 	bool live_clock;
 	struct chef **chefs;                  /* its chefs, in the order added */
 	size_t n_chefs;                       /* read by the caller for every packet */
@@ -371,8 +372,8 @@ static struct ndl_jw *host_emit_begin(struct ndl_chef_ctx *ctx, enum ndl_driver 
 	/* The number is taken only once the dumpling is whole (emit_end), so a
 	 * malformed one leaves no gap; one lost later does (docs/protocol.md 4).
 	 * A station thread's dumplings are numbered as they are sent. */
-	ndl_envelope_begin_seq(&s->jwb, c->d->name, s->kitchen_name, t, driver,
-			       s->threaded ? 0 : s->k->next_seq);
+	ndl_envelope_begin_head(&s->jwb, c->head, c->head_len, t, driver,
+				s->threaded ? 0 : s->k->next_seq);
 	s->open = c;
 	s->open_driver = driver;
 	s->payload_start = s->jwb.len;
@@ -613,7 +614,6 @@ static struct station *station_new(struct ndl_kitchen *k, unsigned int index)
 	memset(s, 0, sizeof(*s));
 	s->k = k;
 	s->index = index;
-	s->kitchen_name = k->name;
 	s->live_clock = k->live_clock;
 	if (index == 0) {
 		s->dns_errs = k->stats.dns_errors;
@@ -819,6 +819,7 @@ static void chef_free(struct chef *c)
 	if (!c)
 		return;
 	free(c->ctx.state);
+	free(c->head);
 	free(c);
 }
 
@@ -826,6 +827,7 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 			  char *err, size_t errlen)
 {
 	const struct ndl_chef_descriptor *d = m->desc;
+	struct ndl_jwb head;
 	struct chef *c;
 	char why[160];
 	int r;
@@ -870,6 +872,17 @@ int ndl__kitchen_add_chef(struct ndl_kitchen *k, const struct ndl_chef_module *m
 	c->d = d;
 	c->ctx.host = &k->host;
 	c->log_window_start = mono_ns();
+	/* Names escaped once, not for every dumpling. */
+	ndl_jwb_init(&head, SIZE_MAX);
+	ndl_envelope_head(&head, d->name, k->name);
+	if (ndl_jwb_error(&head)) {
+		ndl_jwb_free(&head);
+		snprintf(err, errlen, "out of memory");
+		r = -ENOMEM;
+		goto free_chef;
+	}
+	c->head = head.buf;   /* the writer's buffer, now the chef's */
+	c->head_len = head.len;
 	for (size_t i = 0; d->options && d->options[i].key && i < NDL__OPT_MAX; i++) {
 		r = ndl__opt_parse(&d->options[i], d->options[i].default_value, &c->vals[i],
 				   why, sizeof(why));

@@ -67,17 +67,8 @@ void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen
 	memcpy((p), (lit), sizeof(lit) - 1); \
 } while (0)
 
-void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
-			    ndl_time_ns creation_time, enum ndl_driver driver,
-			    uint64_t seq)
+void ndl_envelope_head(struct ndl_jwb *w, const char *chef, const char *kitchen)
 {
-	/* From creation_time on the bytes are built back to front (the digit
-	 * routines write backwards) and appended at once. */
-	char tail[64 + 2 * NDL__JW_NUM_MAX];   /* the literals take 57 bytes at most */
-	char *end = tail + sizeof(tail), *p = end;
-
-	/* The fixed parts are appended whole; the writer then stands where
-	 * it would after key("payload") inside one object. */
 	ndl_jwb_reset(w);
 	APPEND(w, "{\"metadata\":{\"chef\":");
 	if (chef)
@@ -89,6 +80,16 @@ void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kit
 		ndl__jwb_put_string(w, kitchen, strlen(kitchen));
 	else
 		APPEND(w, "null");
+}
+
+/* The rest of the envelope's metadata after its head, and "payload". */
+static void put_tail(struct ndl_jwb *w, ndl_time_ns creation_time, enum ndl_driver driver,
+		     uint64_t seq)
+{
+	/* Built back to front (the digit routines write backwards) and
+	 * appended at once. */
+	char tail[64 + 2 * NDL__JW_NUM_MAX];   /* the literals take 57 bytes at most */
+	char *end = tail + sizeof(tail), *p = end;
 
 	PREPEND(p, "},\"payload\":");
 	if (seq > 0) {
@@ -110,7 +111,26 @@ void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kit
 	p = ndl__jw_time_rev(p, creation_time);
 	PREPEND(p, ",\"creation_time\":");
 	ndl_jwb_append(w, p, (size_t)(end - p));
+	/* The fixed parts were appended whole; the writer now stands where it
+	 * would after key("payload") inside one object. */
 	ndl__jwb_member_value_due(w);
+}
+
+void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
+			    ndl_time_ns creation_time, enum ndl_driver driver,
+			    uint64_t seq)
+{
+	ndl_envelope_head(w, chef, kitchen);
+	put_tail(w, creation_time, driver, seq);
+}
+
+void ndl_envelope_begin_head(struct ndl_jwb *w, const char *head, size_t len,
+			     ndl_time_ns creation_time, enum ndl_driver driver,
+			     uint64_t seq)
+{
+	ndl_jwb_reset(w);
+	ndl_jwb_append(w, head, len);
+	put_tail(w, creation_time, driver, seq);
 }
 
 void ndl_envelope_end(struct ndl_jwb *w)

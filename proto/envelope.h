@@ -57,6 +57,21 @@ void ndl_envelope_begin(struct ndl_jwb *w, const char *chef, const char *kitchen
 void ndl_envelope_begin_seq(struct ndl_jwb *w, const char *chef, const char *kitchen,
 			    ndl_time_ns creation_time, enum ndl_driver driver,
 			    uint64_t seq);
+/*
+ * The envelope's opening for chef and kitchen, written into w (reset
+ * first): the bytes ndl_envelope_begin_seq starts with,
+ *   {"metadata":{"chef":"X","kitchen":null
+ * A writer of many dumplings for one chef makes it once and keeps a copy
+ * for ndl_envelope_begin_head, which spares escaping both names each time.
+ */
+void ndl_envelope_head(struct ndl_jwb *w, const char *chef, const char *kitchen);
+/*
+ * As ndl_envelope_begin_seq, with the opening head[0..len) made by
+ * ndl_envelope_head.
+ */
+void ndl_envelope_begin_head(struct ndl_jwb *w, const char *head, size_t len,
+			     ndl_time_ns creation_time, enum ndl_driver driver,
+			     uint64_t seq);
 /* Close the envelope begun by ndl_envelope_begin (after the payload). */
 void ndl_envelope_end(struct ndl_jwb *w);
 

@@ -117,6 +117,55 @@ START_TEST(test_begin_resets)
 }
 END_TEST
 
+/* A head made once and begun from: the bytes of ndl_envelope_begin_seq,
+ * escaped names, null kitchen and every driver included, then a payload
+ * checked as after any other begin. */
+START_TEST(test_begin_from_head)
+{
+	static const struct { const char *chef, *kitchen; } names[] = {
+		{ "DNSLookupChef", "lo_kitchen" }, { "C", NULL }, { "Chef", "k\"1\n\xff" },
+	};
+	static const enum ndl_driver drivers[] = {
+		NDL_DRIVER_PACKET, NDL_DRIVER_INTERVAL, (enum ndl_driver)7,
+	};
+	struct ndl_jwb head;
+	char want[512];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ndl_jwb_init(&head, SIZE_MAX);
+		ndl_envelope_head(&head, names[i].chef, names[i].kitchen);
+		ck_assert_int_eq(ndl_jwb_error(&head), 0);
+		for (size_t d = 0; d < sizeof(drivers) / sizeof(drivers[0]); d++) {
+			for (uint64_t seq = 0; seq < 3; seq += 2) {
+				ndl_envelope_begin_seq(&W, names[i].chef, names[i].kitchen, -T0,
+						       drivers[d], seq);
+				ck_assert_uint_lt(W.len, sizeof(want));
+				memcpy(want, W.buf, W.len + 1);
+				ndl_jw_key(J, "stale");   /* an error begin must forget */
+				ndl_envelope_begin_head(&W, head.buf, head.len, -T0, drivers[d], seq);
+				ck_assert_str_eq(W.buf, want);
+				ck_assert_int_eq(ndl_jwb_error(&W), 0);
+				ndl_jw_uint(J, seq);
+				ndl_envelope_end(&W);
+				ck_assert_int_eq(ndl_jwb_error(&W), 0);
+				ck_assert(ndl_jwb_complete(&W));
+			}
+		}
+		ndl_jwb_free(&head);
+	}
+	/* the payload is still due: a second value is refused */
+	ndl_jwb_init(&head, SIZE_MAX);
+	ndl_envelope_head(&head, "C", "k");
+	ndl_envelope_begin_head(&W, head.buf, head.len, 0, NDL_DRIVER_PACKET, 1);
+	ck_assert_str_eq(W.buf, "{\"metadata\":{\"chef\":\"C\",\"kitchen\":\"k\","
+			 "\"creation_time\":0.000000,\"driver\":\"packet\",\"seq\":1},\"payload\":");
+	ndl_jw_null(J);
+	ndl_jw_null(J);
+	ck_assert_int_ne(ndl_jwb_error(&W), 0);
+	ndl_jwb_free(&head);
+}
+END_TEST
+
 /* Payloads a chef can get wrong, each caught by the writer. */
 START_TEST(test_bad_payloads)
 {
@@ -579,6 +628,7 @@ static Suite *envelope_suite(void)
 	tcase_add_test(tc, test_begin_escapes_and_negative_time);
 	tcase_add_test(tc, test_begin_unknown_driver);
 	tcase_add_test(tc, test_begin_resets);
+	tcase_add_test(tc, test_begin_from_head);
 	tcase_add_test(tc, test_bad_payloads);
 	tcase_add_test(tc, test_envelope_limit);
 	tcase_add_test(tc, test_envelope_prefix_over_limit);
