@@ -94,6 +94,7 @@ struct ndl__capture {
 	bool thread_started;
 	atomic_bool stop;          /* the thread is asked to stop */
 	atomic_bool exited;        /* the thread has returned */
+	uint64_t cpu_ns;           /* its CPU time, set before exited */
 	int stop_fd;               /* live: eventfd that wakes the thread's poll */
 	uv_async_t wake;           /* the thread handed a batch over */
 	bool wake_init;
@@ -567,6 +568,7 @@ static void *replay_thread(void *arg)
 			break;
 		}
 	}
+	c->cpu_ns = ndl__thread_cpu_ns();
 	atomic_store(&c->exited, true);
 	return NULL;
 }
@@ -643,6 +645,7 @@ static void *live_thread(void *arg)
 	}
 	ndl__pktq_finish(&c->q, 0, NULL);
 out:
+	c->cpu_ns = ndl__thread_cpu_ns();
 	atomic_store(&c->exited, true);
 	return NULL;
 }
@@ -923,10 +926,26 @@ void ndl__capture_drain(struct ndl__capture *c)
 	consume(c, SIZE_MAX);
 }
 
+/* The CPU time the capture thread has used so far (0 if none ran). */
+static uint64_t thread_cpu(struct ndl__capture *c)
+{
+	clockid_t id;
+	struct timespec ts;
+
+	if (!c->thread_started)
+		return 0;
+	if (!atomic_load(&c->exited) && pthread_getcpuclockid(c->thread, &id) == 0 &&
+	    clock_gettime(id, &ts) == 0)
+		return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* it has ended (its clock may be gone): what it left, or unknown */
+	return atomic_load(&c->exited) ? c->cpu_ns : 0;
+}
+
 void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->replay_done = c->replay && c->ended;
+	out->thread_cpu_ns = thread_cpu(c);
 	if (c->replay)
 		return;
 	for (size_t i = 0; i < c->n_src; i++) {

@@ -105,6 +105,7 @@ void ndl__capture_close(struct ndl__capture *c);
 struct ndl__capture_stats {
 	uint64_t received;     /* by libpcap, live only (pcap_stats ps_recv) */
 	uint64_t kernel_drops; /* ps_drop: no room in the capture buffer, live only */
+	uint64_t thread_cpu_ns; /* CPU time of the capture thread so far */
 	bool replay_done;
 };
 

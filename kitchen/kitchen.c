@@ -192,6 +192,7 @@ struct station {
 	pthread_cond_t thread_cv;             /* the thread waits: input, or room out */
 	pthread_cond_t caller_cv;             /* the caller waits: room in, or output */
 	bool joined;                          /* the thread has ended */
+	uint64_t cpu_ns;                      /* the thread's CPU time, set as it ends */
 	/* written by either side now and then, read by the other often */
 	_Alignas(64) atomic_bool thread_waits;
 	atomic_bool caller_waits;
@@ -1362,6 +1363,7 @@ static void *station_thread(void *arg)
 			wake_loop_if_waiting(s);
 		}
 	}
+	s->cpu_ns = ndl__thread_cpu_ns();   /* read after the join */
 	return NULL;
 }
 
@@ -1635,6 +1637,26 @@ void ndl__kitchen_set_threads(struct ndl_kitchen *k, unsigned int n, uint64_t ca
 unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k)
 {
 	return k->n_stations;
+}
+
+uint64_t ndl__thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+unsigned int ndl__kitchen_thread_cpu(const struct ndl_kitchen *k, uint64_t cpu_ns[],
+				     unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 1; i < k->n_stations && n < max; i++)
+		if (k->stations[i]->joined)
+			cpu_ns[n++] = k->stations[i]->cpu_ns;
+	return n;
 }
 
 int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i)

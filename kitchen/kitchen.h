@@ -216,6 +216,15 @@ unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k);
  * -ENOENT for no such chef. */
 int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i);
 /*
+ * After ndl__kitchen_halt: the CPU time each chef thread used, in
+ * nanoseconds, into cpu_ns[0..max) in thread order (1 and up). Returns how
+ * many it wrote: 0 when the chefs never left the caller's thread.
+ */
+unsigned int ndl__kitchen_thread_cpu(const struct ndl_kitchen *k, uint64_t cpu_ns[],
+				     unsigned int max);
+/* The CPU time the calling thread has used, in nanoseconds (0 if unknown). */
+uint64_t ndl__thread_cpu_ns(void);
+/*
  * wake(arg) is called from a chef thread when dumplings wait to be sent
  * and the thread has nothing else to do (or no room for more): the
  * caller's loop should call ndl__kitchen_flush soon. Must be safe to call

@@ -1255,6 +1255,28 @@ static void print_counter(void *arg, const char *chef, const char *counter, uint
 	fprintf((FILE *)arg, "nd-sniff:   %s.%s: %llu\n", chef, counter, (unsigned long long)value);
 }
 
+/*
+ * With -v: the CPU time of each of the kitchen's threads, e.g.
+ * "CPU seconds by thread: main 0.83, nd-capture 0.21, nd-chefs-1 0.66
+ * (1.70 in all)". The busiest thread bounds the kitchen's speed however
+ * many CPUs it has (docs/operations.md, chef threads).
+ */
+static void print_thread_cpu(struct app *app, FILE *out)
+{
+	uint64_t chefs[NDL_KITCHEN_MAX_THREADS];
+	unsigned int n = ndl__kitchen_thread_cpu(app->k, chefs, NDL_KITCHEN_MAX_THREADS);
+	uint64_t main_ns = ndl__thread_cpu_ns(), all = main_ns + app->cstats.thread_cpu_ns;
+
+	fprintf(out, "nd-sniff: CPU seconds by thread: main %.2f", main_ns / 1e9);
+	if (app->cstats.thread_cpu_ns)
+		fprintf(out, ", nd-capture %.2f", app->cstats.thread_cpu_ns / 1e9);
+	for (unsigned int i = 0; i < n; i++) {
+		fprintf(out, ", nd-chefs-%u %.2f", i + 1, chefs[i] / 1e9);
+		all += chefs[i];
+	}
+	fprintf(out, " (%.2f in all)\n", all / 1e9);
+}
+
 /* The statistics at exit, as lines "nd-sniff: ..." written to out. */
 static void print_stats(struct app *app, FILE *out)
 {
@@ -1329,6 +1351,8 @@ static void print_stats(struct app *app, FILE *out)
 	}
 	ndl__kitchen_foreach_chef_counter(app->k, print_counter, out);
 	ndl__nmsg_input_print_stats(&app->nstats, out);
+	if (verbosity >= 1)
+		print_thread_cpu(app, out);
 }
 
 

@@ -77,6 +77,27 @@ def chef_lines(err):
     return sorted(l for l in err.splitlines() if l.startswith("nd-sniff: chef "))
 
 
+def cpu_by_thread(err, n):
+    """-v's last line: the CPU time of the main thread, the capture thread
+    and each of the n - 1 chef threads, and their sum."""
+    m = re.search(r"^nd-sniff: CPU seconds by thread: (.*) \((\d+\.\d\d) in all\)$", err,
+                  re.M)
+    kt.check(m is not None, f"{n} threads: -v gives the CPU time by thread: {err[-600:]}")
+    if not m:
+        return
+    threads = {}
+    for part in m.group(1).split(", "):
+        name, _, secs = part.rpartition(" ")
+        threads[name] = float(secs)
+    want = ["main", "nd-capture"] + [f"nd-chefs-{i}" for i in range(1, n)]
+    kt.check(list(threads) == want, f"{n} threads: CPU time of {want}: {m.group(0)}")
+    kt.check(threads.get("main", 0) > 0 and
+             any(v > 0 for t, v in threads.items() if t.startswith("nd-chefs-")),
+             f"{n} threads: the main thread and a chef thread used CPU: {m.group(0)}")
+    kt.check(abs(sum(threads.values()) - float(m.group(2))) <= 0.005 * len(threads) + 1e-9,
+             f"{n} threads: the sum is the threads' sum: {m.group(0)}")
+
+
 def stop_from_a_pipe(pcap):
     """A replay from a pipe that stays open: the chef threads' dumplings
     reach standard output while the kitchen waits for more (the threads wake
@@ -194,6 +215,8 @@ def main():
             kt.check(chef_lines(err) == chef_lines(err1),
                      f"{n} threads: the same counts per chef:\n{chef_lines(err)}\n"
                      f"{chef_lines(err1)}")
+            cpu_by_thread(err, int(n))
+        kt.check("CPU seconds by thread" not in err1, "without -v, no CPU line")
         # the setting is shown, and a bad one refused
         rc, out, _ = kt.run("--stdout", "-r", pcap, "--chef-threads", "3", "--test-config")
         kt.check("chef-threads = 3" in out, "--test-config shows chef-threads")
