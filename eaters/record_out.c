@@ -56,7 +56,7 @@ char *ndl__rec_expand(const char *pattern, const char *chef, uint64_t n, time_t 
 	}
 	if (!chef)
 		chef = "all";
-	for (i = 0; chef[i] && i < sizeof(safe) - 1; i++) {
+	for (i = 0; i < sizeof(safe) - 1 && chef[i]; i++) {
 		char c = chef[i];
 
 		safe[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

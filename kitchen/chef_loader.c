@@ -81,12 +81,13 @@ static int check_descriptor(const struct ndl_chef_descriptor *d, char *err, size
 	if (major != NDL_CHEF_ABI_MAJOR) {
 		snprintf(err, errlen, "built for chef ABI %u.%u, this kitchen speaks %u.%u "
 			 "(major versions differ)", major, minor,
-			 NDL_CHEF_ABI_MAJOR, NDL_CHEF_ABI_MINOR);
+			 (unsigned int)NDL_CHEF_ABI_MAJOR, (unsigned int)NDL_CHEF_ABI_MINOR);
 		return -EPROTO;
 	}
 	if (minor > NDL_CHEF_ABI_MINOR) {
 		snprintf(err, errlen, "built for chef ABI %u.%u, newer than this kitchen's %u.%u",
-			 major, minor, NDL_CHEF_ABI_MAJOR, NDL_CHEF_ABI_MINOR);
+			 major, minor, (unsigned int)NDL_CHEF_ABI_MAJOR,
+			 (unsigned int)NDL_CHEF_ABI_MINOR);
 		return -EPROTO;
 	}
 	if (d->struct_size < DESC_SIZE_1_0) {
