@@ -58,15 +58,15 @@ struct ndl__pktq {
 	size_t n_queued;                /* batches in that list */
 	bool waiting;                   /* the producer waits for room */
 	bool starved;                   /* the consumer found nothing queued */
-	bool decode;                    /* the producer decodes (its own) */
 	struct ndl__pktq_batch *free;   /* released, still mapped */
 	size_t n_free;
 	bool finished;                  /* the producer has said its last */
 	int status;                     /* its status: 0, or a negative errno */
 	char why[256];                  /* and why, when status < 0 */
 	bool cancelled;                 /* the consumer wants no more */
-	/* the producer's own */
-	struct ndl__pktq_batch *fill;   /* being filled; not visible to the consumer */
+	/* the producer's own, read for every packet: on a line of its own */
+	_Alignas(64) struct ndl__pktq_batch *fill; /* being filled; not visible to the consumer */
+	bool decode;                    /* the producer decodes the packets it puts */
 	void (*notify)(void *arg);
 	void *notify_arg;
 };
