@@ -150,18 +150,35 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
                          "dns_messages": tshark_summ["layers"]["DNS"]}
     else:
         step("tshark is not installed (Debian: tshark): left out")
-    def to_stdout(label, chefs):
+    def to_stdout(label, chefs, extra=()):
         step(f"offline: nd-sniff, {label}")
-        r, walls = best_of(a.repeat, kitchen_argv(paths, chefs, big, ["--stdout"]))
+        r, walls = best_of(a.repeat, kitchen_argv(paths, chefs, big,
+                                                  ["--stdout", *extra]))
         got = kitchen_packets(r.stderr)
         if got != n:
             raise RuntimeError(f"nd-sniff ({label}) read {got} packets of {n}")
-        return {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu, "walls": walls,
-                "maxrss_kb": r.maxrss_kb,
-                "dumplings": int(STATS_RE.search(r.stderr).group(3))}
+        out = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu, "walls": walls,
+               "maxrss_kb": r.maxrss_kb,
+               "dumplings": int(STATS_RE.search(r.stderr).group(3))}
+        threads = thread_cpu(r.stderr)
+        if threads:
+            out["threads_cpu_s"] = threads
+        return out
 
     for label, chefs in CHEF_SETS:
-        res["kitchen " + label] = to_stdout(label, chefs)
+        res["kitchen " + label] = to_stdout(label, chefs, ["-v"] if not chefs else [])
+    # What more CPUs would give: with THREADS_PROJECTED chef threads the
+    # kitchen can go no faster than its busiest thread, even with a CPU for
+    # each (on fewer CPUs the threads share them, which makes this figure
+    # pessimistic, never flattering).
+    r = to_stdout(f"all built-in chefs, {THREADS_PROJECTED} chef threads",
+                  [], ["-v", "--chef-threads", str(THREADS_PROJECTED)])
+    if r.get("threads_cpu_s"):
+        busiest = max(r["threads_cpu_s"], key=r["threads_cpu_s"].get)
+        r["busiest"] = busiest
+        r["busiest_cpu_s"] = r["threads_cpu_s"][busiest]
+        r["projected_pps"] = n / r["busiest_cpu_s"]
+        res[f"kitchen all built-in chefs, {THREADS_PROJECTED} threads"] = r
     # Each chef of the all-chefs set alone: a chef thread runs one chef's
     # packets in order, so the slowest of them bounds the set on any
     # number of CPUs.
@@ -189,6 +206,23 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
         if k != "chefs alone":
             v["pps"] = v["packets"] / v["wall_s"]
     return res
+
+
+# chef threads (the caller's included) for the projection to more CPUs
+THREADS_PROJECTED = 4
+THREAD_CPU_RE = re.compile(r"CPU seconds by thread: (.*) \(")
+
+
+def thread_cpu(stderr):
+    """nd-sniff -v's CPU seconds by thread, as {thread: seconds}, or None."""
+    m = THREAD_CPU_RE.search(stderr)
+    if not m:
+        return None
+    out = {}
+    for part in m.group(1).split(", "):
+        name, _, secs = part.rpartition(" ")
+        out[name] = float(secs)
+    return out
 
 
 def default_chefs(paths):
@@ -570,6 +604,9 @@ def rows_and_goals(res):
              ("kitchen PacketCountChef", "nd-sniff PacketCountChef"),
              ("kitchen DNSLookupChef", "nd-sniff DNSLookupChef"),
              ("kitchen all built-in chefs", "nd-sniff all built-in chefs"),
+             (f"kitchen all built-in chefs, {THREADS_PROJECTED} threads",
+              f"nd-sniff all built-in chefs, {THREADS_PROJECTED} chef threads, "
+              "a CPU each (projected)"),
              ("kitchen slowest chef alone", "nd-sniff slowest chef alone"),
              ("hub DNSLookupChef", "nd-sniff DNSLookupChef -> nd-hub"),
              ("hub all built-in chefs", "nd-sniff all built-in chefs -> nd-hub")]
@@ -578,10 +615,11 @@ def rows_and_goals(res):
         if not r:
             continue
         parts = []
+        pps = r.get("projected_pps", r["pps"])
         if key not in ("libpcap", "tshark") and lim:
-            parts.append(f"{r['pps'] / lim:.2f}x libpcap")
+            parts.append(f"{pps / lim:.2f}x libpcap")
         if key.startswith(("kitchen", "hub")) and tcpd:
-            parts.append(f"{r['pps'] / tcpd:.2f}x tcpdump")
+            parts.append(f"{pps / tcpd:.2f}x tcpdump")
         if "DNSLookupChef" in key and tsh:
             parts.append(f"{r['pps'] / tsh:.0f}x tshark")
         notes = [f"peak RSS {r['maxrss_kb'] / 1024:.1f} MB"]
@@ -595,10 +633,18 @@ def rows_and_goals(res):
             ncpu = len(os.sched_getaffinity(0))
             notes.append(f"{r['cpu_s']:.2f} CPU-s; 0.25x allows "
                          f"{ncpu * r['packets'] / (0.25 * lim):.2f} on {ncpu} CPUs")
+        if r.get("threads_cpu_s"):
+            notes.append("CPU-s by thread: " + ", ".join(
+                f"{t} {v:.2f}" for t, v in r["threads_cpu_s"].items()))
+        if r.get("projected_pps"):
+            # the figure is what the busiest thread allows, not a wall time
+            notes = [f"the busiest thread ({r['busiest']}, {r['busiest_cpu_s']:.2f} CPU-s) "
+                     f"bounds it; here, on {len(os.sched_getaffinity(0))} CPUs, "
+                     f"{fmt_pps(r['pps'])}"] + notes[1:]
         if key == "tshark" and r.get("slice"):
             notes.append(f"first {r['packets']:,} packets of the same stream")
         rows.append({"part": "kitchen", "scenario": scen, "program": label,
-                     "figure": fmt_pps(r["pps"]), "ratio": ", ".join(parts),
+                     "figure": fmt_pps(pps), "ratio": ", ".join(parts),
                      "notes": "; ".join(notes)})
 
     def goal(text, value, target, met, unit="x"):
