@@ -572,7 +572,7 @@ static void *replay_thread(void *arg)
 			break;
 		}
 	}
-	c->cpu_ns = ndl__thread_cpu_ns();
+	c->cpu_ns = ndl__clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	atomic_store(&c->exited, true);
 	return NULL;
 }
@@ -649,7 +649,7 @@ static void *live_thread(void *arg)
 	}
 	ndl__pktq_finish(&c->q, 0, NULL);
 out:
-	c->cpu_ns = ndl__thread_cpu_ns();
+	c->cpu_ns = ndl__clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	atomic_store(&c->exited, true);
 	return NULL;
 }
@@ -934,15 +934,14 @@ void ndl__capture_drain(struct ndl__capture *c)
 static uint64_t thread_cpu(struct ndl__capture *c)
 {
 	clockid_t id;
-	struct timespec ts;
+	uint64_t ns = 0;
 
 	if (!c->thread_started)
 		return 0;
-	if (!atomic_load(&c->exited) && pthread_getcpuclockid(c->thread, &id) == 0 &&
-	    clock_gettime(id, &ts) == 0)
-		return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (!atomic_load(&c->exited) && pthread_getcpuclockid(c->thread, &id) == 0)
+		ns = ndl__clock_ns(id);
 	/* it has ended (its clock may be gone): what it left, or unknown */
-	return atomic_load(&c->exited) ? c->cpu_ns : 0;
+	return ns ? ns : atomic_load(&c->exited) ? c->cpu_ns : 0;
 }
 
 void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)

@@ -245,20 +245,23 @@ static struct chef *chef_of(struct ndl_chef_ctx *ctx)
 	return (struct chef *)(void *)ctx;
 }
 
-static ndl_time_ns mono_ns(void)
+uint64_t ndl__clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ndl_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (clock_gettime(id, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static ndl_time_ns mono_ns(void)
+{
+	return (ndl_time_ns)ndl__clock_ns(CLOCK_MONOTONIC);
 }
 
 static ndl_time_ns wall_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (ndl_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return (ndl_time_ns)ndl__clock_ns(CLOCK_REALTIME);
 }
 
 static void default_log(void *arg, enum ndl_log_level level, const char *line)
@@ -1363,7 +1366,7 @@ static void *station_thread(void *arg)
 			wake_loop_if_waiting(s);
 		}
 	}
-	s->cpu_ns = ndl__thread_cpu_ns();   /* read after the join */
+	s->cpu_ns = ndl__clock_ns(CLOCK_THREAD_CPUTIME_ID);   /* read after the join */
 	return NULL;
 }
 
@@ -1637,15 +1640,6 @@ void ndl__kitchen_set_threads(struct ndl_kitchen *k, unsigned int n, uint64_t ca
 unsigned int ndl__kitchen_threads(const struct ndl_kitchen *k)
 {
 	return k->n_stations;
-}
-
-uint64_t ndl__thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 unsigned int ndl__kitchen_thread_cpu(const struct ndl_kitchen *k, uint64_t cpu_ns[],

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include <ndl/chef.h>
@@ -222,8 +223,9 @@ int ndl__kitchen_chef_thread(const struct ndl_kitchen *k, size_t i);
  */
 unsigned int ndl__kitchen_thread_cpu(const struct ndl_kitchen *k, uint64_t cpu_ns[],
 				     unsigned int max);
-/* The CPU time the calling thread has used, in nanoseconds (0 if unknown). */
-uint64_t ndl__thread_cpu_ns(void);
+/* Clock id's time in nanoseconds (0 if it cannot be read), e.g. the CPU
+ * time of the calling thread with CLOCK_THREAD_CPUTIME_ID. */
+uint64_t ndl__clock_ns(clockid_t id);
 /*
  * wake(arg) is called from a chef thread when dumplings wait to be sent
  * and the thread has nothing else to do (or no room for more): the

@@ -1265,7 +1265,8 @@ static void print_thread_cpu(struct app *app, FILE *out)
 {
 	uint64_t chefs[NDL_KITCHEN_MAX_THREADS];
 	unsigned int n = ndl__kitchen_thread_cpu(app->k, chefs, NDL_KITCHEN_MAX_THREADS);
-	uint64_t main_ns = ndl__thread_cpu_ns(), all = main_ns + app->cstats.thread_cpu_ns;
+	uint64_t main_ns = ndl__clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t all = main_ns + app->cstats.thread_cpu_ns;
 
 	fprintf(out, "nd-sniff: CPU seconds by thread: main %.2f", main_ns / 1e9);
 	if (app->cstats.thread_cpu_ns)
