@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +52,26 @@ enum hub_state {
  */
 #define FRAME_PRE (LWS_PRE + NDL__WS_HEADER_MAX)
 
-struct msg {
-	struct msg *next;
-	size_t len;
-	bool dumpling;                /* false for the hello */
-	/* FRAME_PRE bytes of room, then len bytes, then one for a line feed */
+/*
+ * The outbox holds dumplings in order as batch lines, each followed by a
+ * line feed, packed into chunks of up to batch_bytes. A batch goes out as
+ * one frame straight from its chunk; without batch mode each line goes
+ * alone, its frame header written over the line before it, which is out
+ * already. So a dumpling costs one copy and no allocation: chunks that
+ * are sent go on a short list of spares for the next ones.
+ */
+struct chunk {
+	struct chunk *next;
+	size_t cap;                   /* bytes of room for lines */
+	size_t used;                  /* bytes of lines written */
+	size_t off;                   /* of which sent: whole lines */
+	size_t lines, lines_sent;
+	/* FRAME_PRE bytes of room, then cap bytes of lines */
 	unsigned char buf[];
 };
+
+/* Spare chunks kept for reuse once sent; more are given back to malloc. */
+#define SPARE_CHUNKS 4
 
 struct ndl__hub_client {
 	uv_loop_t *loop;
@@ -84,16 +98,20 @@ struct ndl__hub_client {
 	char *ca_file;
 	bool batch;                   /* offer the batch subprotocol */
 	bool batch_now;               /* and the hub chose it on this connection */
-	size_t batch_bytes;
-	unsigned char *batch_buf;     /* FRAME_PRE + batch_bytes */
+	size_t batch_bytes;           /* the size of a chunk */
+	unsigned char *hello_buf;     /* FRAME_PRE + the hello's bytes */
+	size_t hello_len;
+	bool hello_due;               /* this connection's hello is not out yet */
 	uint64_t messages;
 	uint8_t keys[256];            /* masking keys, from getrandom */
 	size_t keys_left;
 	bool write_asked;             /* a WRITEABLE callback is due (ask_writable) */
 	uint64_t write_asked_ms;      /* uv_now() when it was asked for */
 
-	struct msg *head, *tail;
-	size_t queued, queued_bytes;
+	struct chunk *head, *tail;    /* the outbox, oldest first */
+	struct chunk *spare;          /* sent chunks of batch_bytes, for reuse */
+	size_t nspare;
+	size_t queued, queued_bytes;  /* dumplings, without their line feeds */
 	size_t max_count, max_bytes;
 	size_t hard_count, hard_bytes;    /* refuse past these */
 	bool waiting_drain;
@@ -171,16 +189,22 @@ static void hlog(struct ndl__hub_client *h, int level, const char *fmt, ...)
 		fprintf(stderr, "nd-sniff: %s\n", line);
 }
 
+static void free_chunks(struct chunk *c)
+{
+	while (c) {
+		struct chunk *next = c->next;
+
+		free(c);
+		c = next;
+	}
+}
+
 static void free_queue(struct ndl__hub_client *h)
 {
-	struct msg *m = h->head;
-
-	while (m) {
-		struct msg *next = m->next;
-		free(m);
-		m = next;
-	}
-	h->head = h->tail = NULL;
+	free_chunks(h->head);
+	free_chunks(h->spare);
+	h->head = h->tail = h->spare = NULL;
+	h->nspare = 0;
 	h->queued = 0;
 	h->queued_bytes = 0;
 }
@@ -236,16 +260,7 @@ static void explain_connect_failure(const char *host, int port, char *out, size_
 /* Forget a hello still waiting: the next connection sends its own. */
 static void drop_unsent_hello(struct ndl__hub_client *h)
 {
-	struct msg *m = h->head;
-
-	if (!m || m->dumpling)
-		return;
-	h->head = m->next;
-	if (!h->head)
-		h->tail = NULL;
-	h->queued--;
-	h->queued_bytes -= m->len;
-	free(m);
+	h->hello_due = false;
 }
 
 static int connect_now(struct ndl__hub_client *h);
@@ -321,47 +336,106 @@ static void report_closed(struct ndl__hub_client *h, int code, const char *reaso
 		uv_timer_start(&h->report_timer, on_report, 0, 0);
 }
 
-static int enqueue(struct ndl__hub_client *h, const char *json, size_t len, bool dumpling)
+/* An empty chunk with room for at least need bytes of lines, or NULL. */
+static struct chunk *new_chunk(struct ndl__hub_client *h, size_t need)
 {
-	struct msg *m = malloc(sizeof(*m) + FRAME_PRE + len + 1);
+	struct chunk *c;
+	size_t cap = need > h->batch_bytes ? need : h->batch_bytes;
 
-	if (!m)
-		return -ENOMEM;
-	m->next = NULL;
-	m->len = len;
-	m->dumpling = dumpling;
-	memcpy(m->buf + FRAME_PRE, json, len);
-	if (!dumpling) {
-		/* the hello goes first, before dumplings waiting from earlier */
-		m->next = h->head;
-		h->head = m;
-		if (!h->tail)
-			h->tail = m;
+	if (cap == h->batch_bytes && h->spare) {
+		c = h->spare;
+		h->spare = c->next;
+		h->nspare--;
 	} else {
-		if (h->tail)
-			h->tail->next = m;
-		else
-			h->head = m;
-		h->tail = m;
+		if (cap > SIZE_MAX - sizeof(*c) - FRAME_PRE)
+			return NULL;
+		c = malloc(sizeof(*c) + FRAME_PRE + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
 	}
+	c->next = NULL;
+	c->used = c->off = 0;
+	c->lines = c->lines_sent = 0;
+	return c;
+}
+
+/* A chunk no longer in the outbox: a spare, or back to malloc. */
+static void keep_or_free(struct ndl__hub_client *h, struct chunk *c)
+{
+	if (c->cap == h->batch_bytes && h->nspare < SPARE_CHUNKS) {
+		c->next = h->spare;
+		h->spare = c;
+		h->nspare++;
+	} else {
+		free(c);
+	}
+}
+
+/* Append a dumpling to the outbox as a line: 0, or -ENOMEM. A dumpling
+ * larger than a chunk gets one of its own, so it goes alone, whole. */
+static int enqueue(struct ndl__hub_client *h, const char *json, size_t len)
+{
+	struct chunk *c = h->tail;
+	unsigned char *at;
+
+	if (len == SIZE_MAX)
+		return -ENOMEM;
+	if (!c || c->cap - c->used < len + 1) {
+		c = new_chunk(h, len + 1);
+		if (!c)
+			return -ENOMEM;
+		if (h->tail && h->tail->used == 0) {
+			/* the one chunk, emptied, is too small: replace it, as the
+			 * writers take the head chunk for all there is */
+			keep_or_free(h, h->tail);
+			h->head = h->tail = NULL;
+		}
+		if (h->tail)
+			h->tail->next = c;
+		else
+			h->head = c;
+		h->tail = c;
+	}
+	at = c->buf + FRAME_PRE + c->used;
+	memcpy(at, json, len);
+	at[len] = '\n';
+	c->used += len + 1;
+	c->lines++;
 	h->queued++;
 	h->queued_bytes += len;
 	return 0;
 }
 
-/* Take the first message off the queue, counting it. */
-static void pop_head(struct ndl__hub_client *h)
+/*
+ * The bytes of the head chunk from off up to upto, lines of them, are out:
+ * count them, and once the chunk is all out, keep or free it.
+ */
+static void sent_from_head(struct ndl__hub_client *h, size_t upto, size_t lines)
 {
-	struct msg *m = h->head;
+	struct chunk *c = h->head;
 
-	h->head = m->next;
-	if (!h->head)
-		h->tail = NULL;
-	h->queued--;
-	h->queued_bytes -= m->len;
-	if (m->dumpling)
-		h->sent++;
-	free(m);
+	h->queued -= lines;
+	h->queued_bytes -= (upto - c->off) - lines;
+	h->sent += lines;
+	c->off = upto;
+	c->lines_sent += lines;
+	if (c->off < c->used)
+		return;
+	if (c == h->tail) {
+		/* the one chunk: empty it for the next dumplings */
+		c->used = c->off = 0;
+		c->lines = c->lines_sent = 0;
+		return;
+	}
+	h->head = c->next;
+	keep_or_free(h, c);
+}
+
+/* Whether a dumpling waits in the outbox. */
+static bool outbox_waiting(const struct ndl__hub_client *h)
+{
+	return h->head && h->head->off < h->head->used;
 }
 
 /*
@@ -425,34 +499,44 @@ static int write_frame(struct ndl__hub_client *h, struct lws *wsi, unsigned char
 
 /*
  * Batch mode (docs/protocol.md section 10): one text message of JSON Lines,
- * each dumpling followed by a line feed, as many queued dumplings as fit in
- * batch_bytes; a larger dumpling goes alone, whole. Returns 0 or -1.
+ * each dumpling followed by a line feed: what the head chunk still holds,
+ * at most batch_bytes unless one dumpling alone is larger. Returns 0 or -1.
  */
 static int write_batch(struct ndl__hub_client *h, struct lws *wsi)
 {
-	struct msg *m = h->head;
-	unsigned char *out;
-	size_t used = 0, count = 0;
+	struct chunk *c = h->head;
 
-	if (m->len + 1 > h->batch_bytes) {
-		out = m->buf + FRAME_PRE;
-		out[m->len] = '\n';
-		used = m->len + 1;
-		count = 1;
-	} else {
-		out = h->batch_buf + FRAME_PRE;
-		for (; m && m->dumpling && used + m->len + 1 <= h->batch_bytes; m = m->next) {
-			memcpy(out + used, m->buf + FRAME_PRE, m->len);
-			used += m->len;
-			out[used++] = '\n';
-			count++;
-		}
-	}
-	if (write_frame(h, wsi, out, used) < 0)
+	if (write_frame(h, wsi, c->buf + FRAME_PRE + c->off, c->used - c->off) < 0)
 		return -1;
 	h->messages++;
-	while (count--)
-		pop_head(h);
+	sent_from_head(h, c->used, c->lines - c->lines_sent);
+	return 0;
+}
+
+/* One dumpling per message (a 0.5.1 hub): the head chunk's next line,
+ * without its line feed. Returns 0 or -1. */
+static int write_line(struct ndl__hub_client *h, struct lws *wsi)
+{
+	struct chunk *c = h->head;
+	unsigned char *line = c->buf + FRAME_PRE + c->off;
+	unsigned char *nl = memchr(line, '\n', c->used - c->off);
+	size_t len = (size_t)(nl - line);
+
+	if (write_frame(h, wsi, line, len) < 0)
+		return -1;
+	h->messages++;
+	sent_from_head(h, c->off + len + 1, 1);
+	return 0;
+}
+
+/* This connection's hello, before any dumpling. Returns 0 or -1. */
+static int write_hello(struct ndl__hub_client *h, struct lws *wsi)
+{
+	/* masking works in place: a fresh copy for every connection */
+	memcpy(h->hello_buf + FRAME_PRE, h->hello, h->hello_len);
+	if (write_frame(h, wsi, h->hello_buf + FRAME_PRE, h->hello_len) < 0)
+		return -1;
+	h->hello_due = false;
 	return 0;
 }
 
@@ -461,24 +545,15 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 	/* batch mode: one message per callback, as the hub reads them */
 	int turns = h->batch_now ? 1 : WRITES_PER_TURN;
 
-	for (int i = 0; i < turns && h->head; i++) {
-		struct msg *m = h->head;
-
-		if (h->batch_now && m->dumpling) {
-			if (write_batch(h, wsi) < 0) {
-				hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host,
-				     h->port);
-				return -1;
-			}
-			break;
-		}
-		if (write_frame(h, wsi, m->buf + FRAME_PRE, m->len) < 0) {
+	if (h->hello_due && write_hello(h, wsi) < 0) {
+		hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host, h->port);
+		return -1;
+	}
+	for (int i = 0; i < turns && outbox_waiting(h); i++) {
+		if ((h->batch_now ? write_batch(h, wsi) : write_line(h, wsi)) < 0) {
 			hlog(h, LLL_ERR, "writing to the hub at %s:%d failed", h->host, h->port);
 			return -1;
 		}
-		if (m->dumpling)
-			h->messages++;
-		pop_head(h);
 		if (lws_send_pipe_choked(wsi))
 			break;
 	}
@@ -488,7 +563,7 @@ static int write_some(struct ndl__hub_client *h, struct lws *wsi)
 		if (h->cb.on_drain)
 			h->cb.on_drain(h->cb.arg);
 	}
-	if (h->head) {
+	if (outbox_waiting(h)) {
 		ask_writable(h, wsi, false);
 		return 0;
 	}
@@ -586,8 +661,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			hlog(h, LLL_WARN, "reconnected to the hub at %s:%d; %zu dumplings waiting",
 			     h->host, h->port, h->queued);
 		h->ever_open = true;
-		if (enqueue(h, h->hello, strlen(h->hello), false) < 0)
-			return -1;
+		h->hello_due = true;
 		if (h->cb.on_open)
 			h->cb.on_open(h->cb.arg);
 		h->write_asked = false;    /* a new connection: nothing is due yet */
@@ -692,9 +766,9 @@ int ndl__hub_client_new(uv_loop_t *loop, const struct ndl__hub_client_config *cf
 	h->host = strdup(cfg->host);
 	h->hello = strdup(cfg->hello);
 	h->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
-	h->batch_buf = h->batch ? malloc(FRAME_PRE + h->batch_bytes) : NULL;
-	if (!h->host || !h->hello || (cfg->ca_file && !h->ca_file) ||
-	    (h->batch && !h->batch_buf)) {
+	h->hello_len = h->hello ? strlen(h->hello) : 0;
+	h->hello_buf = malloc(FRAME_PRE + h->hello_len);
+	if (!h->host || !h->hello || (cfg->ca_file && !h->ca_file) || !h->hello_buf) {
 		snprintf(err, errlen, "out of memory");
 		r = -ENOMEM;
 		goto free_client;
@@ -760,7 +834,7 @@ free_client:
 	free(h->host);
 	free(h->hello);
 	free(h->ca_file);
-	free(h->batch_buf);
+	free(h->hello_buf);
 	free_queue(h);
 	free(h);
 	return r;
@@ -809,7 +883,7 @@ int ndl__hub_client_send(struct ndl__hub_client *h, const char *json, size_t len
 	if (h->close_asked || h->state == HUB_CLOSED || (away && !h->reconnect))
 		return -ENOTCONN;
 	if (h->queued >= h->hard_count || h->queued_bytes + len > h->hard_bytes ||
-	    enqueue(h, json, len, true) < 0) {
+	    enqueue(h, json, len) < 0) {
 		h->refused++;
 		if (away)
 			h->refused_away++;
@@ -900,7 +974,9 @@ void ndl__hub_client_free(struct ndl__hub_client *h)
 		explicit_bzero(h->hello, strlen(h->hello));
 	free(h->hello);
 	free(h->ca_file);
-	free(h->batch_buf);
+	if (h->hello_buf)   /* the token, masked */
+		explicit_bzero(h->hello_buf, FRAME_PRE + h->hello_len);
+	free(h->hello_buf);
 	free_queue(h);
 	free(h);
 }

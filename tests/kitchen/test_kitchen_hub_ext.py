@@ -12,7 +12,9 @@ Usage: test_kitchen_hub_ext.py FIXTURE_DIR"""
 import asyncio
 import json
 import os
+import re
 import shutil
+import struct
 import ssl
 import subprocess
 import sys
@@ -236,6 +238,53 @@ def test_batch_bytes():
           f"--batch-bytes range: {rc} {err!r}")
 
 
+def big_frame(n):
+    """Ethernet + IPv4 + UDP 1024 -> 9 (discard) carrying n bytes."""
+    payload = bytes(i & 0xff for i in range(n))
+    udp = struct.pack("!HHHH", 1024, 9, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     bytes([192, 0, 2, 1]), bytes([192, 0, 2, 3])) + udp
+    return bytes.fromhex("001122334455") + bytes.fromhex("66778899aabb") + b"\x08\x00" + ip
+
+
+# Small dumplings and ones larger than --batch-bytes 1024 in turn, paced by
+# --realtime so that the outbox empties between them: a large one must go
+# alone and whole, the small ones around it batched, none lost or reordered.
+MIXED = os.path.join(tmp, "mixed.pcap")
+write_pcap(MIXED, [(T0, i * 100000, dns_frame(i) if i % 2 == 0 else big_frame(1400))
+                   for i in range(8)])
+
+
+def test_large_dumplings():
+    for subprotocols, extra, mode in (([BATCH], [], "batch"), (None, [], "single"),
+                                      ([BATCH], ["--no-batch"], "single")):
+        srv = Server(subprotocols=subprotocols)
+        try:
+            rc, out, err = run("-h", f"127.0.0.1:{srv.port}", "-r", MIXED, "--realtime",
+                               "-c", "DNSLookupChef", "-c", "PacketLayersChef",
+                               "-o", "PacketLayersChef.payload_hex_max=2000",
+                               "--batch-bytes", "1024", "--no-reconnect", *extra)
+            srv.done.wait(10)
+        finally:
+            srv.close()
+        msgs = srv.conns[0]["messages"][1:] if srv.conns else []
+        m = re.search(r"(\d+) dumplings sent, 0 dropped", err)
+        sent = int(m.group(1)) if m else -1
+        check(rc == 0 and sent >= 8, f"{mode}: replay exits 0, all sent: {rc} {err[-500:]!r}")
+        if mode == "batch":
+            ds = lines_of(msgs)
+            for msg in msgs:
+                check(len(msg.encode()) <= 1024 or msg.count("\n") == 1,
+                      f"batch: over --batch-bytes only alone: {len(msg.encode())} bytes")
+        else:
+            check(all(not x.endswith("\n") for x in msgs), "single: no line feeds")
+            ds = [json.loads(x) for x in msgs]
+        big = [d for d in ds if len(json.dumps(d)) > 1024]
+        check(len(ds) == sent and seqs(ds) == list(range(1, sent + 1)),
+              f"{mode}: every dumpling once, in order: {len(ds)} of {sent}")
+        check(len(big) == 4, f"{mode}: the four large dumplings arrived: {len(big)}")
+
+
 def test_no_batch():
     srv = Server(subprotocols=[BATCH])
     try:
@@ -416,7 +465,7 @@ def test_real_hub():
 
 
 for t in [test_plain_server_ignores_the_offer, test_plain_subprotocol_chosen, test_batch_server, test_batch_bytes,
-          test_no_batch, test_token_python, test_tls_python, test_real_hub]:
+          test_large_dumplings, test_no_batch, test_token_python, test_tls_python, test_real_hub]:
     t()
 
 shutil.rmtree(tmp, ignore_errors=True)
