@@ -701,13 +701,27 @@ static void op_ip(struct ndl_jw *jw, int version, const uint8_t *addr)
 	put_bytes(jwb(jw), tmp, n);
 }
 
+/* Line breaks, which valid JSON holds only as whitespace, become spaces:
+ * a dumpling stays one line (JSON Lines out, batch lines to the hub). */
 static void op_raw(struct ndl_jw *jw, const char *json, size_t len)
 {
+	struct ndl_jwb *w = jwb(jw);
+	char *o, *end, *p;
+
 	if (len == 0) {          /* nothing is not a value */
 		op_null(jw);
 		return;
 	}
-	put_bytes(jwb(jw), json, len);
+	o = value_open(w, len);
+	if (!o)
+		return;
+	memcpy(o, json, len);
+	end = o + len;
+	for (p = o; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		*p = ' ';
+	for (p = o; (p = memchr(p, '\r', (size_t)(end - p))) != NULL; p++)
+		*p = ' ';
+	value_close(w, end);
 }
 
 const struct ndl_jw_ops ndl_jwb_ops = {

@@ -322,8 +322,10 @@ START_TEST(test_raw)
 	ndl_jw_raw(J, "17", 2);
 	ndl_jw_key(J, "c");
 	ndl_jw_raw(J, "", 0);
+	ndl_jw_key(J, "d");   /* pretty-printed: still one line */
+	ndl_jw_raw(J, "{\r\n  \"y\": [\n    1\n  ]\n}", 23);
 	ndl_jw_end_object(J);
-	ck_doc("{\"a\":{\"x\":[1,2]},\"b\":17,\"c\":null}");
+	ck_doc("{\"a\":{\"x\":[1,2]},\"b\":17,\"c\":null,\"d\":{    \"y\": [     1   ] }}");
 }
 END_TEST
 

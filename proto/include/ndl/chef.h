@@ -107,7 +107,9 @@ struct ndl_jw_ops {
 	void (*mac)(struct ndl_jw *w, const uint8_t mac[6]);                    /* 1.0 */
 	/* "192.0.2.1" (version 4, 4 bytes) or "2001:db8::1" (version 6, 16 bytes) */
 	void (*ip)(struct ndl_jw *w, int version, const uint8_t *addr);         /* 1.0 */
-	/* A JSON value already serialised by the caller; it must be valid. */
+	/* A JSON value already serialised by the caller; it must be valid.
+	 * Its line feeds and carriage returns (whitespace, in valid JSON) are
+	 * written as spaces, so that a dumpling is always one line. */
 	void (*raw)(struct ndl_jw *w, const char *json, size_t len);            /* 1.0 */
 };
 
