@@ -69,6 +69,7 @@ struct ndl_hub_conn {
 	uint64_t dropped;           /* eater: dumplings dropped because q was full */
 	uint64_t missed;            /* eater: dropped since the last drop notice */
 	uint64_t sent;              /* eater: dumplings written */
+	uint64_t sent_mark;         /* eater: sent as an intake pause's window began */
 	uint64_t ignored;           /* eater: frames ignored after the hello */
 	uint64_t not_subscribed;    /* eater: dumplings not sent because of sub */
 	struct ndl_hub_sub sub;     /* eater: what it wants; empty means all */
@@ -113,6 +114,7 @@ struct ndl_hub {
 	size_t eaters_full;         /* greeted eaters with full set */
 	bool intake_paused;         /* kitchens are not read (check_intake) */
 	uint64_t intake_paused_ns;  /* uv_hrtime() when that began */
+	uint64_t intake_window_ns;  /* and when its latest window began */
 	uint64_t intake_cooldown_until; /* no pause before (eaters were stalled) */
 	uint64_t intake_pauses;     /* how often */
 	struct ndl_hub_tokens tokens[2];  /* per role; none required when empty */

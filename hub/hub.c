@@ -39,9 +39,11 @@
 #define TEARDOWN_MS 5000   /* longest wait for lws to let go of the loop */
 #define CLOSE_WAIT_S 5     /* longest wait to send a close frame */
 #define BATCHES_PER_CALLBACK 4
-/* Longest the hub stops reading kitchens for eaters that do not drain, and
- * how long it then reads them regardless (check_intake). */
+/* How long eaters may take nothing in before the hub takes them for
+ * stalled, the longest it stops reading kitchens for eaters that drain
+ * slowly, and how long it then reads them regardless (check_intake). */
 #define INTAKE_PAUSE_MAX_NS (500ull * 1000 * 1000)
+#define INTAKE_PAUSE_LONGEST_NS (10000ull * 1000 * 1000)
 #define INTAKE_COOLDOWN_NS (5000ull * 1000 * 1000)
 #define NOTICE_MAX 256     /* bytes of a drop notice at most */
 #define PROTO_BATCH 1      /* lws_protocols.id of the batch subprotocol */
@@ -257,14 +259,44 @@ static void close_soon(struct ndl_hub_conn *c, int code, const char *why)
  * the hub stops reading from kitchens, so that its time goes to eaters
  * rather than to dumplings most of them would only drop (TCP then holds
  * the kitchens back: a replay waits, a live kitchen counts what its outbox
- * drops). Reading starts again once no more than a quarter are full. If
- * they have not drained within INTAKE_PAUSE_MAX_NS they are stalled, not
- * outpaced: the hub then reads kitchens for INTAKE_COOLDOWN_NS whatever
- * the eaters do, and the lag policy deals with them, so that eaters which
- * stopped reading cannot stop the kitchens (whose pings go unanswered
- * while the hub does not read). One slow eater among others never pauses
- * anything.
+ * drops). Reading starts again once no more than a quarter are full.
+ * Every INTAKE_PAUSE_MAX_NS the hub looks at what the full eaters took in
+ * meanwhile: eaters that took nothing are stalled, not outpaced, and when
+ * enough of them are stalled that the pause could never end (more than a
+ * quarter of all eaters), or the pause has lasted INTAKE_PAUSE_LONGEST_NS,
+ * the hub reads kitchens for INTAKE_COOLDOWN_NS whatever the eaters do,
+ * and the lag policy deals with them, so that eaters which stopped reading
+ * cannot stop the kitchens (whose pings go unanswered while the hub does
+ * not read). Eaters that keep draining, however slowly, are waited for:
+ * reading kitchens then would only drop for them. One slow eater among
+ * others never pauses anything.
  */
+static void start_window(struct ndl_hub *hub, uint64_t now)
+{
+	hub->intake_window_ns = now;
+	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
+	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
+		struct ndl_hub_conn *e = conn_of(l);
+
+		e->sent_mark = e->sent;
+	}
+}
+
+/* Whether the full eaters that took nothing since the window began are
+ * enough to keep the pause from ever ending. */
+static bool stalled_block(struct ndl_hub *hub)
+{
+	size_t stalled = 0;
+
+	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_EATER].next;
+	     l != &hub->greeted[NDL_HUB_EATER]; l = l->next) {
+		struct ndl_hub_conn *e = conn_of(l);
+
+		stalled += e->full && e->sent == e->sent_mark;
+	}
+	return stalled * 4 > hub->ngreeted[NDL_HUB_EATER];
+}
+
 static void set_intake(struct ndl_hub *hub, bool on)
 {
 	for (struct ndl_hub_link *l = hub->greeted[NDL_HUB_KITCHEN].next;
@@ -278,6 +310,7 @@ static void set_intake(struct ndl_hub *hub, bool on)
 	if (!on) {
 		hub->intake_paused_ns = uv_hrtime();
 		hub->intake_pauses++;
+		start_window(hub, hub->intake_paused_ns);
 	}
 }
 
@@ -297,13 +330,18 @@ static void check_intake(struct ndl_hub *hub)
 		return;
 	}
 	now = uv_hrtime();
-	if (now - hub->intake_paused_ns > INTAKE_PAUSE_MAX_NS) {
-		set_intake(hub, true);
-		hub->intake_cooldown_until = now + INTAKE_COOLDOWN_NS;
+	if (now - hub->intake_window_ns <= INTAKE_PAUSE_MAX_NS)
+		return;
+	if (now - hub->intake_paused_ns < INTAKE_PAUSE_LONGEST_NS && !stalled_block(hub)) {
+		start_window(hub, now);   /* outpaced, not stalled: wait on */
+		return;
 	}
+	set_intake(hub, true);
+	hub->intake_cooldown_until = now + INTAKE_COOLDOWN_NS;
 }
 
-/* Eater e's queue is full (mark) or has drained to half (unmark). */
+/* Eater e's queue is three quarters full (mark) or has drained to half
+ * (unmark). */
 static void set_full(struct ndl_hub_conn *e, bool full)
 {
 	if (e->full == full)
@@ -313,6 +351,19 @@ static void set_full(struct ndl_hub_conn *e, bool full)
 		e->hub->eaters_full++;
 	else
 		e->hub->eaters_full--;
+}
+
+/*
+ * Whether e's queue is past its high-water mark, three quarters of its
+ * dumplings or bytes: the intake pause starts there rather than when the
+ * queues overflow, so that what is still on its way from kitchens when the
+ * hub stops reading (a batch being read, lws' buffer) finds room instead
+ * of pushing dumplings out.
+ */
+static bool above_high_water(const struct ndl_hub_conn *e)
+{
+	return e->q.count >= e->q.max_count - e->q.max_count / 4 ||
+	       e->q.bytes >= e->q.max_bytes - e->q.max_bytes / 4;
 }
 
 /*
@@ -398,6 +449,8 @@ static void fan_out(struct ndl_hub *hub, struct ndl_hub_msg *m, const char *chef
 		if (r == -ENOBUFS) {
 			set_full(e, true);
 			r = lagging(hub, e, q);
+		} else if (!r && !e->full && above_high_water(e)) {
+			set_full(e, true);
 		}
 		if (r == -ENOMEM) {
 			e->dropped++;

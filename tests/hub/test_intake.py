@@ -3,9 +3,10 @@
 """Overload (docs/protocol.md section 11): while more than half of the
 eaters have full queues, the hub stops reading kitchens, so the kitchen is
 held back instead of the hub taking dumplings in only to drop them. Eaters
-that do not drain within half a second are taken for stalled: the hub
+that take nothing in for half a second are taken for stalled: the hub
 reads the kitchen again (dropping for them), so a stalled eater cannot
-stop the kitchens. Every dumpling the kitchen sent is delivered or
+stop the kitchens; eaters that keep reading, however slowly, are waited
+for. Every dumpling the kitchen sent is delivered or
 announced as dropped, to each eater, in order."""
 
 import asyncio
@@ -20,8 +21,8 @@ PAD = 16000
 QUEUE = 50
 
 
-def text(i):
-    return dumpling("IntakeChef", "ik", {"i": i, "pad": "z" * PAD})
+def text(i, pad=PAD):
+    return dumpling("IntakeChef", "ik", {"i": i, "pad": "z" * pad})
 
 
 def metrics(port):
@@ -75,9 +76,28 @@ async def teardown(hub, eaters, k):
     stop_hub_clean(hub)
 
 
-async def send_all(k, n):
+async def send_all(k, n, pad=PAD):
     for i in range(n):
-        await k.send(text(i))
+        await k.send(text(i, pad))
+
+
+def start_readers(eaters, n, delay):
+    """A thread per eater reading it up to the last of n dumplings; the
+    results list gets (seen, dropped) from each."""
+    results = []
+    readers = [threading.Thread(target=read_all, args=(ws, n, results, delay))
+               for ws in eaters]
+    for t in readers:
+        t.start()
+    return readers, results
+
+
+async def join_readers(readers, what):
+    deadline = time.monotonic() + 60
+    while any(t.is_alive() for t in readers) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    check(not any(t.is_alive() for t in readers),
+          f"{what}: an eater did not get to the last dumpling")
 
 
 async def outpaced():
@@ -86,11 +106,7 @@ async def outpaced():
     n = 3000
     with ndltest.Procs() as procs:
         hub, out_port, eaters, k = await setup(procs)
-        results = []
-        readers = [threading.Thread(target=read_all, args=(ws, n, results, 0.002))
-                   for ws in eaters]
-        for t in readers:
-            t.start()
+        readers, results = start_readers(eaters, n, 0.002)
         sender = asyncio.create_task(send_all(k, n))
         await asyncio.sleep(2.0)
         m1 = metrics(out_port)
@@ -99,10 +115,7 @@ async def outpaced():
         check(m1["ndl_hub_dumplings_in_total"] < n,
               f"the kitchen was not held back: {m1}")
         await asyncio.wait_for(sender, 120)
-        deadline = time.monotonic() + 60
-        while any(t.is_alive() for t in readers) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        check(len(results) == 2, "an eater did not get to the last dumpling")
+        await join_readers(readers, "outpaced")
         check_accounted(results, n, "outpaced")
         m2 = metrics(out_port)
         check(m2["ndl_hub_intake_paused"] == 0 and m2["ndl_hub_dumplings_in_total"] == n,
@@ -110,6 +123,30 @@ async def outpaced():
         await teardown(hub, eaters, k)
         print(f"outpaced: paused {int(m2['ndl_hub_intake_pauses_total'])} times; eaters got "
               f"{[len(s) for s, _ in results]}, dropped {[d for _, d in results]}")
+
+
+async def slow():
+    """Both eaters read, so slowly that draining from three quarters to half
+    full takes them over a second, longer than the half second after which
+    the hub looks at them: they keep taking dumplings, so they are outpaced,
+    not stalled, and the hub keeps holding the kitchen back rather than
+    reading it and dropping for them."""
+    # large dumplings, so that the sockets' buffers hold few of them
+    n, pad = 110, 200000
+    with ndltest.Procs() as procs:
+        hub, out_port, eaters, k = await setup(procs)
+        readers, results = start_readers(eaters, n, 0.05)
+        await asyncio.wait_for(send_all(k, n, pad), 60)
+        await join_readers(readers, "slow")
+        check_accounted(results, n, "slow")
+        m = metrics(out_port)
+        dropped = [d for _, d in results]
+        check(m.get("ndl_hub_intake_pauses_total", 0) >= 1,
+              f"slow eaters never filled their queues: {m}")
+        check(all(d <= n // 10 for d in dropped),
+              f"slow eaters were taken for stalled and dropped for: {dropped}, {m}")
+        await teardown(hub, eaters, k)
+        print(f"slow: paused {int(m['ndl_hub_intake_pauses_total'])} times, dropped {dropped}")
 
 
 async def stalled():
@@ -137,6 +174,7 @@ async def stalled():
 
 async def main():
     await outpaced()
+    await slow()
     await stalled()
 
 
