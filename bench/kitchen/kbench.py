@@ -196,12 +196,15 @@ def offline(a, paths, big, summ, tshark_pcap, tshark_summ):
                     paths, chefs, big, ["-h", f"127.0.0.1:{pin}", "--no-reconnect"]))
             finally:
                 hub_rss = rss_kb(hub.pid)
+                # the hub shares the machine's CPUs: what it took, a run
+                hub_cpu = cpu_s_of(hub.pid)
                 hub.close()
             m = STATS_RE.search(r.stderr)
             res["hub " + label] = {"packets": n, "wall_s": r.wall, "cpu_s": r.cpu,
                                    "walls": walls, "maxrss_kb": r.maxrss_kb,
                                    "dumplings": int(m.group(3)) if m else None,
-                                   "hub_rss_kb_after": hub_rss}
+                                   "hub_rss_kb_after": hub_rss,
+                                   "hub_cpu_s": hub_cpu / a.repeat if hub_cpu else None}
     for k, v in res.items():
         if k != "chefs alone":
             v["pps"] = v["packets"] / v["wall_s"]
@@ -246,6 +249,16 @@ def status_kb(pid, field):
     except OSError:
         pass
     return None
+
+
+def cpu_s_of(pid):
+    """CPU seconds (user and system) a running process has used, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def rss_kb(pid):
@@ -633,6 +646,8 @@ def rows_and_goals(res):
             ncpu = len(os.sched_getaffinity(0))
             notes.append(f"{r['cpu_s']:.2f} CPU-s; 0.25x allows "
                          f"{ncpu * r['packets'] / (0.25 * lim):.2f} on {ncpu} CPUs")
+        if r.get("hub_cpu_s") is not None:
+            notes.append(f"CPU-s a run: nd-sniff {r['cpu_s']:.2f}, nd-hub {r['hub_cpu_s']:.2f}")
         if r.get("threads_cpu_s"):
             notes.append("CPU-s by thread: " + ", ".join(
                 f"{t} {v:.2f}" for t, v in r["threads_cpu_s"].items()))
