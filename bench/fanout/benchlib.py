@@ -70,8 +70,9 @@ class Child:
                 return json.loads(line)
 
     def stderr_text(self, limit=4000):
-        self._err.seek(0)
-        return self._err.read().decode(errors="replace")[-limit:]
+        # pread: the child shares the file's offset, which a seek would move
+        fd = self._err.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")[-limit:]
 
     def wait(self, timeout):
         try:

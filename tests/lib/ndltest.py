@@ -84,10 +84,21 @@ class Proc:
         self.returncode = self.p.returncode
         return self.returncode
 
-    def _read(self, f):
-        f.flush()
-        f.seek(0)
-        return f.read().decode("utf-8", "replace")
+    @staticmethod
+    def _read(f):
+        """All the file holds so far, read with pread: the child shares the
+        file's offset with us, so seeking and reading here would move where
+        its next write lands, over what it wrote before."""
+        fd = f.fileno()
+        chunks, off = [], 0
+        size = os.fstat(fd).st_size
+        while off < size:
+            b = os.pread(fd, size - off, off)
+            if not b:
+                break
+            chunks.append(b)
+            off += len(b)
+        return b"".join(chunks).decode("utf-8", "replace")
 
     def read_stdout(self):
         return self._read(self._out)
