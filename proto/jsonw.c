@@ -434,7 +434,7 @@ static void op_key(struct ndl_jw *jw, const char *key, size_t len)
 {
 	struct ndl_jwb *w = jwb(jw);
 	uint8_t *f;
-	char *o;
+	char *o, *end;
 
 	if (w->error)
 		return;
@@ -443,12 +443,21 @@ static void op_key(struct ndl_jw *jw, const char *key, size_t len)
 		return;
 	}
 	f = &w->frame[w->depth - 1];
-	if (!reserve(w, len + 3 + !!(*f & F_MORE)))   /* comma, quotes, colon */
+	if (!reserve(w, len + 4))   /* comma, quotes, colon */
 		return;
 	o = w->buf + w->len;
-	if (*f & F_MORE)
-		*o++ = ',';
-	o = put_string(w, o, key, len);
+	*o = ',';
+	o += (*f & F_MORE) != 0;
+	end = put_plain(o, (const uint8_t *)key, len);
+	if (end) {
+		/* the common case: the colon fits in what was reserved */
+		*end++ = ':';
+		*end = '\0';
+		w->len = (size_t)(end - w->buf);
+		*f = (uint8_t)(*f | F_KEY);
+		return;
+	}
+	o = put_escaped(w, o, key, len);
 	if (!o) {
 		terminate(w);
 		return;
