@@ -58,7 +58,10 @@ enum hub_state {
  * one frame straight from its chunk; without batch mode each line goes
  * alone, its frame header written over the line before it, which is out
  * already. So a dumpling costs one copy and no allocation: chunks that
- * are sent go on a short list of spares for the next ones.
+ * are sent go on a short list of spares for the next ones. A chunk is
+ * closed only when the next line does not fit, so the room left unused in
+ * each is less than that line: the outbox takes at most about twice the
+ * bytes it holds (--outbox-bytes counts the dumplings' bytes).
  */
 struct chunk {
 	struct chunk *next;
