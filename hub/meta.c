@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "meta.h"
+#include "wordscan.h"
 
 struct scan {
 	const char *p, *end;
@@ -44,24 +45,6 @@ SCAN_STEP bool take(struct scan *s, char c)
 	return false;
 }
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/*
- * The bytes of x that end or spoil a string - '"', '\\' and those below
- * 0x20 - as the top bit of each: per byte, (v - 1) & ~v has it set when v
- * is 0, and (x - 0x20) & ~x when x is below 0x20 (bytes of 0x80 and above
- * never match: ~x clears the bit). Borrows run upward only from a byte
- * that matched, so the lowest byte marked is exact, and a word without
- * such a byte is not marked at all.
- */
-static inline uint64_t string_stops(uint64_t x)
-{
-	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-
-	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x)) & HIGHS;
-}
-
 /*
  * A string without escapes: its bytes between the quotes. Read a word at a
  * time: the first byte marked in a word (the lowest addressed, on a little
@@ -77,7 +60,7 @@ SCAN_STEP bool string(struct scan *s, const char **start, size_t *len)
 		uint64_t x, m;
 
 		memcpy(&x, p, sizeof(x));
-		m = string_stops(x);
+		m = ndl__string_stops(x);
 		if (!m)
 			continue;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

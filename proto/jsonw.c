@@ -19,6 +19,7 @@
 
 #include <ndl/names.h>
 #include "jsonw.h"
+#include "wordscan.h"
 
 /* Frame bits, one byte per level. */
 #define F_OBJECT 0x01u  /* an object (else an array) */
@@ -192,23 +193,14 @@ static const struct utf8_lead utf8_lead[128] = {
 	[0x74] = {4, 0x80, 0x8f},
 };
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
 /*
- * True when one of the 8 bytes of x is not copied as is: below 0x20, '"',
- * '\\' or 0x80 and above. Per byte, (v - k) & ~v has its top bit set when
- * v < k (for v < 0x80); bytes with the top bit set are caught by x itself.
- * Borrows only run upward from a byte that matched, so the test is exact.
+ * True when one of the 8 bytes of x is not copied as is: it ends or spoils
+ * a string (wordscan.h), or it is 0x80 and above, which the UTF-8 check
+ * must see.
  */
 static inline bool word_special(uint64_t x)
 {
-	uint64_t q, b;
-
-	q = x ^ (ONES * '"');
-	b = x ^ (ONES * '\\');
-	return ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x)
-		& HIGHS) != 0;
+	return (ndl__string_stops(x) | (x & NDL__HIGHS)) != 0;
 }
 
 /*

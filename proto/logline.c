@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "logline.h"
+#include "wordscan.h"
 
 size_t ndl__utf8_cut(const char *s, size_t max)
 {
@@ -67,7 +68,6 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
  */
 bool ndl__utf8_valid(const void *buf, size_t len)
 {
-	const uint64_t highs = 0x8080808080808080ull;
 	const unsigned char *p = buf, *end = p + len;
 
 	for (;;) {
@@ -77,7 +77,7 @@ bool ndl__utf8_valid(const void *buf, size_t len)
 			uint64_t x;
 
 			memcpy(&x, p, sizeof(x));
-			if (x & highs)
+			if (ndl__has_high(x))
 				break;
 			p += 8;
 		}
