@@ -579,7 +579,7 @@ int ndl__eater_opts_parse(struct ndl__eater_opts *o, const char *prog, const cha
 			return 1;
 		}
 		if (opt == NDL__OPT_VERSION) {
-			printf("%s %s\n", prog, NDL_VERSION);
+			printf("%s (netdumplings-c) %s\n", prog, NDL_VERSION);
 			return 1;
 		}
 		r = shared_opt(o, opt, optarg);

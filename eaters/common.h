@@ -93,7 +93,8 @@ int ndl__app_security(struct ndl__app *app, const char *token_file, const char *
 "                                IPv6 as [ADDR]:PORT; ws://HOST:PORT too, and\n" \
 "                                wss://HOST:PORT for TLS\n" \
 "      --token-file FILE         send the token in FILE (its first line that is\n" \
-"                                not blank or a # comment) to a hub that wants one\n" \
+"                                not blank or a # comment) to a hub that wants\n" \
+"                                one\n" \
 "      --hub-ca FILE             check a wss:// hub's certificate against the CA\n" \
 "                                certificates in FILE (PEM) instead of the\n" \
 "                                system's\n"
@@ -131,10 +132,12 @@ enum {
 "  -c, --chef NAME               only dumplings from this chef (repeatable)\n" \
 "  -k, --kitchen NAME            only dumplings from this kitchen (repeatable)\n" \
 "  -n, --eater-name NAME         name sent to the hub (default " NAME ")\n" \
-"      --[no-]interval-dumplings " VERB " interval dumplings (default on)\n" \
+"      --[no-]interval-dumplings\n" \
+"                                " VERB " interval dumplings (default on)\n" \
 "      --[no-]packet-dumplings   " VERB " packet dumplings (default on)\n" \
-"      --[no-]reconnect          when the hub cannot be reached or the connection\n" \
-"                                ends, try again with a growing, jittered delay\n" \
+"      --[no-]reconnect          when the hub cannot be reached or the\n" \
+"                                connection ends, try again with a growing,\n" \
+"                                jittered delay\n" \
 "                                (default off: " RECONNECT_OFF ")\n" \
 "      --reconnect-max SECONDS   longest delay between attempts (default 30)\n" \
 "      --no-batch                ask for one dumpling per message instead of\n" \

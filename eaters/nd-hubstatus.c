@@ -33,7 +33,8 @@ static void usage(FILE *f)
 "Options:\n"
 NDL__HUB_OPTIONS_HELP
 "  -n, --eater-name NAME         name sent to the hub (default hubstatus)\n"
-"      --once                    print the first status line with a newline and exit\n"
+"      --once                    print the first status line with a newline and\n"
+"                                exit\n"
 NDL__HELP_VERSION_HELP
 "\n"
 "Exits 0 on SIGINT/SIGTERM or after --once, 1 when the hub cannot be\n"

@@ -345,7 +345,7 @@ def test_cli(procs):
               f"{prog} --help explains -h/--hub")
         p = eater(procs, prog, "--version")
         rc = wait_exit(p)
-        check(rc == 0 and re.fullmatch(prog + r" \d+\.\d+\.\d+\n", p.read_stdout()),
+        check(rc == 0 and re.fullmatch(prog + r" \(netdumplings-c\) \d+\.\d+\.\d+\n", p.read_stdout()),
               f"{prog} --version: {p.read_stdout()!r}")
         p = eater(procs, prog, "-h", "not a hub")
         rc = wait_exit(p)
