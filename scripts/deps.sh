@@ -4,18 +4,20 @@
 # a function that installs the missing ones.
 
 # Building and running (libssl-dev: libcrypto's MD5 for TLSClientHelloChef's JA3;
-# zlib1g-dev: compressed NMSG containers, nmsg/).
+# zlib1g-dev: compressed NMSG containers, nmsg/; help2man: the manual pages,
+# docs/man).
 # shellcheck disable=SC2034
 NDL_BUILD_PKGS=(meson ninja-build gcc pkg-config libpcap-dev libwebsockets-dev
-	libwebsockets-evlib-uv libjansson-dev libuv1-dev libssl-dev zlib1g-dev)
+	libwebsockets-evlib-uv libjansson-dev libuv1-dev libssl-dev zlib1g-dev help2man)
 # Testing: check for unit tests, Debian's Python with websockets for the
 # integration tests, binutils (nm) and make for the ABI and example checks,
 # tshark as the reference decoder of tests/reference, iproute2 for the tests
-# that make network namespaces; chromium, nodejs and npm for the browser tests
+# that make network namespaces; groff-base to check the manual pages
+# (tests/cli); chromium, nodejs and npm for the browser tests
 # (tests/browser: playwright-core drives Debian's chromium).
 # shellcheck disable=SC2034
 NDL_TEST_PKGS=(check python3 python3-websockets binutils make tshark iproute2
-	chromium nodejs npm)
+	groff-base chromium nodejs npm)
 # The benchmarks (bench/run): the peers they measure against and their tools.
 # shellcheck disable=SC2034
 NDL_BENCH_PKGS=(tcpdump tshark tcpreplay linux-perf time iproute2 nodejs npm)
