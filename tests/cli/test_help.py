@@ -30,6 +30,7 @@ def finish():
     print(f"# {len(FAILURES)} failures" if FAILURES else "# all good")
     sys.exit(1 if FAILURES else 0)
 
+
 WIDTH = 80
 # A word of prose: what an option's syntax never holds (metavariables are
 # upper case, choices are joined by '|').
