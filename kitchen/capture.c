@@ -839,6 +839,10 @@ static void on_interval_timer(uv_timer_t *t)
 	struct ndl__capture *c = t->data;
 
 	ndl__kitchen_interval(c->k);
+	/* on a quiet interface nothing else would pass the interval's
+	 * dumplings on: no batch comes to be caught up with */
+	if (!ndl__capture_busy(c) && c->cb.on_caught_up)
+		c->cb.on_caught_up(c->cb.arg);
 }
 
 bool ndl__capture_busy(const struct ndl__capture *c)

@@ -306,6 +306,14 @@ static void finish_stream(struct ndl__nmsg_input *in)
 	end_input(in, r < 0 ? -EBADMSG : 0);
 }
 
+/* Nothing more to read for now: what the chefs made can go on (standard
+ * output is written in large blocks otherwise). */
+static void caught_up(struct ndl__nmsg_input *in)
+{
+	if (in->cb.on_caught_up)
+		in->cb.on_caught_up(in->cb.arg);
+}
+
 /* Feed bytes; a stream that cannot go on ends the input. */
 static bool feed(struct ndl__nmsg_input *in, const uint8_t *data, size_t len)
 {
@@ -357,7 +365,8 @@ static void on_idle(uv_idle_t *h)
 		finish_stream(in);
 		return;
 	}
-	feed(in, in->chunk, (size_t)n);
+	if (feed(in, in->chunk, (size_t)n) && (size_t)n < READ_CHUNK)
+		caught_up(in);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -384,10 +393,14 @@ static void on_stream_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		end_input(in, -EIO);
 		return;
 	}
-	if (n > 0 && feed(in, in->chunk, (size_t)n) && want_pause(in)) {
-		in->paused = true;
-		in->reading = false;
-		uv_read_stop(s);
+	if (n > 0 && feed(in, in->chunk, (size_t)n)) {
+		if (want_pause(in)) {
+			in->paused = true;
+			in->reading = false;
+			uv_read_stop(s);
+		} else if ((size_t)n < READ_CHUNK) {
+			caught_up(in);
+		}
 	}
 }
 
@@ -438,6 +451,7 @@ static void on_udp(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct soc
 	peer = peer_key(from);
 	ndl__nmsg_reader_datagram(in->reader, (const uint8_t *)buf->base, (size_t)n, peer,
 				  (int64_t)uv_hrtime());
+	caught_up(in);
 }
 
 static void on_expire(uv_timer_t *t)
@@ -452,6 +466,7 @@ static void on_interval(uv_timer_t *t)
 	struct ndl__nmsg_input *in = t->data;
 
 	ndl__kitchen_interval(in->k);
+	caught_up(in);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """nd-sniff's packet sources: capture files read through the kitchen's own
 stream (larger than its buffer, from standard input, a pipe that goes
-quiet, and every way opening one can fail), and live capture on lo under a burst (as root): every packet
-counted, none dropped by the kernel, drops counted when the buffer is
-small, the interval timer on time.
+quiet, and every way opening one can fail), and live capture on lo (as
+root): under a burst every packet counted, none dropped by the kernel,
+drops counted when the buffer is small, the interval timer on time; when
+nothing comes, the interval dumplings written as they are made.
 
 Usage: test_capture.py"""
 
@@ -255,7 +256,34 @@ def test_live_burst():
         check(f"{drops} packets dropped by the kernel" in err, f"drops reported: {err!r}")
 
 
-for t in [test_big_file_and_stdin, test_quiet_pipe, test_open_errors, test_live_burst]:
+def test_quiet_live():
+    """Standard output that is not a terminal is written in large blocks; on
+    an interface where nothing is captured, the interval dumplings must
+    still come out as they are made, not at exit."""
+    if os.geteuid() != 0:
+        print("live capture needs root: skipped", file=sys.stderr)
+        return
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))           # a port nothing is sent to
+    with ndltest.Procs() as procs:
+        p = procs.start("nd-sniff", [SNIFF, "--stdout", "-i", "lo", "-c", "PacketCountChef",
+                                     "-p", "0.2", "-f", f"udp and dst port {rx.getsockname()[1]}"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and p.poll() is None and \
+                p.read_stdout().count("\n") < 3:
+            time.sleep(0.1)
+        early = p.read_stdout().count("\n")
+        p.signal(signal.SIGINT)
+        rc = p.wait(20)
+        err = p.read_stderr()
+    rx.close()
+    check(rc == 0, f"quiet live capture stops with 0: {rc} {err!r}")
+    check(early >= 3, f"interval dumplings written while running, not held back: {early} "
+          f"before the stop: {err!r}")
+
+
+for t in [test_big_file_and_stdin, test_quiet_pipe, test_open_errors, test_live_burst,
+          test_quiet_live]:
     t()
 
 shutil.rmtree(tmp, ignore_errors=True)

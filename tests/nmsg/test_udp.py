@@ -78,10 +78,14 @@ def replay(skip=(), garbage=()):
             for s in senders.values():
                 s.close()
         time.sleep(2.0)
+        # written as they come, though standard output is a file here
+        early = k.read_stdout().count('"PacketLayersChef"')
         k.signal(signal.SIGTERM)
         k.wait(timeout=30)
         out = k.read_stdout().splitlines()
         layers = [line for line in out if '"PacketLayersChef"' in line]
+        check(early == len(layers), f"{len(layers)} packet dumplings, {early} of them "
+              "written before the stop")
         return [line for line in out if '"IPConnChef"' in line], k.read_stderr(), k.returncode, \
             layers
 
