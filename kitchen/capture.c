@@ -37,7 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 #include <pcap/pcap.h>
 #include "capture.h"
 #include "pktq.h"
@@ -71,6 +75,8 @@ struct source {
 	pthread_mutex_t lock;      /* live: pcap_dispatch against pcap_stats */
 	bool lock_init;
 	uint64_t timeout_ms;       /* required select timeout, live; 0: none */
+	ndl_time_ns fanout_from;   /* live: when it joined its fanout group; 0: none */
+	uint64_t before_fanout;    /* packets stamped before that, left out (lock) */
 };
 
 struct ndl__capture {
@@ -233,6 +239,91 @@ static int check_filter_syntax(const char *filter, int snaplen, char *err, size_
 	return r;
 }
 
+static const char *const fanout_names[] = {
+	[NDL__FANOUT_HASH] = "hash",
+	[NDL__FANOUT_CPU] = "cpu",
+	[NDL__FANOUT_QM] = "qm",
+};
+#define N_FANOUT_MODES (sizeof(fanout_names) / sizeof(fanout_names[0]))
+
+const char *ndl__fanout_mode_name(enum ndl__fanout_mode m)
+{
+	return (unsigned int)m < N_FANOUT_MODES ? fanout_names[m] : "?";
+}
+
+int ndl__fanout_parse(const char *s, unsigned int *group, enum ndl__fanout_mode *mode)
+{
+	unsigned long g = 0;
+	const char *p = s;
+	size_t m = NDL__FANOUT_HASH;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		g = g * 10 + (unsigned long)(*p++ - '0');
+		if (g > NDL__FANOUT_MAX_GROUP)
+			return -EINVAL;
+	}
+	if (*p == ':') {
+		for (m = 0; m < N_FANOUT_MODES; m++) {
+			if (strcmp(p + 1, fanout_names[m]) == 0)
+				break;
+		}
+		if (m == N_FANOUT_MODES)
+			return -EINVAL;
+	} else if (*p) {
+		return -EINVAL;
+	}
+	*group = (unsigned int)g;
+	*mode = (enum ndl__fanout_mode)m;
+	return 0;
+}
+
+/*
+ * Join the capture socket to a fanout group (packet(7)): the kernel then
+ * gives each packet on the interface to one member of the group only.
+ * libpcap has no call for it, but on Linux its descriptor is the packet
+ * socket itself. The socket captures from its activation on, so what it
+ * holds from before the join may be a packet another member gets too: the
+ * capture thread leaves out every packet stamped before the join.
+ */
+static int join_fanout(struct source *s, unsigned int group, enum ndl__fanout_mode mode,
+		       char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+	static const int types[] = {
+		/* a datagram's fragments but the first carry no ports: the
+		 * kernel reassembles them first, and hands the whole on */
+		[NDL__FANOUT_HASH] = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG,
+		[NDL__FANOUT_CPU] = PACKET_FANOUT_CPU,
+		[NDL__FANOUT_QM] = PACKET_FANOUT_QM,
+	};
+	int arg = (int)(group | ((unsigned int)types[mode] << 16));
+
+	if (setsockopt(pcap_fileno(s->p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+		int e = errno;
+
+		if (e == EINVAL)
+			snprintf(err, errlen, "cannot join fanout group %u on %s: it exists with "
+				 "another mode, or for another interface", group, s->name);
+		else if (e == ENOSPC)
+			snprintf(err, errlen, "cannot join fanout group %u on %s: the group is "
+				 "full", group, s->name);
+		else
+			snprintf(err, errlen, "cannot join fanout group %u on %s: %s", group,
+				 s->name, strerror(e));
+		return e == EINVAL || e == ENOSPC ? -EBUSY : -e;
+	}
+	s->fanout_from = (ndl_time_ns)ndl__clock_ns(CLOCK_REALTIME);
+	return 0;
+#else
+	(void)s;
+	(void)mode;
+	snprintf(err, errlen, "fanout group %u: this system has no packet fanout", group);
+	return -ENOTSUP;
+#endif
+}
+
 static int open_live(struct ndl__capture *c, struct source *s, const struct ndl__capture_config *cfg,
 		     char *err, size_t errlen)
 {
@@ -294,6 +385,12 @@ static int open_live(struct ndl__capture *c, struct source *s, const struct ndl_
 		}
 	} else if (r > 0) {
 		caplog(c, NDL_LOG_WARN, "%s: %s (%s)", s->name, pcap_statustostr(r), pcap_geterr(s->p));
+	}
+	if (cfg->fanout) {
+		r = join_fanout(s, cfg->fanout_group + (unsigned int)(s - c->src), cfg->fanout_mode,
+				err, errlen);
+		if (r < 0)
+			return r;
 	}
 	s->nano = pcap_get_tstamp_precision(s->p) == PCAP_TSTAMP_PRECISION_NANO;
 	if (pcap_setnonblock(s->p, 1, errbuf) < 0) {
@@ -587,12 +684,16 @@ static void on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_ch
 {
 	struct live_ctx *lc = (struct live_ctx *)(void *)user;
 	struct source *s = &lc->c->src[lc->index];
+	ndl_time_ns ts = ts_of(s, h);
 	int r;
 
 	if (lc->err)
 		return;
-	r = ndl__pktq_put(&lc->c->q, lc->index, s->linktype, ts_of(s, h), h->caplen, h->len,
-			  data);
+	if (ts < s->fanout_from) {
+		s->before_fanout++;
+		return;
+	}
+	r = ndl__pktq_put(&lc->c->q, lc->index, s->linktype, ts, h->caplen, h->len, data);
 	if (r < 0) {
 		lc->err = r;
 		pcap_breakloop(s->p);
@@ -964,6 +1065,7 @@ void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out)
 			continue;
 		pthread_mutex_lock(&s->lock);    /* the capture thread may be reading */
 		r = pcap_stats(s->p, &ps);
+		out->before_fanout += s->before_fanout;
 		pthread_mutex_unlock(&s->lock);
 		if (r == 0) {
 			out->received += ps.ps_recv;

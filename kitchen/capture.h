@@ -39,6 +39,19 @@
 /* Packets read per loop turn. */
 #define NDL__CAPTURE_BATCH 512
 
+/*
+ * Live, Linux: how a fanout group (packet(7), PACKET_FANOUT) shares an
+ * interface's packets among the kitchens in it. HASH keeps both directions
+ * of a flow, and every fragment of a datagram, at one kitchen; CPU and QM
+ * follow the CPU or receive queue the packet came in on.
+ */
+enum ndl__fanout_mode {
+	NDL__FANOUT_HASH,
+	NDL__FANOUT_CPU,
+	NDL__FANOUT_QM,
+};
+#define NDL__FANOUT_MAX_GROUP 65535
+
 struct ndl__capture_config {
 	const char *ifaces[NDL__CAPTURE_MAX_IFACES];  /* live: interface names ("any": all) */
 	size_t n_ifaces;
@@ -49,6 +62,10 @@ struct ndl__capture_config {
 	int buffer_size;         /* bytes of kernel buffer; 0: NDL__CAPTURE_DEFAULT_BUFFER */
 	bool promisc;
 	ndl_time_ns poke_ns;     /* interval between interval handlers */
+	/* live: the i-th interface joins fanout group fanout_group + i */
+	bool fanout;
+	unsigned int fanout_group;
+	enum ndl__fanout_mode fanout_mode;
 };
 
 struct ndl__capture_callbacks {
@@ -74,7 +91,8 @@ struct ndl__capture;
  * set the filter) without reading yet. Strings in cfg are copied.
  * Returns 0 and *out, or a negative errno with a one-line reason in err
  * (-EPERM no permission, -ENODEV unknown interface, -EINVAL bad filter,
- * -ENOENT/-EIO unreadable file).
+ * -ENOENT/-EIO unreadable file, -ENOTSUP fanout on a system without it,
+ * -EBUSY a fanout group that cannot be joined).
  */
 int ndl__capture_open(uv_loop_t *loop, struct ndl_kitchen *k,
 		      const struct ndl__capture_config *cfg,
@@ -105,6 +123,7 @@ void ndl__capture_close(struct ndl__capture *c);
 struct ndl__capture_stats {
 	uint64_t received;     /* by libpcap, live only (pcap_stats ps_recv) */
 	uint64_t kernel_drops; /* ps_drop: no room in the capture buffer, live only */
+	uint64_t before_fanout; /* stamped before joining the fanout group: left out */
 	uint64_t thread_cpu_ns; /* CPU time of the capture thread so far */
 	bool replay_done;
 };
@@ -116,6 +135,12 @@ void ndl__capture_kitchen_ready(struct ndl__capture *c);
 /* True while packets wait to be handed to the kitchen (the loop is busy
  * with them); false once it has caught up. */
 bool ndl__capture_busy(const struct ndl__capture *c);
+
+/* The name of a fanout mode ("hash", "cpu", "qm"). */
+const char *ndl__fanout_mode_name(enum ndl__fanout_mode m);
+
+/* Parse "GROUP[:MODE]" (--fanout). Returns 0, or -EINVAL. */
+int ndl__fanout_parse(const char *s, unsigned int *group, enum ndl__fanout_mode *mode);
 
 /* Current counters (pcap_stats of every live source, summed). */
 void ndl__capture_stats(struct ndl__capture *c, struct ndl__capture_stats *out);

@@ -76,6 +76,9 @@ struct args {
 	int snaplen;
 	int buffer_size;
 	bool promisc;
+	const char *fanout;     /* --fanout GROUP[:MODE] */
+	unsigned int fanout_group;
+	enum ndl__fanout_mode fanout_mode;
 	size_t outbox_count;
 	size_t outbox_bytes;
 	int hub_eater_port;     /* -1: the hub port + 1 */
@@ -218,6 +221,13 @@ static void print_help(void)
 "                          kernel capture buffer per interface (default %d);\n"
 "                          packets that find it full are dropped and counted\n"
 "      --promisc           put interfaces in promiscuous mode (default off)\n"
+"      --fanout GROUP[:MODE]\n"
+"                          share the interfaces' packets with the other\n"
+"                          kitchens in Linux fanout group GROUP (0 to 65535;\n"
+"                          the n-th interface joins GROUP+n-1): each packet\n"
+"                          goes to one of them. MODE hash (the default) keeps\n"
+"                          each flow at one kitchen; cpu and qm follow the CPU\n"
+"                          or the receive queue a packet came in on\n"
 "\n",
 	NDL_KITCHEN_DEFAULT_FILTER, NDL__CAPTURE_DEFAULT_SNAPLEN, NDL__CAPTURE_DEFAULT_BUFFER);
 	printf(
@@ -446,6 +456,7 @@ enum long_only {
 	OPT_NMSG_LISTEN,
 	OPT_NMSG_FILTER,
 	OPT_CHEF_THREADS,
+	OPT_FANOUT,
 };
 
 /* Every option; a configuration file's keys are these long names. */
@@ -470,6 +481,7 @@ static const struct option longs[] = {
 	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
 	{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 	{ "promisc", no_argument, NULL, OPT_PROMISC },
+	{ "fanout", required_argument, NULL, OPT_FANOUT },
 	{ "outbox-max", required_argument, NULL, OPT_OUTBOX_MAX },
 	{ "outbox-bytes", required_argument, NULL, OPT_OUTBOX_BYTES },
 	{ "hub-eater-port", required_argument, NULL, OPT_HUB_EATER_PORT },
@@ -550,6 +562,7 @@ static void parse_args(struct args *a, int argc, char **argv)
 	int c, n_config = 0;
 	bool hub_from_file = false, stdout_from_file = false;
 	bool ifaces_from_file = false, read_from_file = false, quiet_from_file = false;
+	bool fanout_from_file = false;
 
 	a->kitchen_name = NDL_KITCHEN_DEFAULT_NAME;
 	a->hub = NULL;
@@ -650,6 +663,14 @@ static void parse_args(struct args *a, int argc, char **argv)
 			a->buffer_size = (int)parse_int("--buffer-size", optarg, 0, INT_MAX);
 			break;
 		case OPT_PROMISC: a->promisc = true; break;
+		case OPT_FANOUT:
+			if (ndl__fanout_parse(optarg, &a->fanout_group, &a->fanout_mode) < 0)
+				usage_error("--fanout expects GROUP[:MODE], GROUP 0 to %d and MODE "
+					    "hash, cpu or qm (e.g. 7, 7:cpu), got \"%s\"",
+					    NDL__FANOUT_MAX_GROUP, optarg);
+			a->fanout = optarg;
+			fanout_from_file = cur_origin != NULL;
+			break;
 		case OPT_OUTBOX_MAX:
 			a->outbox_count = (size_t)parse_int("--outbox-max", optarg, 16, 1LL << 24);
 			break;
@@ -748,6 +769,17 @@ static void parse_args(struct args *a, int argc, char **argv)
 		usage_error("--nmsg-filter only applies to --nmsg or --nmsg-listen");
 	if (a->realtime && !a->read_file)
 		usage_error("--realtime only applies to -r/--read");
+	/* a kitchen's file may share its interface; a replay asked for on
+	 * the command line has nothing to share */
+	if (a->fanout && fanout_from_file && (a->read_file || a->nmsg_file || a->nmsg_listen))
+		a->fanout = NULL;
+	if (a->fanout && (a->read_file || a->nmsg_file || a->nmsg_listen))
+		usage_error("--fanout only applies to live capture (-i/--interface)");
+	if (a->fanout && a->n_ifaces &&
+	    a->fanout_group + a->n_ifaces - 1 > NDL__FANOUT_MAX_GROUP)
+		usage_error("--fanout %u with %zu interfaces needs groups up to %zu; the last "
+			    "is %d", a->fanout_group, a->n_ifaces,
+			    a->fanout_group + a->n_ifaces - 1, NDL__FANOUT_MAX_GROUP);
 	if (a->to_stdout && a->hub)
 		usage_error("--stdout and -h/--hub cannot be used together");
 	if (!a->hub) {
@@ -1307,6 +1339,9 @@ static void print_stats(struct app *app, FILE *out)
 	if (app->cstats.kernel_drops)
 		fprintf(out, ", %llu packets dropped by the kernel",
 			(unsigned long long)app->cstats.kernel_drops);
+	if (app->cstats.before_fanout)
+		fprintf(out, ", %llu captured before joining the fanout group left out",
+			(unsigned long long)app->cstats.before_fanout);
 	fprintf(out, "\n");
 	for (unsigned int e = 1; e < NDL_DECODE_ERROR_COUNT; e++) {
 		if (!st->decode_errors[e])
@@ -1561,6 +1596,11 @@ static void print_effective(const struct app *app)
 	}
 	if (a->promisc)
 		print_setting("promisc", NULL);
+	if (a->fanout) {
+		snprintf(num, sizeof(num), "%u:%s", a->fanout_group,
+			 ndl__fanout_mode_name(a->fanout_mode));
+		print_setting("fanout", num);
+	}
 	for (size_t i = 0; i < a->n_chef_paths; i++)
 		print_setting("chef-path", a->chef_paths[i]);
 	for (size_t i = 0; i < a->n_modules; i++)
@@ -1903,6 +1943,9 @@ int main(int argc, char **argv)
 	ccfg.snaplen = app.a.snaplen;
 	ccfg.buffer_size = app.a.buffer_size;
 	ccfg.promisc = app.a.promisc;
+	ccfg.fanout = app.a.fanout != NULL;
+	ccfg.fanout_group = app.a.fanout_group;
+	ccfg.fanout_mode = app.a.fanout_mode;
 	ccfg.poke_ns = (ndl_time_ns)llround(app.a.poke * 1e9);
 	ccb.should_pause = should_pause;
 	ccb.on_caught_up = on_caught_up;
@@ -1925,6 +1968,10 @@ int main(int argc, char **argv)
 				     sizeof(err)) < 0) {
 		say(NDL_LOG_ERROR, "%s", err);
 		goto close_loop;
+	} else if (ccfg.fanout) {
+		for (size_t i = 0; i < ccfg.n_ifaces; i++)
+			say(NDL_LOG_INFO, "%s: in fanout group %zu (%s)", ccfg.ifaces[i],
+			    ccfg.fanout_group + i, ndl__fanout_mode_name(ccfg.fanout_mode));
 	}
 	/*
 	 * Everything that needs privileges is open now, but the hub client's

@@ -13,7 +13,6 @@ Needs root and iproute2; skipped otherwise."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -61,34 +60,34 @@ def last_counts(dumplings):
     return counts[-1]
 
 
-def main():
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        print("SKIP: needs root and iproute2 to make a network namespace")
-        return 77
-    if subprocess.run(["ip", "netns", "add", NS], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a network namespace here")
-        return 77
-    try:
-        subprocess.run(["ip", "-n", NS, "link", "set", "lo", "up"], check=True)
-        with ndltest.Procs() as procs:
-            got = run(procs, [], ["IPConnChef", "PacketCountChef"])
-        conns = [d["payload"] for d in got if d["metadata"]["chef"] == "IPConnChef"]
-        hub_ports = {IN_PORT, OUT_PORT}
-        leaked = [c for c in conns if {c["srcport"], c["dstport"]} & hub_ports]
-        assert not leaked, f"{len(leaked)} dumplings about hub traffic, e.g. {leaked[0]}"
-        assert len(conns) == 20 and all(c["dstport"] == UDP_PORT and c["proto"] == 17
-                                        for c in conns), conns
-        assert last_counts(got).get("TCP", 0) == 0, last_counts(got)
+def body():
+    with ndltest.Procs() as procs:
+        got = run(procs, [], ["IPConnChef", "PacketCountChef"])
+    conns = [d["payload"] for d in got if d["metadata"]["chef"] == "IPConnChef"]
+    hub_ports = {IN_PORT, OUT_PORT}
+    leaked = [c for c in conns if {c["srcport"], c["dstport"]} & hub_ports]
+    assert not leaked, f"{len(leaked)} dumplings about hub traffic, e.g. {leaked[0]}"
+    assert len(conns) == 20 and all(c["dstport"] == UDP_PORT and c["proto"] == 17
+                                    for c in conns), conns
+    assert last_counts(got).get("TCP", 0) == 0, last_counts(got)
 
-        with ndltest.Procs() as procs:
-            got = run(procs, ["--capture-hub-traffic"], ["PacketCountChef"])
-        tcp = last_counts(got).get("TCP", 0)
-        assert tcp > 0, f"--capture-hub-traffic saw no hub TCP: {last_counts(got)}"
-        print(f"ok: hub traffic left out of live capture (20 of 20 UDP seen, 0 TCP); "
-              f"with --capture-hub-traffic {tcp} TCP packets")
-        return 0
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+    with ndltest.Procs() as procs:
+        got = run(procs, ["--capture-hub-traffic"], ["PacketCountChef"])
+    tcp = last_counts(got).get("TCP", 0)
+    assert tcp > 0, f"--capture-hub-traffic saw no hub TCP: {last_counts(got)}"
+    return (f"ok: hub traffic left out of live capture (20 of 20 UDP seen, 0 TCP); "
+            f"with --capture-hub-traffic {tcp} TCP packets")
+
+
+def make_namespace():
+    subprocess.run(["ip", "netns", "add", NS], check=True)
+    subprocess.run(["ip", "-n", NS, "link", "set", "lo", "up"], check=True)
+
+
+def main():
+    return ndltest.in_namespaces(
+        NS, make_namespace,
+        lambda: subprocess.run(["ip", "netns", "del", NS], capture_output=True), body)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ Needs root and iproute2; skipped otherwise."""
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import ndltest  # noqa: E402
+from ndltest import in_ns, sh  # noqa: E402
 
 PID = os.getpid()
 HUB_NS = f"ndl-mh{PID}-hub"
@@ -46,17 +45,6 @@ def kitchen_name(n):
 
 def names_of(n):
     return [f"name{j}.host{n}.example.test" for j in range(KITCHENS[n])]
-
-
-def in_ns(ns, *argv):
-    return ["ip", "netns", "exec", ns, *argv]
-
-
-def sh(*argv):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()}")
-    return r.stdout
 
 
 # A DNS server for the test (RFC 1035 section 4.1): every A query gets one
@@ -264,24 +252,12 @@ def run(procs):
 
 
 def main():
-    if os.geteuid() != 0 or not shutil.which("ip"):
-        print("SKIP: needs root and iproute2 to make network namespaces")
-        return 77
-    if subprocess.run(["ip", "netns", "add", HUB_NS], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a network namespace here")
-        return 77
-    subprocess.run(["ip", "netns", "del", HUB_NS], capture_output=True)
-    # A timeout's SIGTERM still stops the processes and deletes the namespaces.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
-    try:
-        build_network()
+    def body():
         with ndltest.Procs() as procs:
             per = run(procs)
-        print("ok: " + ", ".join(f"{kitchen_name(n)} ({kitchen_addr(n)}): {KITCHENS[n]} names,"
-                                 f" {per[n]} dumplings" for n in KITCHENS))
-        return 0
-    finally:
-        delete_network()
+        return "ok: " + ", ".join(f"{kitchen_name(n)} ({kitchen_addr(n)}): {KITCHENS[n]} "
+                                  f"names, {per[n]} dumplings" for n in KITCHENS)
+    return ndltest.in_namespaces(HUB_NS, build_network, delete_network, body)
 
 
 if __name__ == "__main__":

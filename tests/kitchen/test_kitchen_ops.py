@@ -71,10 +71,11 @@ option = EmitChef.flag=yes
     check(rc == 0 and "dumplings written" in err, f"-v on the command line wins: {err!r}")
     # a file for a hub kitchen, run once to stdout; a live file, replayed
     hubconf = conf("hub.conf", f"hub = 127.0.0.1:9\nchef-module = {EMIT}\n"
-                               "interface = lo\n")
+                               "interface = lo\nfanout = 7\n")
     rc, out, err = run("--config", hubconf, "--stdout", "-r", PCAP)
     check(rc == 0 and len(out.splitlines()) == 4,
-          f"--stdout and -r on the command line win over hub and interface: {rc} {err!r}")
+          f"--stdout and -r on the command line win over hub, interface and fanout: {rc} "
+          f"{err!r}")
     rc, out, err = run("--config", hubconf, "--stdout", "-h", "127.0.0.1:9", "-r", PCAP)
     check(rc == 2 and "--stdout and -h/--hub cannot be used together" in err,
           f"a conflict within the command line stays one: {rc} {err!r}")

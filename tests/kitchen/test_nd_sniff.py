@@ -90,6 +90,14 @@ def test_cli_errors():
         (("-p", "0", "--stdout"), 2, "--poke-interval"),
         (("-h", "host:notaport", "-r", PCAP), 2, "--hub expects"),
         (("-r", PCAP, "-i", "lo"), 2, "cannot be used together"),
+        (("--stdout", "-r", PCAP, "--fanout", "7"), 2,
+         "--fanout only applies to live capture"),
+        (("--stdout", "-i", "lo", "--fanout", "65536"), 2, "--fanout expects GROUP[:MODE]"),
+        (("--stdout", "-i", "lo", "--fanout", "7:rr"), 2, "--fanout expects GROUP[:MODE]"),
+        (("--stdout", "-i", "lo", "--fanout", "-1"), 2, "--fanout expects GROUP[:MODE]"),
+        (("--stdout", "-i", "lo", "--fanout", "7:"), 2, "--fanout expects GROUP[:MODE]"),
+        (("--stdout", "-i", "lo", "-i", "lo", "--fanout", "65535"), 2,
+         "needs groups up to 65536"),
     ]
     for args, want_rc, needle in cases:
         rc, out, err = run(*args)

@@ -4,6 +4,7 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -198,3 +199,39 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 def sanitizer_reports(text):
     """Lines of text that are AddressSanitizer / LeakSanitizer / UBSan reports."""
     return [line for line in text.splitlines() if any(m in line for m in SANITIZER_MARKS)]
+
+
+def in_ns(ns, *argv):
+    """argv run inside network namespace ns."""
+    return ["ip", "netns", "exec", ns, *argv]
+
+
+def sh(*argv):
+    """Run a set-up command; its standard output, or RuntimeError saying why
+    it failed."""
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()}")
+    return r.stdout
+
+
+def in_namespaces(probe, build, delete, body):
+    """Run body() between build() and delete() of the test's own network
+    namespaces and print what it returns; the exit status for the test: 0,
+    or 77 (skipped) when this machine cannot make namespaces (not root, no
+    iproute2, or no permission). probe is a namespace name to try first. A
+    timeout's SIGTERM still stops the processes and runs delete()."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        print("SKIP: needs root and iproute2 to make network namespaces")
+        return 77
+    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
+        print("SKIP: cannot create a network namespace here")
+        return 77
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
+    try:
+        build()
+        print(body())
+        return 0
+    finally:
+        delete()
