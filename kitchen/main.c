@@ -1970,7 +1970,8 @@ int main(int argc, char **argv)
 		goto close_loop;
 	} else if (ccfg.fanout) {
 		for (size_t i = 0; i < ccfg.n_ifaces; i++)
-			say(NDL_LOG_INFO, "%s: in fanout group %zu (%s)", ccfg.ifaces[i],
+			say(NDL_LOG_INFO, "%s: in fanout group %zu (%s)",
+			    app.a.n_ifaces ? app.a.ifaces[i] : "all",
 			    ccfg.fanout_group + i, ndl__fanout_mode_name(ccfg.fanout_mode));
 	}
 	/*
