@@ -75,7 +75,8 @@ struct source {
 	pthread_mutex_t lock;      /* live: pcap_dispatch against pcap_stats */
 	bool lock_init;
 	uint64_t timeout_ms;       /* required select timeout, live; 0: none */
-	ndl_time_ns fanout_from;   /* live: when it joined its fanout group; 0: none */
+	ndl_time_ns fanout_from;   /* live: when it joined its fanout group; 0: none,
+				    * or no more packets from before it to leave out */
 	uint64_t before_fanout;    /* packets stamped before that, left out (lock) */
 };
 
@@ -285,7 +286,7 @@ int ndl__fanout_parse(const char *s, unsigned int *group, enum ndl__fanout_mode 
  * libpcap has no call for it, but on Linux its descriptor is the packet
  * socket itself. The socket captures from its activation on, so what it
  * holds from before the join may be a packet another member gets too: the
- * capture thread leaves out every packet stamped before the join.
+ * capture thread leaves those out (leave_out_before_join).
  */
 static int join_fanout(struct source *s, unsigned int group, enum ndl__fanout_mode mode,
 		       char *err, size_t errlen)
@@ -680,6 +681,26 @@ struct live_ctx {
 	int err;                   /* from ndl__pktq_put */
 };
 
+/*
+ * Whether a packet is one captured before the socket joined its fanout
+ * group (and so possibly another member's). Those are stamped at most the
+ * moment between activation and the join before it; the first packet
+ * stamped after the join ends the check, and a packet stamped long before
+ * it is not one of them but a sign that the clock was set back, so that
+ * such a step can never make the kitchen leave out what it captures.
+ */
+#define FANOUT_JOIN_WINDOW_NS 1000000000LL
+
+static bool leave_out_before_join(struct source *s, ndl_time_ns ts)
+{
+	if (ts >= s->fanout_from || s->fanout_from - ts > FANOUT_JOIN_WINDOW_NS) {
+		s->fanout_from = 0;
+		return false;
+	}
+	s->before_fanout++;
+	return true;
+}
+
 static void on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
 	struct live_ctx *lc = (struct live_ctx *)(void *)user;
@@ -689,10 +710,8 @@ static void on_live_packet(u_char *user, const struct pcap_pkthdr *h, const u_ch
 
 	if (lc->err)
 		return;
-	if (ts < s->fanout_from) {
-		s->before_fanout++;
+	if (s->fanout_from && leave_out_before_join(s, ts))
 		return;
-	}
 	r = ndl__pktq_put(&lc->c->q, lc->index, s->linktype, ts, h->caplen, h->len, data);
 	if (r < 0) {
 		lc->err = r;
